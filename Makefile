@@ -1,0 +1,43 @@
+# The two commands of the README:
+#   make run   set everything up, load the demo province, start the product (SQLite)
+#   make test  set everything up, run the whole suite on SQLite and on PostgreSQL
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SYSTEM_PACKAGES := libzbar0 poppler-utils
+TEST_SYSTEM_PACKAGES := chromium
+TEST_PG ?= postgresql://postgres@127.0.0.1:5432
+export ATTENDANCE_INSTANCE ?= $(CURDIR)/instance
+
+.PHONY: setup run test test-sqlite test-postgres bench clean
+
+$(BIN)/.installed: pyproject.toml
+	scripts/system-packages.sh $(SYSTEM_PACKAGES)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+setup: $(BIN)/.installed
+
+run: setup
+	$(BIN)/attendance init-db
+	$(BIN)/attendance demo --if-empty
+	$(BIN)/attendance serve --demo-station
+
+test: setup
+	scripts/system-packages.sh $(TEST_SYSTEM_PACKAGES)
+	$(MAKE) test-sqlite test-postgres
+
+test-sqlite:
+	$(BIN)/pytest -q
+
+test-postgres:
+	ATTENDANCE_TEST_DATABASE_URL=$(TEST_PG) $(BIN)/pytest -q -m db
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,87 @@
+"""The ``attendance`` command line.
+
+Each subcommand lives in its own module and is imported only when it runs, so that
+``attendance --help`` stays fast and a command's dependencies load only for that command.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from attendance.cli.context import AppContext, UserError
+from attendance.config import ConfigError
+
+COMMANDS = {
+    "init-db": ("attendance.cli.db:init_db", "Tạo hoặc nâng cấp cơ sở dữ liệu (create or upgrade the schema)."),
+    "demo": ("attendance.cli.demo:demo", "Nạp dữ liệu mẫu của một tỉnh (load the demo province)."),
+    "serve": ("attendance.cli.serve:serve", "Chạy dịch vụ web (run the web service)."),
+    "scheduler": ("attendance.cli.serve:scheduler", "Chạy bộ lập lịch báo cáo (run the scheduler)."),
+    "import": ("attendance.cli.imports:import_group", "Nhập dữ liệu từ CSV/XLSX (import files)."),
+    "badges": ("attendance.cli.badges:badges", "Cấp, thu hồi, in thẻ (badges)."),
+    "keys": ("attendance.cli.badges:keys", "Khóa ký thẻ (badge signing keys)."),
+    "station": ("attendance.cli.station:station", "Điểm quét thẻ (stations)."),
+    "report": ("attendance.cli.reports:report", "Báo cáo ngày, tháng (reports)."),
+    "violations": ("attendance.cli.reports:violations", "Nhật ký vi phạm (violation log)."),
+    "offenders": ("attendance.cli.reports:offenders", "Vi phạm nhiều lần (repeat offenders)."),
+    "audit": ("attendance.cli.audit:audit", "Kiểm tra chuỗi băm (verify hash chains)."),
+    "user": ("attendance.cli.users:user", "Tài khoản người dùng (users)."),
+}
+
+
+class CommandError(click.ClickException):
+    """Shown as one Vietnamese line on stderr, exit status 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"Lỗi: {self.format_message()}", err=True, file=file)
+
+
+class LazyGroup(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (ConfigError, UserError) as exc:
+            raise CommandError(str(exc)) from None
+
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module_name, attr = COMMANDS[name][0].split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup)
+@click.option("--config", "config_path", envvar="ATTENDANCE_CONFIG", type=click.Path(dir_okay=False),
+              help="Config file (TOML); default: ATTENDANCE_CONFIG or the packaged default.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """Chấm công và kiểm tra đeo thẻ — attendance and badge checks."""
+    ctx.obj = AppContext(config_path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="attendance", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Đã hủy (aborted).", err=True)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""What every command shares: the config, the engine and a session per unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+
+import sys
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from attendance.config import Config, load_config
+from attendance.db import make_engine, make_session_factory, session_scope
+
+
+class UserError(Exception):
+    """A mistake the user can fix; shown as one line, exit status 1."""
+
+
+class AppContext:
+    def __init__(self, config_path: str | None = None):
+        self.config_path = config_path
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.config_path)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine()
+
+    @cached_property
+    def session_factory(self) -> sessionmaker[Session]:
+        return make_session_factory(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One unit of work, committed at the end (commits happen at the edge)."""
+        with session_scope(self.session_factory) as session:
+            yield session
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def progress_enabled() -> bool:
+    """Progress bars only on a terminal, never in pipes or CI logs."""
+    return sys.stderr.isatty()

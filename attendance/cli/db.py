@@ -1,0 +1,15 @@
+"""``attendance init-db``."""
+
+import click
+
+from attendance import migrate
+from attendance.cli.context import AppContext, pass_app
+
+
+@click.command("init-db")
+@pass_app
+def init_db(app: AppContext) -> None:
+    """Create or upgrade the schema (safe to run twice)."""
+    app.config  # validate the config before touching the database
+    migrate.upgrade(app.engine)
+    click.echo(f"Cơ sở dữ liệu đã sẵn sàng: {app.engine.url.render_as_string(hide_password=True)}")

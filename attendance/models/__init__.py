@@ -1,0 +1,16 @@
+"""All models, imported here so that the metadata is complete for Alembic and the tests."""
+
+from attendance.models.audit import AuditEntry
+from attendance.models.badges import Badge
+from attendance.models.chain import ChainHead
+from attendance.models.checks import SpotCheck, SpotCheckFinding
+from attendance.models.excuses import Excuse, ExcuseDecision
+from attendance.models.org import Employee, Unit
+from attendance.models.reports import IssuedReport
+from attendance.models.scans import NoBadgeRecord, Scan, Station
+from attendance.models.users import User
+
+__all__ = [
+    "AuditEntry", "Badge", "ChainHead", "Employee", "Excuse", "ExcuseDecision", "IssuedReport",
+    "NoBadgeRecord", "Scan", "SpotCheck", "SpotCheckFinding", "Station", "Unit", "User",
+]

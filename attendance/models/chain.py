@@ -1,0 +1,86 @@
+"""Hash chains that make append-only records tamper-evident.
+
+Each chained record belongs to a *stream* (one per station, per unit, or the audit log) and
+carries its position ``seq`` in that stream, the hash of the previous record and its own
+hash over its content. ``ChainHead`` keeps the last position of each stream; appending locks
+only that one row, so writes to different streams never wait for each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, timezone
+from typing import Any, ClassVar
+
+from sqlalchemy import String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
+
+from attendance.db import Base
+
+GENESIS = "0" * 64
+
+
+class ChainHead(Base):
+    __tablename__ = "chain_heads"
+
+    stream: Mapped[str] = mapped_column(String(120), primary_key=True)
+    seq: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class Chained:
+    """Mixin for append-only records. Subclasses list the columns that the hash covers."""
+
+    chain_fields: ClassVar[tuple[str, ...]]
+
+    stream: Mapped[str] = mapped_column(String(120))
+    seq: Mapped[int]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    @declared_attr.directive
+    def __table_args__(cls):  # noqa: N805 - SQLAlchemy's declared_attr takes the class
+        return (UniqueConstraint("stream", "seq"),)
+
+    def content(self) -> dict[str, Any]:
+        return {name: _canonical(getattr(self, name)) for name in self.chain_fields}
+
+    def compute_hash(self) -> str:
+        body = json.dumps(
+            {"stream": self.stream, "seq": self.seq, "prev": self.prev_hash, "content": self.content()},
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(body.encode()).hexdigest()
+
+
+def append(session: Session, record: Chained, stream: str) -> Chained:
+    """Link ``record`` to the end of ``stream`` and add it to the session.
+
+    The stream's head row is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite
+    serializes writers anyway) until the caller commits.
+    """
+    head = session.execute(
+        select(ChainHead).where(ChainHead.stream == stream).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = ChainHead(stream=stream, seq=0, hash=GENESIS)
+        session.add(head)
+    record.stream = stream
+    record.seq = head.seq + 1
+    record.prev_hash = head.hash
+    record.hash = record.compute_hash()
+    head.seq = record.seq
+    head.hash = record.hash
+    session.add(record)
+    return record

@@ -1,0 +1,100 @@
+"""Stations, badge scans and no-badge records: the append-only evidence of presence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from attendance.db import Base
+from attendance.models.chain import Chained
+from attendance.models.org import Employee, Unit
+
+
+class Station(Base):
+    __tablename__ = "stations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    key_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime | None]
+    active: Mapped[bool] = mapped_column(default=True)
+
+    unit: Mapped[Unit] = relationship()
+
+
+class Scan(Chained, Base):
+    """One badge read: accepted (counts as presence) or rejected (kept for inspectors).
+
+    ``scanned_at`` is the instant the rules use: the station's time, or the server's when a
+    live scan's station clock was off by more than the allowed skew (``flags`` says so).
+    """
+
+    __tablename__ = "scans"
+    chain_fields = (
+        "source", "event_id", "employee_id", "badge_serial", "status", "reason", "payload",
+        "scanned_at", "station_time", "received_at", "flags", "supersedes_id",
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "station:<code>" for live stations, "import:<label>" for imported files.
+    source: Mapped[str] = mapped_column(String(120))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    event_id: Mapped[str] = mapped_column(String(80))
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    badge_serial: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(10))  # accepted | rejected
+    reason: Mapped[str | None] = mapped_column(String(40))
+    payload: Mapped[str | None] = mapped_column(Text)
+    scanned_at: Mapped[datetime]
+    station_time: Mapped[datetime | None]
+    received_at: Mapped[datetime]
+    flags: Mapped[str] = mapped_column(String(120), default="")
+    evidence_path: Mapped[str | None] = mapped_column(String(255))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"))
+
+    employee: Mapped[Employee | None] = relationship()
+    station: Mapped[Station | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("stream", "seq"),
+        UniqueConstraint("source", "event_id"),
+        Index("ix_scans_employee_time", "employee_id", "scanned_at"),
+        Index("ix_scans_time", "scanned_at"),
+    )
+
+
+class NoBadgeRecord(Chained, Base):
+    """An employee seen at work without a badge, recorded by a guard (or imported).
+
+    A correction is a new record with ``supersedes_id`` pointing at the one it replaces;
+    ``void`` marks a correction that withdraws the old record altogether.
+    """
+
+    __tablename__ = "no_badge_records"
+    chain_fields = (
+        "employee_id", "recorded_at", "source", "place", "note", "recorded_by",
+        "event_id", "supersedes_id", "void",
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    recorded_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(20), default="guard")
+    place: Mapped[str | None] = mapped_column(String(120))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str | None] = mapped_column(String(80))
+    event_id: Mapped[str | None] = mapped_column(String(80), unique=True)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("no_badge_records.id"))
+    void: Mapped[bool] = mapped_column(default=False)
+
+    employee: Mapped[Employee] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("stream", "seq"),
+        Index("ix_no_badge_employee_time", "employee_id", "recorded_at"),
+    )

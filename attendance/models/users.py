@@ -1,0 +1,30 @@
+"""Users and roles: admin, inspector, unit head (a unit subtree) and staff (themselves)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from attendance.db import Base
+from attendance.models.org import Employee, Unit
+
+ROLES = ("admin", "inspector", "unit_head", "staff")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    language: Mapped[str] = mapped_column(String(5), default="vi")
+
+    unit: Mapped[Unit | None] = relationship()
+    employee: Mapped[Employee | None] = relationship()

@@ -1,0 +1,124 @@
+"""Shared fixtures.
+
+Every test that asks for ``database_url`` (or anything built on it) gets a fresh, migrated
+database of its own: SQLite by default, PostgreSQL when ``ATTENDANCE_TEST_DATABASE_URL``
+names a server (``make test`` runs the database tests on both). Tests that use a database
+are marked ``db`` automatically.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from attendance import migrate
+from attendance.config import load_config
+from attendance.db import make_engine, make_session_factory
+
+PG_SERVER = os.environ.get("ATTENDANCE_TEST_DATABASE_URL")
+TEMPLATE = "attendance_test_template"
+_counter = itertools.count()
+
+DB_FIXTURES = {"database_url", "engine", "db_session", "session_factory", "cli"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+def _admin_engine() -> sa.Engine:
+    return sa.create_engine(
+        f"postgresql+psycopg://{PG_SERVER.split('://', 1)[1].rstrip('/')}/postgres",
+        isolation_level="AUTOCOMMIT",
+    )
+
+
+def _pg_url(name: str) -> str:
+    return f"postgresql+psycopg://{PG_SERVER.split('://', 1)[1].rstrip('/')}/{name}"
+
+
+@pytest.fixture(scope="session")
+def _template(tmp_path_factory) -> str:
+    """A migrated empty database that each test's database is copied from."""
+    if PG_SERVER:
+        admin = _admin_engine()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)"))
+            conn.execute(sa.text(f"CREATE DATABASE {TEMPLATE}"))
+        engine = make_engine(_pg_url(TEMPLATE))
+        migrate.upgrade(engine)
+        engine.dispose()
+        admin.dispose()
+        return TEMPLATE
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return str(path)
+
+
+@pytest.fixture
+def database_url(_template, tmp_path, monkeypatch) -> str:
+    if PG_SERVER:
+        name = f"attendance_test_{os.getpid()}_{next(_counter)}"
+        admin = _admin_engine()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE {_template}"))
+        url = _pg_url(name)
+    else:
+        path = tmp_path / "attendance.sqlite3"
+        shutil.copy(_template, path)
+        url = f"sqlite:///{path}"
+    monkeypatch.setenv("ATTENDANCE_DATABASE_URL", url)
+    monkeypatch.setenv("ATTENDANCE_INSTANCE", str(tmp_path / "instance"))
+    yield url
+    if PG_SERVER:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine):
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def db_session(session_factory):
+    session = session_factory()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture
+def config():
+    return load_config(Path(__file__).parent.parent / "config" / "default.toml")
+
+
+@pytest.fixture
+def cli(database_url):
+    """Run ``attendance`` in-process against the test database: ``cli("report", ...)``."""
+    from attendance.cli import cli as group
+
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None):
+        return runner.invoke(group, list(args), input=input, catch_exceptions=False)
+
+    return run
