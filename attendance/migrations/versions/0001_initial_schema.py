@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 23:24:01.930985
+Create Date: 2026-11-22 23:25:09.168606
 """
 
 from alembic import op
