@@ -1,0 +1,313 @@
+"""The working-hour rules of RULES.md, as pure functions.
+
+``evaluate_day`` takes one employee's day — the timetable, the schedule's policy, the
+accepted badge scans, the no-badge records and spot-check findings, the approved excuses —
+and returns the findings. ``unit_figures`` turns the results of a unit's employees into
+the unit's figures. Nothing here reads a clock or a database: time is an argument.
+
+Choices where RULES.md is silent (also in docs/rules.md):
+- The opening point (first session start − ``checkin_opens_minutes``) filters badge scans
+  only; a guard's no-badge record is explicit evidence of arrival whenever it was made.
+- A scan exactly on a session boundary (``session`` mode) belongs to the later session.
+- A spot check that found someone present *without* a badge is a no-badge record, so it is
+  an arrival (check-in) like a guard's record; one that found them present *with* a badge
+  only proves presence: the day is not ``absent``, but it is not a check-in either.
+- No-badge and absent-from-post findings belong to the session whose part of the day
+  (the same boundaries as ``session`` mode) holds their time; a half-day excuse of that
+  session excuses them.
+- A half-day excuse does not cover an absence: someone excused for the morning who never
+  comes in the afternoon is ``absent``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from attendance.calendar import Timetable
+from attendance.config import Schedule
+
+LATE = "late"
+EARLY_LEAVE = "early_leave"
+MISSING_CHECKOUT = "missing_checkout"
+NO_BADGE = "no_badge"
+ABSENT_FROM_POST = "absent_from_post"
+ABSENT = "absent"
+MISSED_SESSION = "missed_session"
+FINDING_KINDS = (LATE, EARLY_LEAVE, MISSING_CHECKOUT, NO_BADGE, ABSENT_FROM_POST, ABSENT,
+                 MISSED_SESSION)
+
+# What a no-badge record or a spot-check finding says about the employee.
+WITHOUT_BADGE = "without_badge"  # a guard's record, or a spot check: present without badge
+PRESENT = "present"              # a spot check: present with badge
+AWAY = "away"                    # a spot check: absent from post
+GUARD = "guard"
+SPOT_CHECK = "spot_check"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The parts of a schedule that the rules need, as timedeltas."""
+
+    checkin_mode: str = "day"
+    late_grace: timedelta = timedelta(minutes=5)
+    early_leave_grace: timedelta = timedelta(minutes=5)
+    checkin_opens: timedelta = timedelta(minutes=120)
+    duplicate_window: timedelta = timedelta(seconds=60)
+    min_presence: timedelta = timedelta(minutes=30)
+
+    @classmethod
+    def from_schedule(cls, schedule: Schedule) -> Policy:
+        return cls(
+            checkin_mode=schedule.checkin_mode,
+            late_grace=timedelta(minutes=schedule.late_grace_minutes),
+            early_leave_grace=timedelta(minutes=schedule.early_leave_grace_minutes),
+            checkin_opens=timedelta(minutes=schedule.checkin_opens_minutes),
+            duplicate_window=timedelta(seconds=schedule.duplicate_window_seconds),
+            min_presence=timedelta(minutes=schedule.min_presence_minutes),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A no-badge record or a spot-check finding about one employee at one instant."""
+
+    at: datetime
+    kind: str  # WITHOUT_BADGE, PRESENT or AWAY
+    source: str  # GUARD or SPOT_CHECK
+
+
+@dataclass(frozen=True, slots=True)
+class ExcuseRef:
+    """An approved excuse covering the day: ``part`` is full, morning or afternoon."""
+
+    part: str
+    kind: str = "leave"
+    approved_by: str | None = None
+    reason: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    kind: str
+    session: int | None = None
+    minutes: int | None = None
+    at: datetime | None = None
+    source: str | None = None
+    excused_by: ExcuseRef | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.excused_by is None
+
+
+@dataclass(frozen=True, slots=True)
+class DayResult:
+    working: bool
+    excused: ExcuseRef | None = None  # the whole day
+    check_in: datetime | None = None
+    check_out: datetime | None = None
+    findings: tuple[Finding, ...] = field(default=())
+
+    @property
+    def expected(self) -> bool:
+        return self.working and self.excused is None
+
+    @property
+    def present(self) -> bool:
+        return self.expected and self.check_in is not None
+
+    def open_findings(self, kind: str | None = None) -> list[Finding]:
+        return [f for f in self.findings if f.is_open and (kind is None or f.kind == kind)]
+
+    def has_open(self, kind: str) -> bool:
+        return any(f.is_open and f.kind == kind for f in self.findings)
+
+
+def _whole_minutes(delta: timedelta) -> int:
+    return int(delta // timedelta(minutes=1))
+
+
+def counted_scans(scans: Iterable[datetime], opens_at: datetime, window: timedelta) -> list[datetime]:
+    """Scans that count: none before the opening point, none within ``window`` of the last."""
+    counted: list[datetime] = []
+    for scan in sorted(scans):
+        if scan < opens_at:
+            continue
+        if counted and scan - counted[-1] < window:
+            continue
+        counted.append(scan)
+    return counted
+
+
+def session_bounds(timetable: Timetable, opens_at: datetime) -> list[tuple[datetime, datetime]]:
+    """Each session's part of the day: from the previous boundary to the next.
+
+    A boundary is the middle of the gap between two sessions; the first part starts at the
+    opening point and the last one ends at midnight.
+    """
+    sessions = timetable.sessions
+    cuts = [end + (next_start - end) / 2 for (_, end), (next_start, _) in zip(sessions, sessions[1:])]
+    midnight = (timetable.start.replace(hour=0, minute=0, second=0, microsecond=0)
+                + timedelta(days=1))
+    lowers = [opens_at, *cuts]
+    uppers = [*cuts, midnight]
+    return list(zip(lowers, uppers))
+
+
+def _session_of(instant: datetime, bounds: Sequence[tuple[datetime, datetime]]) -> int:
+    for index, (_, upper) in enumerate(bounds):
+        if instant < upper:
+            return index
+    return len(bounds) - 1
+
+
+def _covered_sessions(excuses: Sequence[ExcuseRef], count: int) -> dict[int, ExcuseRef]:
+    covered: dict[int, ExcuseRef] = {}
+    for excuse in excuses:
+        if excuse.part == "morning":
+            covered.setdefault(0, excuse)
+        elif excuse.part == "afternoon":
+            covered.setdefault(count - 1, excuse)
+    return covered
+
+
+def _attendance(arrivals: list[datetime], scans: list[datetime], start: datetime, end: datetime,
+                policy: Policy, session: int | None):
+    """Check-in, check-out and their findings for one stretch of work."""
+    findings: list[Finding] = []
+    if not arrivals:
+        return None, None, findings
+    check_in = arrivals[0]
+    if check_in > start + policy.late_grace:
+        findings.append(Finding(LATE, session, _whole_minutes(check_in - start), check_in))
+    leaving = [s for s in scans if s - check_in >= policy.min_presence]
+    check_out = leaving[-1] if leaving else None
+    if check_out is None:
+        findings.append(Finding(MISSING_CHECKOUT, session))
+    elif check_out < end - policy.early_leave_grace:
+        findings.append(Finding(EARLY_LEAVE, session, _whole_minutes(end - check_out), check_out))
+    return check_in, check_out, findings
+
+
+def evaluate_day(
+    timetable: Timetable,
+    policy: Policy,
+    *,
+    working: bool = True,
+    scans: Iterable[datetime] = (),
+    marks: Iterable[Mark] = (),
+    excuses: Sequence[ExcuseRef] = (),
+) -> DayResult:
+    """One employee's working day: findings from scans, marks and excuses."""
+    if not working:
+        return DayResult(working=False)
+    sessions = timetable.sessions
+    count = len(sessions)
+    full = next((e for e in excuses if e.part == "full"), None)
+    covered = _covered_sessions(excuses, count)
+    if full is None and len(covered) == count:
+        full = covered[0]
+
+    opens_at = timetable.start - policy.checkin_opens
+    counted = counted_scans(scans, opens_at, policy.duplicate_window)
+    marks = sorted(marks, key=lambda m: m.at)
+    bounds = session_bounds(timetable, opens_at)
+    without_badge = [m for m in marks if m.kind == WITHOUT_BADGE]
+
+    findings: list[Finding] = []
+    for mark in marks:
+        if mark.kind == WITHOUT_BADGE:
+            findings.append(Finding(NO_BADGE, _session_of(mark.at, bounds), at=mark.at,
+                                    source=mark.source))
+        elif mark.kind == AWAY:
+            findings.append(Finding(ABSENT_FROM_POST, _session_of(mark.at, bounds), at=mark.at,
+                                    source=mark.source))
+
+    check_in = check_out = None
+    if policy.checkin_mode == "session":
+        ins: list[datetime] = []
+        outs: list[datetime] = []
+        missed: list[int] = []
+        for index, ((start, end), (lower, upper)) in enumerate(zip(sessions, bounds)):
+            part_scans = [s for s in counted if lower <= s < upper]
+            arrivals = sorted(part_scans + [m.at for m in without_badge if lower <= m.at < upper])
+            got_in, got_out, session_findings = _attendance(arrivals, part_scans, start, end,
+                                                            policy, index)
+            findings.extend(session_findings)
+            if got_in is None:
+                missed.append(index)
+            else:
+                ins.append(got_in)
+            if got_out is not None:
+                outs.append(got_out)
+        if ins:
+            findings.extend(Finding(MISSED_SESSION, index) for index in missed)
+            check_in, check_out = min(ins), max(outs, default=None)
+    else:
+        worked = [i for i in range(count) if i not in covered] or list(range(count))
+        start, end = sessions[worked[0]][0], sessions[worked[-1]][1]
+        arrivals = sorted(counted + [m.at for m in without_badge])
+        check_in, check_out, day_findings = _attendance(arrivals, counted, start, end, policy, None)
+        # In day mode a late arrival belongs to the first worked session, a leave to the last.
+        findings.extend(
+            _with_session(f, worked[0] if f.kind == LATE else worked[-1]) for f in day_findings
+        )
+
+    if not counted and not marks_show_presence(marks):
+        findings.append(Finding(ABSENT))
+
+    findings = [_excused(f, full, covered) for f in findings]
+    return DayResult(working=True, excused=full, check_in=check_in, check_out=check_out,
+                     findings=tuple(findings))
+
+
+def marks_show_presence(marks: Iterable[Mark]) -> bool:
+    return any(m.kind in (WITHOUT_BADGE, PRESENT) for m in marks)
+
+
+def _with_session(finding: Finding, session: int) -> Finding:
+    return Finding(finding.kind, session, finding.minutes, finding.at, finding.source)
+
+
+def _excused(finding: Finding, full: ExcuseRef | None,
+             covered: dict[int, ExcuseRef]) -> Finding:
+    excuse = full
+    if excuse is None and finding.kind != ABSENT and finding.session is not None:
+        excuse = covered.get(finding.session)
+    if excuse is None:
+        return finding
+    return Finding(finding.kind, finding.session, finding.minutes, finding.at, finding.source,
+                   excuse)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitFigures:
+    expected: int
+    present: int
+    late: int
+    no_badge: int
+
+    @property
+    def badge_compliance(self) -> float | None:
+        return (self.present - self.no_badge) / self.present if self.present else None
+
+    @property
+    def punctuality(self) -> float | None:
+        return (self.present - self.late) / self.present if self.present else None
+
+
+def unit_figures(results: Iterable[DayResult]) -> UnitFigures:
+    """Expected, present and the two rates of RULES.md for one unit's employees."""
+    expected = present = late = no_badge = 0
+    for result in results:
+        if not result.expected:
+            continue
+        expected += 1
+        if result.present:
+            present += 1
+            late += result.has_open(LATE)
+            no_badge += result.has_open(NO_BADGE)
+    return UnitFigures(expected, present, late, no_badge)
