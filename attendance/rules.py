@@ -213,7 +213,7 @@ def evaluate_day(
 
     opens_at = timetable.start - policy.checkin_opens
     counted = counted_scans(scans, opens_at, policy.duplicate_window)
-    marks = sorted(marks, key=lambda m: m.at)
+    marks = sorted(marks, key=lambda m: (m.at, m.kind, m.source))
     bounds = session_bounds(timetable, opens_at)
     without_badge = [m for m in marks if m.kind == WITHOUT_BADGE]
 
