@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cached_property
-
 import sys
+from functools import cached_property
 
 import click
 from sqlalchemy import Engine
@@ -35,6 +34,10 @@ class AppContext:
     @cached_property
     def session_factory(self) -> sessionmaker[Session]:
         return make_session_factory(self.engine)
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
