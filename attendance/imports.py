@@ -1,0 +1,802 @@
+"""Import units, employees, scans and excuses from CSV or XLSX files (INTERFACES.md).
+
+Every importer reads the whole file, validates every row against the database and the rest
+of the file, and only then applies the good rows, so that a file is all-or-nothing unless
+``skip_bad_rows`` is given. Re-importing a file updates what changed and never duplicates:
+units and employees are keyed by code, scans by a deterministic event id, excuses by
+(employee, start, end, part, kind). Text is stored verbatim (NFC-normalized): a name that
+looks like a spreadsheet formula or like HTML is data here, and is escaped where it is shown.
+
+The functions take a session and never commit; the command line commits once.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from attendance.config import Config, load_config
+from attendance.models.audit import AuditEntry
+from attendance.models.chain import GENESIS, ChainHead, append
+from attendance.models.excuses import KINDS as EXCUSE_KINDS
+from attendance.models.excuses import PARTS as EXCUSE_PARTS
+from attendance.models.excuses import Excuse, ExcuseDecision
+from attendance.models.org import CATEGORIES, Employee, Unit
+from attendance.models.scans import NoBadgeRecord, Scan, Station
+
+Progress = Callable[[int, int], None]
+Source = str | os.PathLike | Iterable[Mapping[str, Any]]
+
+UNIT_COLUMNS = ("code", "name", "parent_code", "schedule")
+UNIT_REQUIRED = ("code", "name")
+EMPLOYEE_COLUMNS = (
+    "code", "full_name", "unit_code", "position", "category",
+    "card_number", "email", "start_date", "end_date", "head_of",
+)
+EMPLOYEE_REQUIRED = ("code", "full_name", "unit_code", "position", "category")
+SCAN_COLUMNS = ("employee_code", "scanned_at", "station", "kind")
+SCAN_REQUIRED = ("employee_code", "scanned_at", "kind")
+EXCUSE_COLUMNS = ("employee_code", "start_date", "end_date", "part", "kind", "note")
+EXCUSE_REQUIRED = ("employee_code", "start_date", "end_date")
+
+SCAN_KINDS = ("badge", "no_badge")
+IMPORT_SCAN_STREAM = "scan:import"
+_CHUNK = 500
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (format, encoding, header); message in Vietnamese."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int  # the header is line 1
+    reason: str
+
+    def __str__(self) -> str:
+        return f"dòng {self.line}: {self.reason}"
+
+
+@dataclass
+class ImportResult:
+    """What an import did. ``applied`` is False when errors stopped the whole file."""
+
+    kind: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def skipped(self) -> int:
+        """Rows not imported: the bad ones, or every row when the file was refused."""
+        return len(self.errors) if self.applied else self.rows
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows": self.rows, "created": self.created, "updated": self.updated,
+            "unchanged": self.unchanged, "skipped": self.skipped, "errors": len(self.errors),
+        }
+
+    def summary(self) -> str:
+        """One Vietnamese line for the command line."""
+        if not self.applied:
+            return (f"Không nhập dòng nào: tệp có {len(self.errors)} dòng lỗi trên {self.rows} dòng "
+                    "(dùng --skip-bad-rows để chỉ nhập các dòng hợp lệ).")
+        return (f"Đã nhập {self.rows} dòng: thêm mới {self.created}, cập nhật {self.updated}, "
+                f"không thay đổi {self.unchanged}, bỏ qua {self.skipped}.")
+
+
+class _RowInvalid(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# ---------------------------------------------------------------------------------------
+# Reading files
+
+
+def _text(value: Any) -> str:
+    """A cell as NFC text; numbers typed into a spreadsheet lose their ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def _header_name(value: Any) -> str:
+    return _text(value).lstrip("\ufeff").strip().lower()
+
+
+def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    """The header and the (line number, cells) of each non-empty data row."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise ImportFileError(f"không đọc được tệp {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ImportFileError(f"tệp {path.name} không phải UTF-8 (hãy lưu CSV dạng UTF-8)") from None
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if ";" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[tuple[int, list[Any]]] = []
+    header: list[str] | None = None
+    try:
+        for cells in reader:
+            # A quoted cell may span lines; the line a row starts on is what a user sees.
+            line = reader.line_num - sum(cell.count("\n") for cell in cells)
+            if header is None:
+                header = cells
+                continue
+            if any(cell.strip() for cell in cells):
+                rows.append((line, cells))
+    except csv.Error as exc:
+        raise ImportFileError(f"dòng {reader.line_num}: tệp CSV không hợp lệ ({exc})") from None
+    if header is None:
+        raise ImportFileError(f"tệp {path.name} trống (cần một dòng tiêu đề)")
+    return header, rows
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    from openpyxl import load_workbook
+
+    try:
+        # Not data_only: a cell holding "=cmd|..." is read as the text it holds, never run.
+        workbook = load_workbook(path, read_only=True, data_only=False)
+    except OSError as exc:
+        raise ImportFileError(f"không đọc được tệp {path}: {exc.strerror}") from None
+    except Exception as exc:  # openpyxl raises assorted errors on damaged files
+        raise ImportFileError(f"tệp {path.name} không phải XLSX hợp lệ ({exc})") from None
+    try:
+        sheet = workbook.worksheets[0]
+        header: list[str] | None = None
+        rows: list[tuple[int, list[Any]]] = []
+        for line, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = list(cells)
+            if header is None:
+                header = cells
+                continue
+            if any(_text(cell) for cell in cells):
+                rows.append((line, cells))
+    finally:
+        workbook.close()
+    if header is None:
+        raise ImportFileError(f"tệp {path.name} trống (cần một dòng tiêu đề)")
+    return header, rows
+
+
+def _records(source: Source, columns: tuple[str, ...], required: tuple[str, ...]
+             ) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    """Rows as dicts keyed by column name, with the line each came from."""
+    if isinstance(source, (str, os.PathLike)):
+        header, table = _read_table(Path(source))
+        names = [_header_name(cell) for cell in header]
+        while names and not names[-1]:
+            names.pop()
+        records = []
+        for line, cells in table:
+            extra = [c for c in cells[len(names):] if _text(c)]
+            if extra:
+                records.append((line, {"__error__": "thừa ô ngoài các cột của tiêu đề"}))
+                continue
+            records.append((line, {name: cells[i] if i < len(cells) else None
+                                   for i, name in enumerate(names)}))
+    else:
+        records = []
+        names = []
+        for line, row in enumerate(source, start=2):
+            row = {_header_name(k): v for k, v in row.items()}
+            for key in row:
+                if key not in names:
+                    names.append(key)
+            records.append((line, row))
+    unknown = [n for n in names if n not in columns]
+    if unknown:
+        raise ImportFileError(
+            f"dòng 1: cột không hợp lệ: {', '.join(unknown) or '(trống)'} "
+            f"(các cột: {', '.join(columns)})")
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise ImportFileError(f"dòng 1: cột bị lặp: {', '.join(duplicated)}")
+    missing = [c for c in required if c not in names]
+    if missing and (isinstance(source, (str, os.PathLike)) or records):
+        raise ImportFileError(f"dòng 1: thiếu cột bắt buộc: {', '.join(missing)}")
+    return names, records
+
+
+# ---------------------------------------------------------------------------------------
+# Parsing cells
+
+
+def _parse_date(value: Any, column: str) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    if not text:
+        return None
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise _RowInvalid(f"{column}: ngày không hợp lệ {text!r} (cần YYYY-MM-DD hoặc dd/mm/yyyy)")
+
+
+def _parse_instant(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise _RowInvalid("scanned_at: thiếu múi giờ (cần ISO 8601 có độ lệch, "
+                              "ví dụ 2026-11-23T07:42:10+07:00)")
+        return value.astimezone(timezone.utc)
+    text = _text(value)
+    if not text:
+        raise _RowInvalid("scanned_at: trống")
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise _RowInvalid(f"scanned_at: thời điểm không hợp lệ {text!r} "
+                          "(cần ISO 8601, ví dụ 2026-11-23T07:42:10+07:00)") from None
+    if instant.tzinfo is None:
+        raise _RowInvalid(f"scanned_at: thiếu múi giờ trong {text!r} (cần ISO 8601 có độ lệch, "
+                          "ví dụ 2026-11-23T07:42:10+07:00)")
+    return instant.astimezone(timezone.utc)
+
+
+def normalize_category(value: Any) -> str:
+    """CB, CC, VC or HĐ; HD (without the stroke) is accepted and stored as HĐ."""
+    text = _text(value).upper()
+    if text == "HD":
+        text = "HĐ"
+    if text not in CATEGORIES:
+        raise _RowInvalid(f"category: loại cán bộ không hợp lệ {_text(value)!r} "
+                          f"(chỉ nhận {', '.join(CATEGORIES)})")
+    return text
+
+
+def _required(row: Mapping[str, Any], column: str) -> str:
+    text = _text(row.get(column))
+    if not text:
+        raise _RowInvalid(f"{column}: bắt buộc, không được để trống")
+    return text
+
+
+def _bounded(text: str, column: str, limit: int) -> str:
+    if len(text) > limit:
+        raise _RowInvalid(f"{column}: dài quá {limit} ký tự")
+    return text
+
+
+def _optional(row: Mapping[str, Any], column: str, limit: int) -> str | None:
+    text = _text(row.get(column))
+    return _bounded(text, column, limit) if text else None
+
+
+def scan_event_id(employee_code: str, scanned_at: datetime, station: str, kind: str) -> str:
+    """The deterministic id that makes re-importing a scan a no-op."""
+    instant = scanned_at.astimezone(timezone.utc).isoformat()
+    key = f"{_text(employee_code)}|{instant}|{_text(station)}|{kind}"
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _now(now: datetime | None) -> datetime:
+    return now if now is not None else datetime.now(timezone.utc)
+
+
+def _audit(session: Session, kind: str, source: Source, result: ImportResult, actor: str,
+           now: datetime) -> None:
+    target = str(source) if isinstance(source, (str, os.PathLike)) else None
+    details = json.dumps({"kind": kind, **result.counts()}, ensure_ascii=False, sort_keys=True)
+    append(session, AuditEntry(at=now, actor=actor, action=f"import.{kind}", target=target,
+                               details=details), "audit")
+
+
+def _tick(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None and (done % 200 == 0 or done == total):
+        progress(done, total)
+
+
+def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _finish(result: ImportResult, skip_bad_rows: bool) -> bool:
+    """Whether to apply the good rows; sorts the errors by line."""
+    result.errors.sort(key=lambda e: e.line)
+    return not result.errors or skip_bad_rows
+
+
+# ---------------------------------------------------------------------------------------
+# Units
+
+
+def import_units(session: Session, source: Source, *, skip_bad_rows: bool = False,
+                 progress: Progress | None = None, config: Config | None = None,
+                 actor: str = "import", now: datetime | None = None) -> ImportResult:
+    """Create or update units by code: ``code,name,parent_code,schedule``."""
+    config = config or load_config()
+    names, records = _records(source, UNIT_COLUMNS, UNIT_REQUIRED)
+    result = ImportResult("units", rows=len(records))
+    existing = {u.code: u for u in session.scalars(select(Unit))}
+    by_id = {u.id: u for u in existing.values()}
+
+    parsed: dict[str, dict[str, Any]] = {}
+    for done, (line, row) in enumerate(records, start=1):
+        _tick(progress, done, len(records))
+        try:
+            if "__error__" in row:
+                raise _RowInvalid(row["__error__"])
+            code = _bounded(_required(row, "code"), "code", 40)
+            if code in parsed:
+                raise _RowInvalid(f"code: mã {code} trùng trong tệp (đã có ở dòng {parsed[code]['line']})")
+            name = _bounded(_required(row, "name"), "name", 255)
+            parent = _text(row.get("parent_code")) or None
+            if parent == code:
+                raise _RowInvalid("parent_code: đơn vị không thể là cấp trên của chính nó")
+            schedule = _optional(row, "schedule", 60)
+            if schedule and schedule not in config.schedules:
+                raise _RowInvalid(f"schedule: lịch làm việc {schedule!r} không có trong cấu hình "
+                                  f"(có: {', '.join(sorted(config.schedules))})")
+            parsed[code] = {"line": line, "name": name, "parent": parent, "schedule": schedule,
+                            "has_schedule": "schedule" in names, "has_parent": "parent_code" in names}
+        except _RowInvalid as exc:
+            result.errors.append(RowError(line, exc.reason))
+
+    # Parents must exist in the database or on a good row of the file; a row whose parent
+    # is refused is refused too, so repeat until nothing changes.
+    in_file = {_text(row.get("code")) for _line, row in records if "__error__" not in row}
+    _drop_orphans(parsed, existing, in_file, result)
+
+    def db_parent(code: str) -> str | None:
+        unit = existing.get(code)
+        if unit is None or unit.parent_id is None:
+            return None
+        return by_id[unit.parent_id].code
+
+    def parent_of(code: str) -> str | None:
+        info = parsed.get(code)
+        if info is not None and (info["has_parent"] or code not in existing):
+            return info["parent"]
+        return db_parent(code)
+
+    # Cycles, over the tree as it would be after the import.
+    cyclic = []
+    for code in parsed:
+        chain = [code]
+        current = parent_of(code)
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = parent_of(current)
+        if current is not None:
+            loop = " → ".join(chain[chain.index(current):] + [current])
+            result.errors.append(RowError(parsed[code]["line"],
+                                          f"parent_code: vòng lặp đơn vị cấp trên ({loop})"))
+            cyclic.append(code)
+    for code in cyclic:
+        del parsed[code]
+    _drop_orphans(parsed, existing, in_file, result)
+
+    if not _finish(result, skip_bad_rows):
+        return result
+    units = dict(existing)
+    for code, info in parsed.items():
+        unit = units.get(code)
+        if unit is None:
+            unit = Unit(code=code, name=info["name"], schedule=info["schedule"])
+            session.add(unit)
+            units[code] = unit
+            result.created += 1
+            info["new"] = True
+        else:
+            info["new"] = False
+            info["before"] = (unit.name, unit.schedule, db_parent(code))
+            unit.name = info["name"]
+            if info["has_schedule"]:
+                unit.schedule = info["schedule"]
+    for code, info in parsed.items():
+        unit = units[code]
+        if info["has_parent"] or info["new"]:
+            unit.parent = units[info["parent"]] if info["parent"] else None
+        if not info["new"]:
+            after = (unit.name, unit.schedule, unit.parent.code if unit.parent else None)
+            if after == info["before"]:
+                result.unchanged += 1
+            else:
+                result.updated += 1
+    result.applied = True
+    session.flush()
+    _audit(session, "units", source, result, actor, _now(now))
+    return result
+
+
+def _drop_orphans(parsed: dict[str, dict[str, Any]], existing: Mapping[str, Unit],
+                  in_file: set[str], result: ImportResult) -> None:
+    changed = True
+    while changed:
+        changed = False
+        for code, info in list(parsed.items()):
+            parent = info["parent"]
+            if parent is None or parent in parsed or parent in existing:
+                continue
+            reason = (f"parent_code: đơn vị cấp trên {parent} bị lỗi trong tệp" if parent in in_file
+                      else f"parent_code: đơn vị cấp trên {parent} không tồn tại")
+            result.errors.append(RowError(info["line"], reason))
+            del parsed[code]
+            changed = True
+
+
+# ---------------------------------------------------------------------------------------
+# Employees
+
+
+def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = False,
+                     progress: Progress | None = None, actor: str = "import",
+                     now: datetime | None = None) -> ImportResult:
+    """Create or update employees by code (INTERFACES.md columns).
+
+    Optional columns left out of the header keep their stored values; an empty cell in a
+    present column clears it, except ``head_of``, where empty means "no change".
+    """
+    names, records = _records(source, EMPLOYEE_COLUMNS, EMPLOYEE_REQUIRED)
+    present = set(names)
+    result = ImportResult("employees", rows=len(records))
+    units = {u.code: u for u in session.scalars(select(Unit))}
+    employees = {e.code: e for e in session.scalars(select(Employee))}
+    cards = {e.card_number: e.code for e in employees.values() if e.card_number}
+
+    parsed: list[dict[str, Any]] = []
+    seen_codes: dict[str, int] = {}
+    seen_cards: dict[str, int] = {}
+    seen_heads: dict[str, int] = {}
+    for done, (line, row) in enumerate(records, start=1):
+        _tick(progress, done, len(records))
+        try:
+            if "__error__" in row:
+                raise _RowInvalid(row["__error__"])
+            code = _bounded(_required(row, "code"), "code", 40)
+            if code in seen_codes:
+                raise _RowInvalid(f"code: mã {code} trùng trong tệp (đã có ở dòng {seen_codes[code]})")
+            full_name = _bounded(_required(row, "full_name"), "full_name", 255)
+            unit_code = _required(row, "unit_code")
+            if unit_code not in units:
+                raise _RowInvalid(f"unit_code: đơn vị {unit_code} không tồn tại")
+            item: dict[str, Any] = {
+                "line": line, "code": code, "full_name": full_name, "unit": units[unit_code],
+                "position": _optional(row, "position", 255),
+                "category": normalize_category(row.get("category")),
+            }
+            if "card_number" in present:
+                card = _optional(row, "card_number", 40)
+                if card:
+                    if card in seen_cards:
+                        raise _RowInvalid(f"card_number: số thẻ {card} trùng trong tệp (dòng {seen_cards[card]})")
+                    owner = cards.get(card)
+                    if owner is not None and owner != code:
+                        raise _RowInvalid(f"card_number: số thẻ {card} đã cấp cho {owner}")
+                item["card_number"] = card
+            if "email" in present:
+                item["email"] = _optional(row, "email", 255)
+            for column in ("start_date", "end_date"):
+                if column in present:
+                    item[column] = _parse_date(row.get(column), column)
+            start = item.get("start_date", employees[code].start_date if code in employees else None)
+            end = item.get("end_date", employees[code].end_date if code in employees else None)
+            if start and end and end < start:
+                raise _RowInvalid("end_date: ngày kết thúc trước ngày bắt đầu")
+            head_of = _text(row.get("head_of")) if "head_of" in present else ""
+            if head_of:
+                if head_of not in units:
+                    raise _RowInvalid(f"head_of: đơn vị {head_of} không tồn tại")
+                if head_of in seen_heads:
+                    raise _RowInvalid(f"head_of: đơn vị {head_of} đã có thủ trưởng ở dòng {seen_heads[head_of]}")
+                item["head_of"] = units[head_of]
+        except _RowInvalid as exc:
+            result.errors.append(RowError(line, exc.reason))
+            continue
+        seen_codes[code] = line
+        if item.get("card_number"):
+            seen_cards[item["card_number"]] = line
+        if head_of:
+            seen_heads[head_of] = line
+        parsed.append(item)
+
+    if not _finish(result, skip_bad_rows):
+        return result
+    fields = ("full_name", "unit", "position", "category", "card_number", "email",
+              "start_date", "end_date")
+    for item in parsed:
+        employee = employees.get(item["code"])
+        if employee is None:
+            employee = Employee(code=item["code"])
+            session.add(employee)
+            employees[item["code"]] = employee
+            before = None
+            result.created += 1
+        else:
+            before = tuple(getattr(employee, f) for f in fields)
+        for name in fields:
+            if name in item:
+                setattr(employee, name, item[name])
+        head_changed = False
+        if "head_of" in item and item["head_of"].head is not employee:
+            item["head_of"].head = employee
+            head_changed = True
+        if before is not None:
+            after = tuple(getattr(employee, f) for f in fields)
+            if after == before and not head_changed:
+                result.unchanged += 1
+            else:
+                result.updated += 1
+    result.applied = True
+    session.flush()
+    _audit(session, "employees", source, result, actor, _now(now))
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Scans
+
+
+def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = False,
+                 progress: Progress | None = None, actor: str = "import",
+                 now: datetime | None = None) -> ImportResult:
+    """Historic or offline scans: ``employee_code,scanned_at,station,kind``; idempotent.
+
+    ``badge`` rows become accepted scans (source ``import:<station>``), ``no_badge`` rows
+    become guards' no-badge records; both are chained like live records.
+    """
+    _names, records = _records(source, SCAN_COLUMNS, SCAN_REQUIRED)
+    result = ImportResult("scans", rows=len(records))
+    now = _now(now)
+    employee_codes = {_text(row.get("employee_code")) for _line, row in records} - {""}
+    employees: dict[str, Employee] = {}
+    for chunk in _chunks(sorted(employee_codes)):
+        for employee in session.scalars(select(Employee).where(Employee.code.in_(chunk))):
+            employees[employee.code] = employee
+    unit_codes = dict(session.execute(select(Unit.id, Unit.code)).all())
+    stations = {s.code: s.id for s in session.scalars(select(Station))}
+
+    parsed: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for done, (line, row) in enumerate(records, start=1):
+        _tick(progress, done, len(records))
+        try:
+            if "__error__" in row:
+                raise _RowInvalid(row["__error__"])
+            code = _required(row, "employee_code")
+            if code not in employees:
+                raise _RowInvalid(f"employee_code: không có cán bộ mã {code}")
+            instant = _parse_instant(row.get("scanned_at"))
+            station = _bounded(_text(row.get("station")), "station", 100)
+            kind = _required(row, "kind").lower()
+            if kind not in SCAN_KINDS:
+                raise _RowInvalid(f"kind: loại {kind!r} không hợp lệ (chỉ nhận badge, no_badge)")
+        except _RowInvalid as exc:
+            result.errors.append(RowError(line, exc.reason))
+            continue
+        event_id = scan_event_id(code, instant, station, kind)
+        if event_id in seen:
+            result.unchanged += 1  # the same scan twice in one file is one scan
+            continue
+        seen[event_id] = line
+        parsed.append({"line": line, "employee": employees[code], "at": instant,
+                       "station": station, "kind": kind, "event_id": event_id})
+
+    if not _finish(result, skip_bad_rows):
+        return result
+    known: set[str] = set()
+    badge_ids = [p["event_id"] for p in parsed if p["kind"] == "badge"]
+    for chunk in _chunks(badge_ids):
+        known.update(session.scalars(select(Scan.event_id).where(
+            Scan.event_id.in_(chunk), Scan.source.like("import:%"))))
+    nobadge_ids = [p["event_id"] for p in parsed if p["kind"] == "no_badge"]
+    for chunk in _chunks(nobadge_ids):
+        known.update(session.scalars(select(NoBadgeRecord.event_id).where(
+            NoBadgeRecord.event_id.in_(chunk))))
+    with BulkChains(session) as chains:
+        for item in parsed:
+            if item["event_id"] in known:
+                result.unchanged += 1
+                continue
+            employee = item["employee"]
+            if item["kind"] == "badge":
+                record = Scan(
+                    source=f"import:{item['station']}", station_id=stations.get(item["station"]),
+                    event_id=item["event_id"], employee_id=employee.id, status="accepted",
+                    scanned_at=item["at"], station_time=item["at"], received_at=now, flags="",
+                )
+                chains.append(record, IMPORT_SCAN_STREAM)
+            else:
+                record = NoBadgeRecord(
+                    employee_id=employee.id, recorded_at=item["at"], source="guard",
+                    place=item["station"] or None, recorded_by=actor, event_id=item["event_id"],
+                    void=False,
+                )
+                chains.append(record, f"nobadge:{unit_codes[employee.unit_id]}")
+            result.created += 1
+    result.applied = True
+    _audit(session, "scans", source, result, actor, now)
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Excuses
+
+
+def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = False,
+                   progress: Progress | None = None, actor: str = "import",
+                   now: datetime | None = None) -> ImportResult:
+    """Approved leave and business trips: ``employee_code,start_date,end_date,part,kind,note``.
+
+    An excuse is the same excuse when employee, dates, part and kind match; re-importing it
+    updates the note, and approves it if it was pending or rejected.
+    """
+    _names, records = _records(source, EXCUSE_COLUMNS, EXCUSE_REQUIRED)
+    result = ImportResult("excuses", rows=len(records))
+    now = _now(now)
+    employees = {e.code: e for e in session.scalars(select(Employee))}
+    unit_codes = dict(session.execute(select(Unit.id, Unit.code)).all())
+
+    parsed: list[dict[str, Any]] = []
+    seen: dict[tuple, int] = {}
+    for done, (line, row) in enumerate(records, start=1):
+        _tick(progress, done, len(records))
+        try:
+            if "__error__" in row:
+                raise _RowInvalid(row["__error__"])
+            code = _required(row, "employee_code")
+            if code not in employees:
+                raise _RowInvalid(f"employee_code: không có cán bộ mã {code}")
+            start = _parse_date(row.get("start_date"), "start_date")
+            end = _parse_date(row.get("end_date"), "end_date")
+            if start is None:
+                raise _RowInvalid("start_date: bắt buộc, không được để trống")
+            if end is None:
+                raise _RowInvalid("end_date: bắt buộc, không được để trống")
+            if end < start:
+                raise _RowInvalid("end_date: ngày kết thúc trước ngày bắt đầu")
+            part = _text(row.get("part")).lower() or "full"
+            if part not in EXCUSE_PARTS:
+                raise _RowInvalid(f"part: {part!r} không hợp lệ (chỉ nhận full, morning, afternoon)")
+            kind = _text(row.get("kind")).lower() or "leave"
+            if kind not in EXCUSE_KINDS:
+                raise _RowInvalid(f"kind: {kind!r} không hợp lệ (chỉ nhận leave, business_trip, other)")
+            note = _text(row.get("note")) or None
+            key = (code, start, end, part, kind)
+            if key in seen:
+                raise _RowInvalid(f"trùng với dòng {seen[key]}")
+        except _RowInvalid as exc:
+            result.errors.append(RowError(line, exc.reason))
+            continue
+        seen[key] = line
+        parsed.append({"employee": employees[code], "start": start, "end": end, "part": part,
+                       "kind": kind, "note": note})
+
+    if not _finish(result, skip_bad_rows):
+        return result
+    ids = sorted({item["employee"].id for item in parsed})
+    existing: dict[tuple, Excuse] = {}
+    for chunk in _chunks(ids):
+        for excuse in session.scalars(select(Excuse).where(Excuse.employee_id.in_(chunk))
+                                      .order_by(Excuse.id)):
+            key = (excuse.employee_id, excuse.start_date, excuse.end_date, excuse.part, excuse.kind)
+            existing.setdefault(key, excuse)
+    to_approve: list[Excuse] = []
+    for item in parsed:
+        employee = item["employee"]
+        key = (employee.id, item["start"], item["end"], item["part"], item["kind"])
+        excuse = existing.get(key)
+        if excuse is None:
+            excuse = Excuse(employee_id=employee.id, start_date=item["start"], end_date=item["end"],
+                            part=item["part"], kind=item["kind"], note=item["note"],
+                            requested_by=actor, requested_at=now, status="approved")
+            session.add(excuse)
+            existing[key] = excuse
+            to_approve.append(excuse)
+            result.created += 1
+            continue
+        changed = False
+        if excuse.note != item["note"]:
+            excuse.note = item["note"]
+            changed = True
+        if excuse.status != "approved":
+            excuse.status = "approved"
+            to_approve.append(excuse)
+            changed = True
+        if changed:
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    session.flush()  # the decisions' hashes cover the excuse ids
+    units_of = {e.id: e.unit_id for e in employees.values()}
+    with BulkChains(session) as chains:
+        for excuse in to_approve:
+            unit_code = unit_codes[units_of[excuse.employee_id]]
+            chains.append(ExcuseDecision(excuse_id=excuse.id, decision="approved", decided_by=actor,
+                                         reason=excuse.note or "Nhập từ tệp", decided_at=now),
+                          f"excuse:{unit_code}")
+    result.applied = True
+    _audit(session, "excuses", source, result, actor, now)
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Chains for many records at once
+
+
+class BulkChains:
+    """Append many records to their streams with one head lookup per stream.
+
+    ``attendance.models.chain.append`` queries (and locks) the stream's head for every
+    record, which costs a flush and a query per row; here each stream's head is locked
+    once and then advanced in memory with the records' own hashing, so the chains are
+    exactly what one ``append`` per record would give. Records are added in batches.
+    """
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.heads: dict[str, Any] = {}
+        self.pending: list[Any] = []
+
+    def __enter__(self) -> BulkChains:
+        return self
+
+    def append(self, record: Any, stream: str) -> Any:
+        head = self.heads.get(stream)
+        if head is None:
+            head = self.session.execute(
+                select(ChainHead).where(ChainHead.stream == stream).with_for_update()
+            ).scalar_one_or_none()
+            if head is None:
+                head = ChainHead(stream=stream, seq=0, hash=GENESIS)
+                self.session.add(head)
+            self.heads[stream] = head
+        record.stream = stream
+        record.seq = head.seq + 1
+        record.prev_hash = head.hash
+        record.hash = record.compute_hash()
+        head.seq = record.seq
+        head.hash = record.hash
+        self.pending.append(record)
+        if len(self.pending) >= 2000:
+            self.flush()
+        return record
+
+    def flush(self) -> None:
+        if self.pending:
+            self.session.add_all(self.pending)
+            self.pending = []
+            self.session.flush()
+
+    def __exit__(self, exc_type, *_exc) -> None:
+        if exc_type is None:
+            self.flush()

@@ -1,0 +1,310 @@
+"""Imports of units, employees, scans and excuses from CSV and XLSX files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import unicodedata
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from attendance.imports import (
+    ImportFileError,
+    import_employees,
+    import_excuses,
+    import_scans,
+    import_units,
+    scan_event_id,
+)
+from attendance.models import (
+    AuditEntry,
+    Employee,
+    Excuse,
+    ExcuseDecision,
+    NoBadgeRecord,
+    Scan,
+    Station,
+    Unit,
+)
+
+DATA = Path(__file__).parent / "data"
+NOW = datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc)
+FORMULA = "=cmd|' /C calc'!A0"
+HTML = "<b>Phạm</b> <script>alert(1)</script>"
+
+
+def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    with path.open("w", encoding=encoding, newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+def csv_to_xlsx(source: Path, target: Path) -> Path:
+    """The same table as an XLSX workbook; text that looks like a formula stays text."""
+    workbook = Workbook()
+    sheet = workbook.active
+    with source.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.reader(handle):
+            sheet.append([cell if cell != "" else None for cell in row])
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
+    workbook.save(target)
+    return target
+
+
+def count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def load_org(session, config, units=DATA / "import_units.csv", employees=DATA / "import_employees.csv"):
+    result_units = import_units(session, units, config=config, now=NOW)
+    result_employees = import_employees(session, employees, now=NOW)
+    return result_units, result_employees
+
+
+def org_snapshot(session) -> list[tuple]:
+    units = [(u.code, u.name, u.parent.code if u.parent else None, u.schedule,
+              u.head.code if u.head else None)
+             for u in session.scalars(select(Unit).order_by(Unit.code))]
+    employees = [(e.code, e.full_name, e.unit.code, e.position, e.category, e.card_number,
+                  e.email, e.start_date, e.end_date)
+                 for e in session.scalars(select(Employee).order_by(Employee.code))]
+    return units + employees
+
+
+def test_units_and_employees_import_and_reimport_without_duplicates(db_session, config):
+    units, employees = load_org(db_session, config)
+    assert (units.created, units.updated, units.errors) == (4, 0, [])
+    assert (employees.created, employees.errors) == (5, [])
+
+    snv = db_session.scalar(select(Unit).where(Unit.code == "SNV"))
+    assert snv.parent.code == "UBND" and snv.schedule == "default"
+    assert snv.head.code == "E001"
+    assert db_session.scalar(select(Unit).where(Unit.code == "SNV-VP")).parent is snv
+    e003 = db_session.scalar(select(Employee).where(Employee.code == "E003"))
+    assert e003.category == "HĐ" and e003.start_date == date(2019, 9, 1)
+
+    before = org_snapshot(db_session)
+    units, employees = load_org(db_session, config)
+    assert (units.created, units.updated, units.unchanged) == (0, 0, 4)
+    assert (employees.created, employees.updated, employees.unchanged) == (0, 0, 5)
+    assert count(db_session, Unit) == 4 and count(db_session, Employee) == 5
+    assert org_snapshot(db_session) == before
+
+
+def test_reimport_updates_changed_rows(db_session, config, tmp_path):
+    load_org(db_session, config)
+    changed = write_csv(tmp_path / "e.csv", [
+        ["code", "full_name", "unit_code", "position", "category"],
+        ["E002", "Trần Thị Bích Ngọc", "STC", "Phó Trưởng phòng", "CC"],
+    ])
+    result = import_employees(db_session, changed, now=NOW)
+    assert (result.created, result.updated) == (0, 1)
+    e002 = db_session.scalar(select(Employee).where(Employee.code == "E002"))
+    # Columns left out of the header keep their values.
+    assert (e002.unit.code, e002.position, e002.card_number) == ("STC", "Phó Trưởng phòng", "QN000002")
+
+
+def test_formula_and_html_names_are_stored_verbatim(db_session, config):
+    load_org(db_session, config)
+    names = set(db_session.scalars(select(Employee.full_name)))
+    assert FORMULA in names and HTML in names
+
+
+def test_hd_is_stored_as_hđ_and_text_is_nfc(db_session, config, tmp_path):
+    load_org(db_session, config)
+    decomposed = unicodedata.normalize("NFD", "Đỗ Thị Thủy")
+    path = write_csv(tmp_path / "e.csv", [
+        ["code", "full_name", "unit_code", "position", "category"],
+        ["E201", decomposed, "SNV", "Văn thư", "hd"],
+        ["E202", "Ngô Văn Lực", "SNV", "Bảo vệ", unicodedata.normalize("NFD", "HĐ")],
+    ], encoding="utf-8-sig")
+    result = import_employees(db_session, path, now=NOW)
+    assert result.errors == []
+    rows = dict(db_session.execute(select(Employee.code, Employee.category)
+                                   .where(Employee.code.in_(["E201", "E202"]))).all())
+    assert rows == {"E201": "HĐ", "E202": "HĐ"}
+    name = db_session.scalar(select(Employee.full_name).where(Employee.code == "E201"))
+    assert name == unicodedata.normalize("NFC", "Đỗ Thị Thủy")
+
+
+def test_xlsx_and_csv_give_the_same_result(db_session, config, tmp_path):
+    load_org(db_session, config)
+    from_csv = org_snapshot(db_session)
+    db_session.rollback()
+    assert count(db_session, Unit) == 0
+    load_org(db_session, config,
+             units=csv_to_xlsx(DATA / "import_units.csv", tmp_path / "units.xlsx"),
+             employees=csv_to_xlsx(DATA / "import_employees.csv", tmp_path / "employees.xlsx"))
+    assert org_snapshot(db_session) == from_csv
+
+
+def test_a_bad_row_is_reported_with_its_line_and_nothing_is_imported(cli, tmp_path):
+    assert cli("import", "units", str(DATA / "import_units.csv")).exit_code == 0
+    result = cli("import", "employees", str(DATA / "import_employees_bad.csv"))
+    assert result.exit_code == 1
+    assert "dòng 3: unit_code: đơn vị KHONGCO không tồn tại" in result.output
+    assert "dòng 4: category" in result.output
+    assert "Không nhập dòng nào" in result.output
+    listing = cli("import", "employees", str(DATA / "import_employees_bad.csv"), "--skip-bad-rows")
+    assert listing.exit_code == 1
+    assert "thêm mới 2" in listing.output and "bỏ qua 2" in listing.output
+
+
+def test_nothing_of_a_bad_file_reaches_the_database(db_session, config):
+    import_units(db_session, DATA / "import_units.csv", config=config, now=NOW)
+    result = import_employees(db_session, DATA / "import_employees_bad.csv", now=NOW)
+    assert not result.applied
+    assert [(e.line, e.reason.split(":")[0]) for e in result.errors] == [(3, "unit_code"), (4, "category")]
+    assert count(db_session, Employee) == 0
+
+
+def test_skip_bad_rows_imports_the_good_ones(db_session, config):
+    import_units(db_session, DATA / "import_units.csv", config=config, now=NOW)
+    result = import_employees(db_session, DATA / "import_employees_bad.csv", skip_bad_rows=True, now=NOW)
+    assert result.applied and (result.created, result.skipped) == (2, 2)
+    assert set(db_session.scalars(select(Employee.code))) == {"E101", "E104"}
+
+
+def test_cli_summary_and_committed_data(cli, database_url):
+    for kind in ("units", "employees", "scans", "excuses"):
+        result = cli("import", kind, str(DATA / f"import_{kind}.csv"))
+        assert result.exit_code == 0, result.output
+        assert "thêm mới" in result.output
+    again = cli("import", "scans", str(DATA / "import_scans.csv"))
+    assert "thêm mới 0" in again.output and "không thay đổi 5" in again.output
+
+
+@pytest.mark.parametrize("rows, line, reason", [
+    ([["A", "Đơn vị A", "B", ""], ["B", "Đơn vị B", "A", ""]], 2, "vòng lặp"),
+    ([["A", "Đơn vị A", "", ""], ["A", "Đơn vị A lần hai", "", ""]], 3, "trùng trong tệp"),
+    ([["A", "Đơn vị A", "", "khong-co"]], 2, "lịch làm việc"),
+    ([["A", "Đơn vị A", "ZZZ", ""]], 2, "không tồn tại"),
+    ([["A", "", "", ""]], 2, "name: bắt buộc"),
+])
+def test_unit_validation(db_session, config, tmp_path, rows, line, reason):
+    path = write_csv(tmp_path / "u.csv", [["code", "name", "parent_code", "schedule"], *rows])
+    result = import_units(db_session, path, config=config, now=NOW)
+    assert not result.applied
+    assert result.errors[0].line == line and reason in result.errors[0].reason
+    assert count(db_session, Unit) == 0
+
+
+def test_a_cycle_through_stored_units_is_refused(db_session, config, tmp_path):
+    import_units(db_session, DATA / "import_units.csv", config=config, now=NOW)
+    path = write_csv(tmp_path / "u.csv", [["code", "name", "parent_code"],
+                                          ["UBND", "UBND tỉnh", "SNV-VP"]])
+    result = import_units(db_session, path, config=config, now=NOW)
+    assert "vòng lặp" in result.errors[0].reason
+    assert "UBND → SNV-VP → SNV → UBND" in result.errors[0].reason
+
+
+@pytest.mark.parametrize("row, column", [
+    (["E9", "Tên", "SNV", "", "CC", "", "", "2026-13-01", "", ""], "start_date"),
+    (["E9", "Tên", "SNV", "", "CC", "", "", "2026-05-01", "2026-04-01", ""], "end_date"),
+    (["E9", "Tên", "SNV", "", "CC", "", "", "", "", "NOPE"], "head_of"),
+    (["E9", "Tên", "SNV", "", "", "", "", "", "", ""], "category"),
+    (["E9", "Tên", "SNV", "", "CC", "QN000001", "", "", "", ""], "card_number"),
+])
+def test_employee_validation(db_session, config, tmp_path, row, column):
+    load_org(db_session, config)
+    header = ["code", "full_name", "unit_code", "position", "category", "card_number", "email",
+              "start_date", "end_date", "head_of"]
+    result = import_employees(db_session, write_csv(tmp_path / "e.csv", [header, row]), now=NOW)
+    assert [(e.line, e.reason.split(":")[0]) for e in result.errors] == [(2, column)]
+
+
+def test_header_errors_name_line_one(db_session, config, tmp_path):
+    path = write_csv(tmp_path / "u.csv", [["code", "ten"], ["A", "B"]])
+    with pytest.raises(ImportFileError, match="dòng 1: cột không hợp lệ: ten"):
+        import_units(db_session, path, config=config)
+    path = write_csv(tmp_path / "e.csv", [["code", "full_name"], ["A", "B"]])
+    with pytest.raises(ImportFileError, match="thiếu cột bắt buộc: unit_code"):
+        import_employees(db_session, path)
+
+
+def test_scans_are_idempotent_and_chained(db_session, config):
+    load_org(db_session, config)
+    unit = db_session.scalar(select(Unit).where(Unit.code == "SNV"))
+    db_session.add(Station(code="CONG-SNV", unit_id=unit.id, key_hash="x" * 64, created_at=NOW))
+    db_session.flush()
+
+    result = import_scans(db_session, DATA / "import_scans.csv", now=NOW)
+    assert (result.created, result.errors) == (5, [])
+    scans = db_session.scalars(select(Scan).order_by(Scan.seq)).all()
+    assert [s.seq for s in scans] == [1, 2, 3, 4]
+    assert all(s.hash == s.compute_hash() for s in scans)
+    assert all(later.prev_hash == earlier.hash for earlier, later in zip(scans, scans[1:]))
+    first = scans[0]
+    assert first.source == "import:CONG-SNV" and first.station_id is not None
+    assert first.status == "accepted" and first.received_at == NOW
+    assert first.scanned_at == datetime(2026, 11, 23, 0, 20, tzinfo=timezone.utc)
+    assert first.event_id == scan_event_id("E001", first.scanned_at, "CONG-SNV", "badge")
+    assert scans[2].source == "import:" and scans[3].source == "import:CONG-STC"
+    assert scans[3].station_id is None
+    no_badge = db_session.scalars(select(NoBadgeRecord)).one()
+    assert (no_badge.source, no_badge.place, no_badge.stream) == ("guard", "Cổng bảo vệ", "nobadge:SNV-VP")
+
+    again = import_scans(db_session, DATA / "import_scans.csv", now=NOW)
+    assert (again.created, again.unchanged) == (0, 5)
+    assert count(db_session, Scan) == 4 and count(db_session, NoBadgeRecord) == 1
+
+
+def test_a_scan_without_an_offset_is_refused(db_session, config, tmp_path):
+    load_org(db_session, config)
+    path = write_csv(tmp_path / "s.csv", [["employee_code", "scanned_at", "station", "kind"],
+                                          ["E001", "2026-11-23T07:20:00+07:00", "", "badge"],
+                                          ["E001", "2026-11-23T07:20:00", "", "badge"],
+                                          ["E404", "2026-11-23T07:20:00+07:00", "", "badge"],
+                                          ["E001", "2026-11-23T07:20:00+07:00", "", "face"]])
+    result = import_scans(db_session, path, now=NOW)
+    assert [e.line for e in result.errors] == [3, 4, 5]
+    assert "múi giờ" in result.errors[0].reason
+    assert count(db_session, Scan) == 0
+
+
+def test_excuses_are_approved_and_idempotent(db_session, config):
+    load_org(db_session, config)
+    result = import_excuses(db_session, DATA / "import_excuses.csv", now=NOW)
+    assert (result.created, result.errors) == (3, [])
+    excuses = db_session.scalars(select(Excuse).order_by(Excuse.id)).all()
+    assert {e.status for e in excuses} == {"approved"}
+    assert excuses[1].part == "morning" and excuses[1].kind == "business_trip"
+    decisions = db_session.scalars(select(ExcuseDecision)).all()
+    assert len(decisions) == 3
+    assert {(d.decision, d.decided_by) for d in decisions} == {("approved", "import")}
+    assert {d.stream for d in decisions} == {"excuse:STC", "excuse:SNV-VP"}
+
+    again = import_excuses(db_session, DATA / "import_excuses.csv", now=NOW)
+    assert (again.created, again.unchanged) == (0, 3)
+    assert count(db_session, Excuse) == 3 and count(db_session, ExcuseDecision) == 3
+
+
+def test_excuse_ending_before_it_starts_is_refused(db_session, config, tmp_path):
+    load_org(db_session, config)
+    path = write_csv(tmp_path / "x.csv", [["employee_code", "start_date", "end_date", "part", "kind", "note"],
+                                          ["E001", "2026-11-25", "2026-11-24", "full", "leave", ""]])
+    result = import_excuses(db_session, path, now=NOW)
+    assert result.errors[0].line == 2 and "ngày kết thúc trước ngày bắt đầu" in result.errors[0].reason
+
+
+def test_each_import_is_audited_with_its_counts(db_session, config):
+    load_org(db_session, config)
+    entries = db_session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+    assert [e.action for e in entries] == ["import.units", "import.employees"]
+    assert json.loads(entries[1].details)["created"] == 5
+    assert entries[0].stream == "audit" and entries[1].prev_hash == entries[0].hash
+
+
+def test_rows_can_be_given_as_mappings(db_session, config):
+    result = import_units(db_session, [{"code": "X", "name": "Đơn vị X"},
+                                       {"code": "Y", "name": "Đơn vị Y", "parent_code": "X"}],
+                          config=config, now=NOW)
+    assert result.created == 2
+    assert db_session.scalar(select(Unit).where(Unit.code == "Y")).parent.code == "X"
