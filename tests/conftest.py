@@ -22,7 +22,7 @@ from attendance.config import load_config
 from attendance.db import make_engine, make_session_factory
 
 PG_SERVER = os.environ.get("ATTENDANCE_TEST_DATABASE_URL")
-TEMPLATE = "attendance_test_template"
+TEMPLATE = f"attendance_test_template_{os.getpid()}"
 _counter = itertools.count()
 
 DB_FIXTURES = {"database_url", "engine", "db_session", "session_factory", "cli"}
@@ -56,13 +56,16 @@ def _template(tmp_path_factory) -> str:
         engine = make_engine(_pg_url(TEMPLATE))
         migrate.upgrade(engine)
         engine.dispose()
+        yield TEMPLATE
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)"))
         admin.dispose()
-        return TEMPLATE
+        return
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     engine = make_engine(f"sqlite:///{path}")
     migrate.upgrade(engine)
     engine.dispose()
-    return str(path)
+    yield str(path)
 
 
 @pytest.fixture

@@ -13,12 +13,18 @@ import json
 from datetime import date, datetime, timezone
 from typing import Any, ClassVar
 
-from sqlalchemy import String, UniqueConstraint, select
+from sqlalchemy import String, UniqueConstraint, event, inspect, select
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from attendance.db import Base
 
 GENESIS = "0" * 64
+# Columns of a chained record that may change after the fact: housekeeping, not evidence.
+MUTABLE_COLUMNS = {"evidence_path"}
+
+
+class AppendOnlyError(RuntimeError):
+    """An attempt to change or delete a record of an append-only log."""
 
 
 class ChainHead(Base):
@@ -76,6 +82,7 @@ def append(session: Session, record: Chained, stream: str) -> Chained:
     if head is None:
         head = ChainHead(stream=stream, seq=0, hash=GENESIS)
         session.add(head)
+    _apply_defaults(record)
     record.stream = stream
     record.seq = head.seq + 1
     record.prev_hash = head.hash
@@ -84,3 +91,29 @@ def append(session: Session, record: Chained, stream: str) -> Chained:
     head.hash = record.hash
     session.add(record)
     return record
+
+
+def _apply_defaults(record: Chained) -> None:
+    """Fill scalar column defaults now, so that the hash covers the values that are stored."""
+    for column in record.__table__.columns:
+        default = column.default
+        if default is not None and default.is_scalar and getattr(record, column.key) is None:
+            setattr(record, column.key, default.arg)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_evidence(session: Session, _context, _instances) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, Chained):
+            raise AppendOnlyError(f"{type(obj).__name__} {obj.id} cannot be deleted")
+    for obj in session.dirty:
+        if isinstance(obj, Chained) and session.is_modified(obj):
+            changed = {attr.key for attr in _changed_attributes(obj)}
+            if changed - MUTABLE_COLUMNS:
+                raise AppendOnlyError(
+                    f"{type(obj).__name__} {obj.id} is append-only; record a correction instead"
+                    f" (changed: {', '.join(sorted(changed))})")
+
+
+def _changed_attributes(obj):
+    return [attr for attr in inspect(obj).attrs if attr.history.has_changes()]

@@ -1,0 +1,105 @@
+"""Tamper evidence: the audit log, the append-only guard and the verification of hash chains.
+
+Scans, no-badge records, spot-check findings, excuse decisions and the audit log are
+append-only: a correction is a new record that points at the old one. The ORM refuses to
+change or delete them, and ``verify_chains`` recomputes every stream's hashes so that a
+change made behind the application's back (in SQL, say) names its first broken link.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from attendance.models import (
+    AuditEntry, ChainHead, ExcuseDecision, NoBadgeRecord, Scan, SpotCheckFinding,
+)
+from attendance.models.chain import GENESIS, append
+
+AUDIT_STREAM = "audit"
+CHAINED_MODELS = (Scan, NoBadgeRecord, SpotCheckFinding, ExcuseDecision, AuditEntry)
+
+
+def record(session: Session, *, actor: str, action: str, at: datetime, target: str | None = None,
+           details: dict | str | None = None) -> AuditEntry:
+    """Append one entry to the audit log (nhật ký hệ thống)."""
+    if isinstance(details, dict):
+        details = json.dumps(details, ensure_ascii=False, sort_keys=True, default=str)
+    entry = AuditEntry(at=at, actor=actor, action=action, target=target, details=details)
+    append(session, entry, AUDIT_STREAM)
+    return entry
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    table: str
+    stream: str
+    seq: int
+    record_id: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        return (f"{self.table} stream {self.stream!r} #{self.seq} (id {self.record_id}): "
+                f"{self.problem}")
+
+
+def verify_chains(session: Session, batch: int = 5000) -> tuple[int, BrokenLink | None]:
+    """Check every chain; returns (records checked, the first broken link or None)."""
+    checked = 0
+    heads = {h.stream: h for h in session.scalars(select(ChainHead))}
+    seen_streams: set[str] = set()
+    for model in CHAINED_MODELS:
+        query = select(model).order_by(model.stream, model.seq).execution_options(yield_per=batch)
+        result = session.scalars(query)
+        try:
+            count, broken = _verify_table(session, model.__tablename__, result, heads,
+                                          seen_streams)
+        finally:
+            result.close()
+        checked += count
+        if broken:
+            return checked, broken
+    for name, head in heads.items():
+        if name not in seen_streams and head.seq:
+            return checked, BrokenLink("chain_heads", name, head.seq, None,
+                                       "records deleted from the end of the stream")
+    return checked, None
+
+
+def _verify_table(session, table, records, heads, seen_streams) -> tuple[int, BrokenLink | None]:
+    checked, stream, expected_seq, prev_hash = 0, None, 0, GENESIS
+    for rec in records:
+        if rec.stream != stream:
+            if stream is not None and (broken := _check_head(table, stream, expected_seq,
+                                                            prev_hash, heads)):
+                return checked, broken
+            stream, expected_seq, prev_hash = rec.stream, 0, GENESIS
+            seen_streams.add(stream)
+        expected_seq += 1
+        checked += 1
+        if rec.seq != expected_seq:
+            return checked, BrokenLink(table, stream, expected_seq, None,
+                                       f"record missing (found #{rec.seq} next)")
+        if rec.prev_hash != prev_hash:
+            return checked, BrokenLink(table, stream, rec.seq, rec.id,
+                                       "does not follow the previous record")
+        if rec.compute_hash() != rec.hash:
+            return checked, BrokenLink(table, stream, rec.seq, rec.id,
+                                       "content changed after it was recorded")
+        prev_hash = rec.hash
+        session.expunge(rec)
+    if stream is not None:
+        return checked, _check_head(table, stream, expected_seq, prev_hash, heads)
+    return checked, None
+
+
+def _check_head(table, stream, last_seq, last_hash, heads) -> BrokenLink | None:
+    head = heads.get(stream)
+    if head is None or head.seq != last_seq or head.hash != last_hash:
+        return BrokenLink(table, stream, last_seq, None,
+                          "records deleted from the end of the stream")
+    return None

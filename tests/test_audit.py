@@ -1,0 +1,97 @@
+"""Tamper evidence: append-only records and hash chains that name their first broken link."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from attendance.audit import record, verify_chains
+from attendance.models import Employee, NoBadgeRecord, Scan, Unit
+from attendance.models.chain import AppendOnlyError, append
+
+NOW = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def evidence(session_factory):
+    with session_factory() as session:
+        unit = Unit(code="SNV", name="Sở Nội vụ")
+        employee = Employee(code="E001", full_name="Trần Thị Bình", unit=unit)
+        session.add_all([unit, employee])
+        session.flush()
+        for i in range(5):
+            for station in ("CONG1", "CONG2"):
+                append(session, Scan(source=f"station:{station}", event_id=f"{station}-{i}",
+                                     employee_id=employee.id, status="accepted",
+                                     scanned_at=NOW + timedelta(minutes=i), received_at=NOW,
+                                     flags=""), f"scan:{station}")
+        append(session, NoBadgeRecord(employee_id=employee.id, recorded_at=NOW, source="guard"),
+               "nobadge:SNV")
+        record(session, actor="admin", action="test", at=NOW, target="E001",
+               details={"tên": "Bình"})
+        session.commit()
+
+
+def test_intact_chains_verify(evidence, session_factory):
+    with session_factory() as session:
+        checked, broken = verify_chains(session)
+    assert broken is None and checked == 12
+
+
+def test_the_orm_refuses_to_edit_or_delete_evidence(evidence, session_factory):
+    with session_factory() as session:
+        scan = session.scalars(sa.select(Scan).limit(1)).one()
+        scan.scanned_at = scan.scanned_at - timedelta(minutes=30)
+        with pytest.raises(AppendOnlyError):
+            session.flush()
+        session.rollback()
+        session.delete(session.scalars(sa.select(Scan).limit(1)).one())
+        with pytest.raises(AppendOnlyError):
+            session.flush()
+        session.rollback()
+        # housekeeping columns may change (evidence photos are purged)
+        scan = session.scalars(sa.select(Scan).limit(1)).one()
+        scan.evidence_path = None
+        session.flush()
+
+
+def _tamper(engine, sql, **params):
+    with engine.begin() as conn:
+        conn.execute(sa.text(sql), params)
+
+
+def test_an_edit_in_sql_names_the_record(evidence, engine, session_factory):
+    _tamper(engine, "UPDATE scans SET scanned_at = :t WHERE source = 'station:CONG2' AND seq = 3",
+            t=(NOW - timedelta(hours=1)).replace(tzinfo=None)
+            if engine.dialect.name == "sqlite" else NOW - timedelta(hours=1))
+    with session_factory() as session:
+        _, broken = verify_chains(session)
+    assert broken is not None
+    assert (broken.table, broken.stream, broken.seq) == ("scans", "scan:CONG2", 3)
+    assert "content changed" in broken.problem
+
+
+def test_a_deleted_record_in_the_middle_is_found(evidence, engine, session_factory):
+    _tamper(engine, "DELETE FROM scans WHERE stream = 'scan:CONG1' AND seq = 2")
+    with session_factory() as session:
+        _, broken = verify_chains(session)
+    assert (broken.stream, broken.seq) == ("scan:CONG1", 2)
+    assert "missing" in broken.problem
+
+
+def test_a_deleted_last_record_is_found(evidence, engine, session_factory):
+    _tamper(engine, "DELETE FROM audit_log")
+    with session_factory() as session:
+        _, broken = verify_chains(session)
+    assert broken is not None and broken.stream == "audit"
+
+
+def test_cli_audit_verify(evidence, engine, cli):
+    ok = cli("audit", "verify")
+    assert ok.exit_code == 0 and "12 bản ghi" in ok.output
+    _tamper(engine, "UPDATE no_badge_records SET source = 'spot_check'")
+    bad = cli("audit", "verify")
+    assert bad.exit_code == 1
+    assert "no_badge_records" in bad.output and "nobadge:SNV" in bad.output
