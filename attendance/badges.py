@@ -58,7 +58,7 @@ from attendance.db import instance_path
 from attendance.models.audit import AuditEntry
 from attendance.models.badges import Badge
 from attendance.models.chain import append
-from attendance.models.org import Employee
+from attendance.models.org import Employee, Unit
 
 PREFIX = "TCC1"
 SEPARATOR = "|"
@@ -634,3 +634,23 @@ def check_payload(session: Session, payload: object, keyring: Keyring, *,
     if today is not None and not badge.employee.is_active_on(today):
         return Verification(False, UNKNOWN_EMPLOYEE, **found)
     return result
+
+
+def unit_employees(session: Session, unit_code: str, *, on: date | None = None,
+                   subunits: bool = True) -> list[Employee]:
+    """Employees of a unit (and its sub-units), active on ``on`` when it is given.
+
+    Raises ``LookupError`` for an unknown unit code.
+    """
+    root = session.scalar(select(Unit).where(Unit.code == unit_code))
+    if root is None:
+        raise LookupError(unit_code)
+    unit_ids, frontier = {root.id}, [root.id]
+    while subunits and frontier:
+        frontier = [uid for uid in session.scalars(select(Unit.id).where(Unit.parent_id.in_(frontier)))
+                    if uid not in unit_ids]
+        unit_ids.update(frontier)
+    employees = session.scalars(
+        select(Employee).where(Employee.unit_id.in_(unit_ids)).order_by(Employee.code)
+    )
+    return [e for e in employees if on is None or e.is_active_on(on)]
