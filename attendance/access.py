@@ -1,0 +1,238 @@
+"""Access control: who may see what, and how people and stations prove who they are.
+
+Framework-free, so the web service and the command line share it:
+
+- scope: an admin or an inspector sees every unit; a unit head sees their unit and its
+  sub-units; a staff member sees only their own employee record;
+- passwords are hashed with Argon2id (argon2-cffi); station keys are random tokens of
+  which only the SHA-256 hex digest is stored (``Station.key_hash``);
+- ``create_user`` / ``set_password`` / ``log_action`` are operations that take a session
+  and never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy.orm import Session
+
+from attendance.models import AuditEntry, Employee, Unit, User
+from attendance.models.chain import append
+from attendance.models.users import ROLES
+
+ALL_UNIT_ROLES = frozenset({"admin", "inspector"})
+MIN_PASSWORD_LENGTH = 8
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,80}$")
+AUDIT_STREAM = "audit"
+
+
+class AccessError(ValueError):
+    """A request the rules refuse (bad role, unknown unit, weak password); the message says why."""
+
+
+# --- passwords ----------------------------------------------------------------------------
+
+# Module-level so tests can swap in cheap parameters (see tests/web/conftest.py).
+password_hasher = PasswordHasher()
+_dummy_hash: str | None = None
+
+
+def hash_password(password: str) -> str:
+    return password_hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when ``password`` matches. With no hash (unknown user) a dummy hash is still
+    checked, so the answer takes as long as for a real user (no user enumeration by timing)."""
+    global _dummy_hash
+    if password_hash is None:
+        if _dummy_hash is None:
+            _dummy_hash = password_hasher.hash(secrets.token_hex(16))
+        password_hash = _dummy_hash
+        password = password + "\0never-matches"
+    try:
+        return password_hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def password_needs_rehash(password_hash: str) -> bool:
+    try:
+        return password_hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
+
+
+def check_password_strength(password: str, username: str = "") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccessError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if username and password.casefold() == username.casefold():
+        raise AccessError("password must differ from the username")
+
+
+# --- station keys -------------------------------------------------------------------------
+
+
+def new_station_key() -> str:
+    """A fresh random station key; show it once, store only ``hash_station_key(key)``."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_station_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def station_key_matches(key: str, key_hash: str) -> bool:
+    return hmac.compare_digest(hash_station_key(key), key_hash)
+
+
+# --- scope --------------------------------------------------------------------------------
+
+
+def subtree_unit_ids(session: Session, unit_ids: int | Iterable[int]) -> frozenset[int]:
+    """The given units and all their descendants.
+
+    Units are few (hundreds), so the whole parent table is read once and walked in Python:
+    portable across SQLite and PostgreSQL, one query whatever the depth.
+    """
+    roots = {unit_ids} if isinstance(unit_ids, int) else set(unit_ids)
+    children: dict[int | None, list[int]] = {}
+    for unit_id, parent_id in session.execute(select(Unit.id, Unit.parent_id)):
+        children.setdefault(parent_id, []).append(unit_id)
+    seen: set[int] = set()
+    stack = [u for u in roots]
+    while stack:
+        unit_id = stack.pop()
+        if unit_id in seen:
+            continue
+        seen.add(unit_id)
+        stack.extend(children.get(unit_id, ()))
+    return frozenset(seen)
+
+
+def sees_all_units(user: User) -> bool:
+    return user.active and user.role in ALL_UNIT_ROLES
+
+
+def visible_unit_ids(session: Session, user: User) -> frozenset[int] | None:
+    """The ids of the units whose data ``user`` may see; ``None`` means every unit.
+
+    A staff member sees no unit as such (only their own record, see ``can_see_employee``).
+    """
+    if not user.active:
+        return frozenset()
+    if user.role in ALL_UNIT_ROLES:
+        return None
+    if user.role == "unit_head" and user.unit_id is not None:
+        return subtree_unit_ids(session, user.unit_id)
+    return frozenset()
+
+
+def can_see_unit(session: Session, user: User, unit_id: int) -> bool:
+    visible = visible_unit_ids(session, user)
+    return visible is None or unit_id in visible
+
+
+def can_see_employee(session: Session, user: User, employee: Employee) -> bool:
+    if not user.active:
+        return False
+    if user.role == "staff":
+        return user.employee_id is not None and employee.id == user.employee_id
+    return can_see_unit(session, user, employee.unit_id)
+
+
+def unit_filter(session: Session, user: User) -> ColumnElement[bool]:
+    """A WHERE clause limiting ``select(Unit)`` to what ``user`` may see."""
+    visible = visible_unit_ids(session, user)
+    if visible is None:
+        return true()
+    return Unit.id.in_(sorted(visible)) if visible else false()
+
+
+def employee_filter(session: Session, user: User) -> ColumnElement[bool]:
+    """A WHERE clause limiting ``select(Employee)`` to what ``user`` may see."""
+    if not user.active:
+        return false()
+    if user.role == "staff":
+        return Employee.id == user.employee_id if user.employee_id is not None else false()
+    visible = visible_unit_ids(session, user)
+    if visible is None:
+        return true()
+    return Employee.unit_id.in_(sorted(visible)) if visible else false()
+
+
+# --- users --------------------------------------------------------------------------------
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    role: str,
+    password: str,
+    now: datetime,
+    unit_id: int | None = None,
+    employee_id: int | None = None,
+    language: str = "vi",
+) -> User:
+    """Add a user; a unit head needs a unit, a staff member an employee record."""
+    username = username.strip()
+    if not USERNAME_RE.match(username):
+        raise AccessError("username: 2-80 letters, digits or . _ @ -")
+    if role not in ROLES:
+        raise AccessError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise AccessError(f"username {username!r} is taken")
+    if role == "unit_head" and unit_id is None:
+        raise AccessError("a unit head needs a unit")
+    if role == "staff" and employee_id is None:
+        raise AccessError("a staff member needs an employee record")
+    if unit_id is not None and session.get(Unit, unit_id) is None:
+        raise AccessError(f"unknown unit id {unit_id}")
+    if employee_id is not None and session.get(Employee, employee_id) is None:
+        raise AccessError(f"unknown employee id {employee_id}")
+    check_password_strength(password, username)
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        unit_id=unit_id if role == "unit_head" else None,
+        employee_id=employee_id,
+        active=True,
+        created_at=now,
+        language=language,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    check_password_strength(password, user.username)
+    user.password_hash = hash_password(password)
+
+
+def log_action(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    at: datetime,
+    target: str | None = None,
+    details: dict | str | None = None,
+) -> AuditEntry:
+    """Append one entry to the audit log (nhật ký hệ thống)."""
+    if isinstance(details, dict):
+        details = json.dumps(details, ensure_ascii=False, sort_keys=True, default=str)
+    entry = AuditEntry(at=at, actor=actor, action=action, target=target, details=details)
+    append(session, entry, AUDIT_STREAM)
+    return entry

@@ -1,0 +1,89 @@
+"""``attendance user``: accounts for the web service (add, set-password, list)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import click
+from sqlalchemy import select
+
+from attendance import access
+from attendance.cli.context import AppContext, UserError, pass_app
+from attendance.models import Employee, Unit, User
+from attendance.models.users import ROLES
+
+
+@click.group("user")
+def user() -> None:
+    """Accounts: admin, inspector, unit_head (with --unit), staff (with --employee)."""
+
+
+def _password(given: str | None) -> str:
+    if given is not None:
+        return given
+    return click.prompt("Mật khẩu (password)", hide_input=True, confirmation_prompt=True)
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--unit", "unit_code", help="Unit code (required for unit_head).")
+@click.option("--employee", "employee_code", help="Employee code (required for staff).")
+@click.option("--password", help="The password; prompted for when left out.")
+@pass_app
+def add(app: AppContext, username: str, role: str, unit_code: str | None,
+        employee_code: str | None, password: str | None) -> None:
+    """Add a user."""
+    with app.session() as session:
+        unit = employee = None
+        if unit_code:
+            unit = session.scalar(select(Unit).where(Unit.code == unit_code))
+            if unit is None:
+                raise UserError(f"không có đơn vị {unit_code!r} (unknown unit)")
+        if employee_code:
+            employee = session.scalar(select(Employee).where(Employee.code == employee_code))
+            if employee is None:
+                raise UserError(f"không có cán bộ {employee_code!r} (unknown employee)")
+        now = datetime.now(timezone.utc)
+        try:
+            created = access.create_user(
+                session, username=username, role=role, password=_password(password), now=now,
+                unit_id=unit.id if unit else None, employee_id=employee.id if employee else None,
+            )
+        except access.AccessError as exc:
+            raise UserError(str(exc)) from None
+        access.log_action(session, actor="cli", action="user.created", at=now,
+                          target=f"user:{created.username}",
+                          details={"role": role, "unit": unit_code, "employee": employee_code})
+    click.echo(f"Đã tạo tài khoản {username} ({role}).")
+
+
+@user.command("set-password")
+@click.argument("username")
+@click.option("--password", help="The new password; prompted for when left out.")
+@pass_app
+def set_password(app: AppContext, username: str, password: str | None) -> None:
+    """Set a user's password (ends their open sessions)."""
+    with app.session() as session:
+        account = session.scalar(select(User).where(User.username == username))
+        if account is None:
+            raise UserError(f"không có tài khoản {username!r} (unknown user)")
+        try:
+            access.set_password(account, _password(password))
+        except access.AccessError as exc:
+            raise UserError(str(exc)) from None
+        access.log_action(session, actor="cli", action="auth.password_set",
+                          at=datetime.now(timezone.utc), target=f"user:{username}")
+    click.echo(f"Đã đặt mật khẩu cho {username}.")
+
+
+@user.command("list")
+@pass_app
+def list_users(app: AppContext) -> None:
+    """List the users."""
+    with app.session() as session:
+        for account in session.scalars(select(User).order_by(User.username)):
+            scope = account.unit.code if account.unit else (
+                account.employee.code if account.employee else "")
+            state = "" if account.active else " (đã khóa)"
+            click.echo(f"{account.username}\t{account.role}\t{scope}{state}")

@@ -1,0 +1,46 @@
+"""Forms of the admin blueprint."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+
+from attendance.access import MIN_PASSWORD_LENGTH
+from web.auth.forms import REQUIRED, TOO_LONG
+
+ROLE_CHOICES = [
+    ("staff", "Cán bộ, công chức, viên chức"),
+    ("unit_head", "Thủ trưởng đơn vị"),
+    ("inspector", "Cán bộ kiểm tra"),
+    ("admin", "Quản trị hệ thống"),
+]
+
+
+class UserForm(FlaskForm):
+    username = StringField("Tên đăng nhập", validators=[
+        DataRequired(REQUIRED), Length(min=2, max=80, message="Từ 2 đến 80 ký tự"),
+        Regexp(r"^[A-Za-z0-9_.@-]+$", message="Chỉ dùng chữ không dấu, số và . _ @ -"),
+    ])
+    role = SelectField("Vai trò", choices=ROLE_CHOICES, validators=[DataRequired(REQUIRED)])
+    unit = SelectField("Đơn vị (thủ trưởng đơn vị)", choices=[], validate_choice=False,
+                       validators=[Optional()])
+    employee = StringField("Mã cán bộ (cán bộ, công chức)",
+                           validators=[Optional(), Length(max=40, message=TOO_LONG)])
+    password = PasswordField("Mật khẩu", validators=[
+        DataRequired(REQUIRED),
+        Length(min=MIN_PASSWORD_LENGTH, max=1024, message="Mật khẩu phải có ít nhất 8 ký tự"),
+    ])
+    confirm = PasswordField("Nhập lại mật khẩu", validators=[
+        DataRequired(REQUIRED), EqualTo("password", message="Hai mật khẩu không khớp"),
+    ])
+
+
+class StationForm(FlaskForm):
+    code = StringField("Mã điểm quét", validators=[
+        DataRequired(REQUIRED), Length(max=40, message=TOO_LONG),
+        Regexp(r"^[A-Za-z0-9_.-]+$", message="Chỉ dùng chữ không dấu, số và . _ -"),
+    ])
+    name = StringField("Tên / vị trí", validators=[Optional(), Length(max=255, message=TOO_LONG)])
+    unit = SelectField("Đơn vị", choices=[], validate_choice=False,
+                       validators=[DataRequired(REQUIRED)])

@@ -1,0 +1,122 @@
+"""Views of the admin blueprint (admins only)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from attendance import access
+from attendance.models import AuditEntry, Employee, Station, Unit, User
+from web.admin import bp
+from web.admin.forms import UserForm, StationForm
+from web.db import get_db, now
+from web.format import Page
+from web.i18n import _
+from web.security import current_account, roles_required
+
+
+def _unit_choices() -> list[tuple[str, str]]:
+    units = get_db().scalars(select(Unit).order_by(Unit.code))
+    return [("", "—")] + [(u.code, f"{u.code} · {u.name}") for u in units]
+
+
+@bp.route("/users")
+@roles_required("admin")
+def users():
+    rows = get_db().scalars(select(User).order_by(User.username)).all()
+    return render_template("admin/users.html", users=rows)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new_user():
+    db = get_db()
+    form = UserForm()
+    form.unit.choices = _unit_choices()
+    if form.validate_on_submit():
+        unit = db.scalar(select(Unit).where(Unit.code == form.unit.data)) if form.unit.data else None
+        employee = (db.scalar(select(Employee).where(Employee.code == form.employee.data.strip()))
+                    if form.employee.data else None)
+        if db.scalar(select(User.id).where(User.username == form.username.data.strip())):
+            form.username.errors.append("Tên đăng nhập đã được dùng")
+        elif form.unit.data and unit is None:
+            form.unit.errors.append("Không có đơn vị này")
+        elif form.employee.data and employee is None:
+            form.employee.errors.append("Không có cán bộ có mã này")
+        elif form.role.data == "unit_head" and unit is None:
+            form.unit.errors.append("Thủ trưởng đơn vị cần chọn đơn vị")
+        elif form.role.data == "staff" and employee is None:
+            form.employee.errors.append("Tài khoản cán bộ cần mã cán bộ")
+        else:
+            try:
+                user = access.create_user(
+                    db, username=form.username.data, role=form.role.data,
+                    password=form.password.data, now=now(),
+                    unit_id=unit.id if unit else None, employee_id=employee.id if employee else None,
+                )
+            except access.AccessError as exc:
+                flash(_("Không tạo được tài khoản: {reason}", reason=str(exc)), "error")
+            else:
+                access.log_action(db, actor=current_account().username, action="user.created",
+                                  at=now(), target=f"user:{user.username}",
+                                  details={"role": user.role,
+                                           "unit": unit.code if unit else None,
+                                           "employee": employee.code if employee else None})
+                flash(_("Đã tạo tài khoản {username}.", username=user.username), "success")
+                return redirect(url_for("admin.users"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/user_form.html", form=form), status
+
+
+@bp.route("/stations")
+@roles_required("admin")
+def stations():
+    rows = get_db().scalars(select(Station).order_by(Station.code)).all()
+    return render_template("admin/stations.html", stations=rows, now=now())
+
+
+@bp.route("/stations/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new_station():
+    db = get_db()
+    form = StationForm()
+    form.unit.choices = _unit_choices()
+    if form.validate_on_submit():
+        unit = db.scalar(select(Unit).where(Unit.code == form.unit.data))
+        code = form.code.data.strip()
+        if unit is None:
+            form.unit.errors.append("Không có đơn vị này")
+        elif db.scalar(select(Station.id).where(Station.code == code)):
+            form.code.errors.append("Mã điểm quét đã được dùng")
+        else:
+            key = access.new_station_key()
+            station = Station(code=code, name=form.name.data or None, unit_id=unit.id,
+                              key_hash=access.hash_station_key(key), created_at=now(),
+                              active=True)
+            db.add(station)
+            access.log_action(db, actor=current_account().username, action="station.registered",
+                              at=now(), target=f"station:{code}", details={"unit": unit.code})
+            # The key is shown on this answer only, never stored in clear nor cached.
+            response = render_template("admin/station_key.html", station=station, unit=unit,
+                                       key=key)
+            return response, 201, {"Cache-Control": "no-store"}
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/station_form.html", form=form), status
+
+
+AUDIT_PAGE_SIZE = 100
+
+
+@bp.route("/audit")
+@roles_required("admin")
+def audit_log():
+    db = get_db()
+    total = db.scalar(select(func.count()).select_from(AuditEntry))
+    pages = max(1, -(-total // AUDIT_PAGE_SIZE))
+    number = min(max(request.args.get("page", 1, type=int), 1), pages)
+    rows = db.scalars(
+        select(AuditEntry).order_by(AuditEntry.id.desc())
+        .offset((number - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE)
+    ).all()
+    page = Page(rows, number, AUDIT_PAGE_SIZE, total)
+    return render_template("admin/audit.html", page=page, args={})

@@ -1,0 +1,23 @@
+"""The JSON API under /api/v1, described by ``openapi.py`` (served at /api/v1/openapi.json).
+
+One module per resource; each registers its views on ``bp``:
+- ``health.py``   GET /health
+- ``docs.py``     GET /openapi.json
+- ``scans.py``    POST /scans — stations only (the station issue fills it in)
+- ``reports.py``  GET /reports/daily
+
+Authentication (``web.api.auth``): ``station_required`` for station bearer keys,
+``api_roles_required(*roles)`` for signed-in users (session cookie). The blueprint is
+exempt from the form CSRF check because stations cannot hold a CSRF token;
+``api_roles_required`` therefore demands the X-CSRFToken header for any unsafe method.
+Every new route must be added to ``openapi.py`` (a test checks both ways).
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from web.api import docs, health, reports, scans  # noqa: E402,F401
+from web.security import csrf  # noqa: E402
+
+csrf.exempt(bp)

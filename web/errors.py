@@ -1,0 +1,101 @@
+"""Error answers: JSON ``{"error": "…"}`` under /api/, a Vietnamese page elsewhere.
+
+Nothing answers with a stack trace; unexpected errors are logged with theirs.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Request, current_app, jsonify, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from web.security import is_api_request
+
+# Short, fixed API messages: a parser's wording (which can echo input) is not passed on.
+API_MESSAGES = {
+    400: "bad request",
+    401: "authentication required",
+    403: "forbidden",
+    404: "not found",
+    405: "method not allowed",
+    409: "conflict",
+    413: "request too large",
+    415: "unsupported media type",
+    422: "unprocessable request",
+    429: "too many requests",
+    500: "internal server error",
+    501: "not implemented",
+    503: "service unavailable",
+}
+
+PAGE_TITLES = {
+    400: "Yêu cầu không hợp lệ",
+    401: "Cần đăng nhập",
+    403: "Không có quyền truy cập",
+    404: "Không tìm thấy trang",
+    405: "Phương thức không được hỗ trợ",
+    413: "Dữ liệu gửi lên quá lớn",
+    429: "Quá nhiều lần thử",
+    500: "Lỗi hệ thống",
+}
+
+
+class ApiError(HTTPException):
+    """Raise from an API view to answer ``{"error": message}`` with ``code``."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(description=message)
+        self.code = code
+
+
+class AppRequest(Request):
+    def on_json_loading_failed(self, e: ValueError | None):
+        if e is None:
+            raise ApiError(415, "expected a JSON body (Content-Type: application/json)")
+        raise ApiError(400, "malformed JSON")
+
+
+def init_app(app: Flask) -> None:
+    app.request_class = AppRequest
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        return error_response(exc)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(InternalServerError())
+
+
+def error_response(exc: HTTPException):
+    code = exc.code or 500
+    if is_api_request():
+        if isinstance(exc, ApiError):
+            message = exc.description
+        else:
+            message = API_MESSAGES.get(code, exc.name.lower())
+        response = jsonify(error=message)
+        response.status_code = code
+    else:
+        from web.i18n import _
+
+        if isinstance(exc, CSRFError):
+            title = _("Biểu mẫu đã hết hạn hoặc không hợp lệ, vui lòng thử lại")
+        else:
+            title = _(PAGE_TITLES.get(code, "Lỗi"))
+        try:
+            body = render_template("errors/error.html", code=code, title=title)
+        except Exception:  # the page itself failed (e.g. the database is down): plain text
+            current_app.logger.exception("error page failed")
+            body, code = f"{code} {title}", code
+            response = make_response(body)
+            response.mimetype = "text/plain"
+        else:
+            response = make_response(body)
+        response.status_code = code
+    if getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    if code == 429 and getattr(exc, "retry_after", None):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response

@@ -1,0 +1,106 @@
+"""How things are shown: dates dd/mm/yyyy, 24-hour times in the deployment's timezone,
+Vietnamese name order, role names, and simple pagination."""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Generic, Sequence, TypeVar
+
+from web.db import domain_config
+
+T = TypeVar("T")
+
+ROLE_LABELS = {
+    "admin": "Quản trị hệ thống",
+    "inspector": "Cán bộ kiểm tra",
+    "unit_head": "Thủ trưởng đơn vị",
+    "staff": "Cán bộ, công chức, viên chức",
+}
+
+
+def _local(value: datetime) -> datetime:
+    return value.astimezone(domain_config().tz)
+
+
+def date_vn(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = _local(value)
+    return value.strftime("%d/%m/%Y")
+
+
+def time_vn(value: datetime | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):  # ISO 8601 from a JSON report
+        value = datetime.fromisoformat(value)
+    return _local(value).strftime("%H:%M") if value.tzinfo else value.strftime("%H:%M")
+
+
+def datetime_vn(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return _local(value).strftime("%d/%m/%Y %H:%M")
+
+
+def role_label(role: str) -> str:
+    from web.i18n import _
+
+    return _(ROLE_LABELS.get(role, role))
+
+
+# Vietnamese alphabetical order; letters with a breve, circumflex or horn, and đ, are
+# letters of their own; tone marks only break ties.
+_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+
+
+def _word_key(word: str) -> tuple:
+    letters, tones = [], []
+    for char in word.casefold():
+        decomposed = unicodedata.normalize("NFD", char)
+        tone = next((_TONES[c] for c in decomposed if c in _TONES), 0)
+        base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
+        index = _ALPHABET.find(base)
+        letters.append(index if index >= 0 else 100 + ord(base[0]) if base else 0)
+        tones.append(tone)
+    return tuple(letters), tuple(tones)
+
+
+def name_sort_key(full_name: str) -> tuple:
+    """Sort by given name (the last word), then family and middle names, as lists are read."""
+    words = full_name.split()
+    if not words:
+        return ((), ())
+    return (_word_key(words[-1]), tuple(_word_key(w) for w in words[:-1]))
+
+
+@dataclass
+class Page(Generic[T]):
+    items: Sequence[T]
+    number: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def paginate(items: Sequence[T], page: int, per_page: int = 50) -> Page[T]:
+    pages = max(1, math.ceil(len(items) / per_page))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * per_page
+    return Page(items[start:start + per_page], page, per_page, len(items))

@@ -1,0 +1,84 @@
+"""Views of the org blueprint."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from attendance import access
+from attendance.models import Employee, Unit
+from web.db import get_db
+from web.format import name_sort_key, paginate
+from web.org import bp
+from web.security import (
+    current_account, employee_or_404, roles_required, signed_in_required, visible_units,
+)
+
+ORG_ROLES = ("admin", "inspector", "unit_head")
+
+
+def unit_tree(units: list[Unit]) -> list[dict]:
+    """Nested ``{"unit", "children"}`` dicts; a unit whose parent is not in ``units`` is a root."""
+    ids = {u.id for u in units}
+    nodes = {u.id: {"unit": u, "children": []} for u in units}
+    roots = []
+    for unit in sorted(units, key=lambda u: u.code):
+        if unit.parent_id in ids:
+            nodes[unit.parent_id]["children"].append(nodes[unit.id])
+        else:
+            roots.append(nodes[unit.id])
+    return roots
+
+
+@bp.route("/units")
+@roles_required(*ORG_ROLES)
+def units():
+    db = get_db()
+    user = current_account()
+    visible_units()
+    unit_list = list(db.scalars(select(Unit).where(access.unit_filter(db, user))))
+    counts = dict(db.execute(
+        select(Employee.unit_id, func.count()).where(access.employee_filter(db, user))
+        .group_by(Employee.unit_id)
+    ).all())
+    return render_template("org/units.html", tree=unit_tree(unit_list), counts=counts)
+
+
+@bp.route("/employees")
+@roles_required(*ORG_ROLES)
+def employees():
+    db = get_db()
+    user = current_account()
+    query = select(Employee).options(joinedload(Employee.unit)).where(access.employee_filter(db, user))
+    unit_code = request.args.get("unit", "").strip()
+    unit = None
+    if unit_code:
+        unit = db.scalar(select(Unit).where(Unit.code == unit_code))
+        visible = visible_units()
+        if unit is None or (visible is not None and unit.id not in visible):
+            abort(404)
+        query = query.where(Employee.unit_id.in_(sorted(access.subtree_unit_ids(db, unit.id))))
+    rows = list(db.scalars(query))
+    search = request.args.get("q", "").strip()
+    if search:
+        needle = search.casefold()
+        rows = [e for e in rows if needle in e.full_name.casefold() or needle in e.code.casefold()]
+    rows.sort(key=lambda e: (name_sort_key(e.full_name), e.code))
+    page = paginate(rows, request.args.get("page", 1, type=int))
+    units = sorted(db.scalars(select(Unit).where(access.unit_filter(db, user))), key=lambda u: u.code)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("org/employees.html", page=page, unit=unit, units=units,
+                           search=search, args=args)
+
+
+@bp.route("/employees/<int:employee_id>")
+@signed_in_required
+def employee(employee_id: int):
+    employee = employee_or_404(employee_id)
+    path = []
+    unit = employee.unit
+    while unit is not None and len(path) < 50:
+        path.append(unit)
+        unit = unit.parent
+    return render_template("org/employee.html", employee=employee, unit_path=list(reversed(path)))
