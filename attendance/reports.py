@@ -1,23 +1,28 @@
-"""Daily reports: each unit's figures and lists, as data (no templates here).
+"""Reports as data (no templates here): daily, monthly, the violation log, repeat offenders.
 
 ``compile_daily`` gives the full picture (every employee's result, excused findings
 included) for pages and exports; ``daily_json`` shapes it as the machine-readable report of
-RULES.md, and ``daily_report`` does both.
+RULES.md, and ``daily_report`` does both. ``compile_monthly`` sums a month of days per
+employee and per unit and ranks the units for emulation (thi đua); ``violations`` is the
+inspectors' log of every finding, paginated; ``repeat_offenders`` flags those over the
+config's thresholds. The definitions are written down in docs/rules.md. Exports (csv, xlsx,
+pdf) live in ``attendance.exports``.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from attendance.config import Config
 from attendance.evaluation import EmployeeRow, OrgTree, UnitRow, evaluate_range
 from attendance.rules import (
-    ABSENT, ABSENT_FROM_POST, EARLY_LEAVE, LATE, MISSED_SESSION, MISSING_CHECKOUT, NO_BADGE,
-    DayResult, UnitFigures, unit_figures,
+    ABSENT, ABSENT_FROM_POST, EARLY_LEAVE, FINDING_KINDS, LATE, MISSED_SESSION, MISSING_CHECKOUT,
+    NO_BADGE, DayResult, ExcuseRef, Finding, UnitFigures, unit_figures,
 )
 
 
@@ -149,3 +154,445 @@ def daily_report(session: Session, config: Config, day: date, unit_code: str | N
                  unit_ids: Iterable[int] | None = None) -> dict:
     """The machine-readable daily report of RULES.md."""
     return daily_json(compile_daily(session, config, day, unit_code, unit_ids=unit_ids))
+
+
+# --- words a user reads ------------------------------------------------------------------
+
+KIND_LABELS = {
+    LATE: "đi muộn",
+    EARLY_LEAVE: "về sớm",
+    MISSING_CHECKOUT: "không quét thẻ khi về",
+    NO_BADGE: "không đeo thẻ",
+    ABSENT_FROM_POST: "vắng mặt tại vị trí làm việc",
+    ABSENT: "vắng không lý do",
+    MISSED_SESSION: "vắng buổi",
+}
+EXCUSED_LABEL = "nghỉ có lý do"
+SOURCE_LABELS = {"scan": "lượt quét thẻ", "guard": "bảo vệ ghi nhận",
+                 "spot_check": "kiểm tra đột xuất"}
+EXCUSE_KIND_LABELS = {"leave": "nghỉ phép", "business_trip": "đi công tác",
+                      "other": "lý do khác"}
+EXCUSE_PART_LABELS = {"full": "cả ngày", "morning": "buổi sáng", "afternoon": "buổi chiều"}
+STATUS_LABELS = {"open": "không có lý do", "excused": "có lý do đã duyệt"}
+OPEN, EXCUSED = "open", "excused"
+WEEKDAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
+
+
+def kind_from_text(text: str) -> str:
+    """A finding kind from its code (``late``) or its Vietnamese label (``đi muộn``)."""
+    cleaned = unicodedata.normalize("NFC", text.strip()).lower()
+    if cleaned in KIND_LABELS:
+        return cleaned
+    for kind, label in KIND_LABELS.items():
+        if label == cleaned:
+            return kind
+    raise ValueError(text)
+
+
+def session_label(index: int | None) -> str:
+    """Buổi sáng / buổi chiều for the usual two sessions; "buổi 3" beyond."""
+    if index is None:
+        return ""
+    return ("sáng", "chiều")[index] if index < 2 else f"buổi {index + 1}"
+
+
+def format_day(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+_VI_ALPHABET = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
+_VI_TONES = {"\u0300": 2, "\u0309": 3, "\u0303": 4, "\u0301": 5, "\u0323": 6}  # huyền hỏi ngã sắc nặng
+
+
+def _vi_letter_key(char: str) -> tuple[int, int, str]:
+    decomposed = unicodedata.normalize("NFD", char.lower())
+    tone = next((_VI_TONES[m] for m in decomposed if m in _VI_TONES), 1)
+    base = unicodedata.normalize("NFC", "".join(m for m in decomposed if m not in _VI_TONES))
+    position = _VI_ALPHABET.find(base)
+    return (position if position >= 0 else 100 + ord(base[0]) if base else 0, tone, char)
+
+
+def vi_sort_key(text: str) -> tuple:
+    """Vietnamese alphabetical order (a ă â b c d đ …, then tone), for any text."""
+    return tuple(_vi_letter_key(ch) for ch in unicodedata.normalize("NFC", text))
+
+
+def name_sort_key(full_name: str) -> tuple:
+    """Vietnamese lists sort by given name (tên), then family and middle names (họ đệm)."""
+    parts = full_name.split()
+    if not parts:
+        return ((), ())
+    return (vi_sort_key(parts[-1]), vi_sort_key(" ".join(parts[:-1])))
+
+
+def finding_source(finding: Finding, result: DayResult) -> str:
+    """Where a finding comes from: a guard, a spot check, or the badge scans themselves."""
+    if finding.source:
+        return finding.source
+    if finding.kind == LATE and finding.at is not None:
+        # A late arrival recorded by a guard without a badge is the guard's record.
+        for other in result.findings:
+            if other.kind == NO_BADGE and other.at == finding.at and other.source:
+                return other.source
+    return "scan"
+
+
+def month_bounds(month: date | str) -> tuple[date, date]:
+    """The first and last dates of ``month`` (a date in it, or ``YYYY-MM``)."""
+    if isinstance(month, str):
+        try:
+            year, number = (int(p) for p in month.split("-"))
+            month = date(year, number, 1)
+        except ValueError:
+            raise ValueError(f"expected YYYY-MM, got {month!r}") from None
+    first = month.replace(day=1)
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return first, last
+
+
+# --- monthly report ----------------------------------------------------------------------
+
+@dataclass
+class EmployeeMonth:
+    """One employee's month: counts of open findings (excused ones are not violations)."""
+
+    employee: EmployeeRow
+    working_days: int = 0      # working days while employed
+    expected_days: int = 0     # working days not excused all day
+    present_days: int = 0
+    late_days: int = 0
+    late_minutes: int = 0
+    early_leaves: int = 0
+    early_leave_minutes: int = 0
+    missing_checkouts: int = 0
+    no_badge: int = 0
+    absences: int = 0
+    absent_from_post: int = 0
+    missed_sessions: int = 0
+    excused_days: int = 0
+
+    @property
+    def violations(self) -> int:
+        return (self.late_days + self.early_leaves + self.missing_checkouts + self.no_badge
+                + self.absences + self.absent_from_post + self.missed_sessions)
+
+    def add(self, result: DayResult) -> None:
+        if not result.working:
+            return
+        self.working_days += 1
+        if result.excused is not None:
+            self.excused_days += 1
+            return
+        self.expected_days += 1
+        self.present_days += result.present
+        late = result.open_findings(LATE)
+        if late:
+            self.late_days += 1
+            self.late_minutes += sum(f.minutes or 0 for f in late)
+        for finding in result.open_findings():
+            if finding.kind == EARLY_LEAVE:
+                self.early_leaves += 1
+                self.early_leave_minutes += finding.minutes or 0
+            elif finding.kind == MISSING_CHECKOUT:
+                self.missing_checkouts += 1
+            elif finding.kind == NO_BADGE:
+                self.no_badge += 1
+            elif finding.kind == ABSENT:
+                self.absences += 1
+            elif finding.kind == ABSENT_FROM_POST:
+                self.absent_from_post += 1
+            elif finding.kind == MISSED_SESSION:
+                self.missed_sessions += 1
+
+
+@dataclass
+class UnitMonth:
+    """A unit's month. The figures are sums over the days of the daily figures of RULES.md."""
+
+    unit: UnitRow
+    employees: list[EmployeeMonth] = field(default_factory=list)
+    expected: int = 0     # Σ over days of the daily "expected"
+    present: int = 0      # Σ over days of the daily "present"
+    late: int = 0         # Σ over days of present employees with an open late finding
+    no_badge: int = 0     # Σ over days of present employees with an open no-badge finding
+    absences: int = 0     # Σ over days of employees absent without reason
+    rank: int | None = None
+
+    @property
+    def badge_compliance(self) -> float | None:
+        return (self.present - self.no_badge) / self.present if self.present else None
+
+    @property
+    def punctuality(self) -> float | None:
+        return (self.present - self.late) / self.present if self.present else None
+
+    @property
+    def absence_rate(self) -> float | None:
+        return self.absences / self.expected if self.expected else None
+
+    def add(self, result: DayResult) -> None:
+        figures = unit_figures((result,))
+        self.expected += figures.expected
+        self.present += figures.present
+        self.late += figures.late
+        self.no_badge += figures.no_badge
+        self.absences += result.expected and result.has_open(ABSENT)
+
+
+@dataclass
+class MonthlyReport:
+    first: date
+    last: date              # the last day counted (the month's end, or ``through``)
+    units: list[UnitMonth]  # in ranking order; unranked units (no one present) last
+    tz_name: str
+
+    @property
+    def month(self) -> str:
+        return f"{self.first:%Y-%m}"
+
+    @property
+    def totals(self) -> UnitMonth:
+        total = UnitMonth(UnitRow(0, "", "", None, None))
+        for unit in self.units:
+            total.expected += unit.expected
+            total.present += unit.present
+            total.late += unit.late
+            total.no_badge += unit.no_badge
+            total.absences += unit.absences
+        return total
+
+
+def ranking_key(unit: UnitMonth) -> tuple:
+    """Emulation order: badge compliance, then punctuality (both higher first), then the
+    share of expected days absent without reason (lower first); ties share a rank."""
+    return (-(unit.badge_compliance or 0), -(unit.punctuality or 0), unit.absence_rate or 0)
+
+
+def rank_units(units: Iterable[UnitMonth]) -> list[UnitMonth]:
+    """Rank units with someone present (1, 1, 3 … for ties); the others follow, unranked."""
+    ranked = sorted((u for u in units if u.present), key=lambda u: (ranking_key(u), u.unit.code))
+    previous, rank = None, 0
+    for position, unit in enumerate(ranked, start=1):
+        key = ranking_key(unit)
+        if key != previous:
+            rank, previous = position, key
+        unit.rank = rank
+    rest = sorted((u for u in units if not u.present), key=lambda u: u.unit.code)
+    for unit in rest:
+        unit.rank = None
+    return ranked + rest
+
+
+def _range_end(last: date, through: date | None) -> date:
+    return last if through is None else min(last, through)
+
+
+def compile_monthly(session: Session, config: Config, month: date | str,
+                    unit_code: str | None = None, *, unit_ids: Iterable[int] | None = None,
+                    through: date | None = None) -> MonthlyReport:
+    """The monthly report of ``unit_code`` and its sub-units (or of every unit).
+
+    ``through`` stops the month early (pass today for the current month, so that days
+    still to come are not counted as absences). One ``evaluate_range`` for the whole month.
+    """
+    first, last = month_bounds(month)
+    last = _range_end(last, through)
+    tree = OrgTree(session)
+    selected = tree.select(unit_code, unit_ids)
+    units: dict[int, UnitMonth] = {}
+    people: dict[int, EmployeeMonth] = {}
+    if last >= first:
+        for employee, _, result in evaluate_range(session, config, first, last, tree=tree,
+                                                  unit_ids=selected):
+            unit = units.get(employee.unit_id)
+            if unit is None:
+                unit = units[employee.unit_id] = UnitMonth(tree.units[employee.unit_id])
+            person = people.get(employee.id)
+            if person is None:
+                person = people[employee.id] = EmployeeMonth(employee)
+                unit.employees.append(person)
+            person.add(result)
+            unit.add(result)
+    for unit in units.values():
+        unit.employees.sort(key=lambda p: (name_sort_key(p.employee.full_name), p.employee.code))
+    return MonthlyReport(first, max(last, first - timedelta(days=1)),
+                         rank_units(units.values()), config.timezone)
+
+
+def _rate(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def employee_month_json(person: EmployeeMonth) -> dict:
+    return {
+        "employee": person.employee.code,
+        "full_name": person.employee.full_name,
+        "working_days": person.working_days,
+        "present_days": person.present_days,
+        "late_days": person.late_days,
+        "late_minutes": person.late_minutes,
+        "early_leaves": person.early_leaves,
+        "early_leave_minutes": person.early_leave_minutes,
+        "missing_checkouts": person.missing_checkouts,
+        "no_badge": person.no_badge,
+        "absences": person.absences,
+        "absent_from_post": person.absent_from_post,
+        "missed_sessions": person.missed_sessions,
+        "excused_days": person.excused_days,
+    }
+
+
+def monthly_json(report: MonthlyReport) -> dict:
+    def figures(unit: UnitMonth) -> dict:
+        return {"expected": unit.expected, "present": unit.present, "late": unit.late,
+                "no_badge": unit.no_badge, "absences": unit.absences,
+                "badge_compliance": _rate(unit.badge_compliance),
+                "punctuality": _rate(unit.punctuality)}
+
+    return {
+        "month": report.month,
+        "from": report.first.isoformat(),
+        "to": report.last.isoformat(),
+        "ranking_order": ["badge_compliance desc", "punctuality desc", "absence_rate asc"],
+        "units": [{"unit": u.unit.code, "name": u.unit.name, "rank": u.rank, **figures(u),
+                   "employees": [employee_month_json(p) for p in u.employees]}
+                  for u in report.units],
+        "totals": figures(report.totals),
+    }
+
+
+# --- repeat offenders --------------------------------------------------------------------
+
+@dataclass
+class Offender:
+    unit: UnitRow
+    month: EmployeeMonth
+    reasons: list[str]  # finding kinds over their threshold: "late", "absent"
+
+
+def offenders_of(report: MonthlyReport, config: Config) -> list[Offender]:
+    thresholds = config.reports
+    out = []
+    for unit in sorted(report.units, key=lambda u: u.unit.code):
+        for person in unit.employees:
+            reasons = []
+            if person.late_days >= thresholds.repeat_late_days:
+                reasons.append(LATE)
+            if person.absences >= thresholds.repeat_absences:
+                reasons.append(ABSENT)
+            if reasons:
+                out.append(Offender(unit.unit, person, reasons))
+    return out
+
+
+def repeat_offenders(session: Session, config: Config, month: date | str,
+                     unit_ids: Iterable[int] | None = None, *, unit_code: str | None = None,
+                     through: date | None = None) -> list[Offender]:
+    """Employees over the config's thresholds in ``month`` (late days, absences).
+
+    The system flags; the unit head and the inspectors decide.
+    """
+    report = compile_monthly(session, config, month, unit_code, unit_ids=unit_ids,
+                             through=through)
+    return offenders_of(report, config)
+
+
+def offenders_json(month: date | str, offenders: list[Offender], config: Config) -> dict:
+    first, _ = month_bounds(month)
+    return {
+        "month": f"{first:%Y-%m}",
+        "thresholds": {"late_days": config.reports.repeat_late_days,
+                       "absences": config.reports.repeat_absences},
+        "offenders": [{"unit": o.unit.code, "unit_name": o.unit.name, "reasons": o.reasons,
+                       **employee_month_json(o.month)} for o in offenders],
+    }
+
+
+# --- violation log -----------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One finding of the log, open or excused."""
+
+    day: date
+    employee: EmployeeRow
+    unit: UnitRow
+    kind: str
+    session: int | None
+    minutes: int | None
+    at: datetime | None
+    source: str
+    excuse: ExcuseRef | None
+
+    @property
+    def status(self) -> str:
+        return OPEN if self.excuse is None else EXCUSED
+
+
+_KIND_ORDER = {kind: index for index, kind in enumerate(FINDING_KINDS)}
+
+
+def violations(session: Session, config: Config, first: date, last: date, *,
+               unit_ids: Iterable[int] | None = None, kinds: Iterable[str] | None = None,
+               employee: str | None = None, status: str | None = None, offset: int = 0,
+               limit: int | None = None, unit_code: str | None = None,
+               ) -> tuple[list[Violation], int]:
+    """The violation log between ``first`` and ``last``: a page of rows and the total.
+
+    ``unit_ids`` limits it to those units (a user's scope); ``unit_code`` to a unit and its
+    sub-units; ``kinds`` to finding kinds; ``employee`` to an employee code; ``status`` to
+    ``open`` or ``excused``. Rows are ordered by date, unit, employee, session and kind.
+    """
+    if status not in (None, OPEN, EXCUSED):
+        raise ValueError(f"unknown status {status!r}")
+    wanted_kinds = set(kinds) if kinds is not None else None
+    if wanted_kinds is not None and not wanted_kinds <= set(FINDING_KINDS):
+        raise ValueError(f"unknown kinds {sorted(wanted_kinds - set(FINDING_KINDS))}")
+    tree = OrgTree(session)
+    selected = tree.select(unit_code, unit_ids)
+    rows: list[Violation] = []
+    codes = [employee] if employee is not None else None
+    for person, day, result in evaluate_range(session, config, first, last, tree=tree,
+                                              unit_ids=selected, employee_codes=codes):
+        for finding in result.findings:
+            if wanted_kinds is not None and finding.kind not in wanted_kinds:
+                continue
+            if status is not None and (OPEN if finding.is_open else EXCUSED) != status:
+                continue
+            rows.append(Violation(day, person, tree.units[person.unit_id], finding.kind,
+                                  finding.session, finding.minutes, finding.at,
+                                  finding_source(finding, result), finding.excused_by))
+    rows.sort(key=lambda v: (v.day, v.unit.code, v.employee.code,
+                             -1 if v.session is None else v.session, _KIND_ORDER[v.kind],
+                             v.at or datetime.min.replace(tzinfo=config.tz)))
+    total = len(rows)
+    end = None if limit is None else offset + limit
+    return rows[offset:end], total
+
+
+def violation_json(row: Violation, tz) -> dict:
+    excuse = row.excuse
+    return {
+        "date": row.day.isoformat(),
+        "employee": row.employee.code,
+        "full_name": row.employee.full_name,
+        "unit": row.unit.code,
+        "unit_name": row.unit.name,
+        "type": row.kind,
+        "type_label": KIND_LABELS[row.kind],
+        "session": row.session,
+        "minutes": row.minutes,
+        "at": local_iso(row.at, tz) if row.at is not None else None,
+        "source": row.source,
+        "status": row.status,
+        "excuse": None if excuse is None else {
+            "id": excuse.id, "kind": excuse.kind, "part": excuse.part,
+            "approved_by": excuse.approved_by, "reason": excuse.reason},
+    }
+
+
+def violations_json(rows: list[Violation], total: int, config: Config, *, first: date,
+                    last: date, offset: int = 0) -> dict:
+    tz = config.tz
+    return {"from": first.isoformat(), "to": last.isoformat(), "total": total,
+            "offset": offset, "violations": [violation_json(r, tz) for r in rows]}

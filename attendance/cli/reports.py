@@ -1,14 +1,30 @@
-"""``attendance report daily|monthly``, ``attendance violations`` and ``attendance offenders``."""
+"""``attendance report daily|monthly``, ``attendance violations`` and ``attendance offenders``.
+
+Each command compiles its report once and writes it as json, csv, xlsx or pdf, to a file
+(``-o``) or to standard output (xlsx and pdf only when it is not a terminal). Today's date
+is read here, at the edge, and passed in: a month in progress is counted up to today.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import date
+import sys
+from datetime import date, datetime
 
 import click
+from sqlalchemy import select
 
+from attendance import exports
 from attendance.cli.context import AppContext, UserError, pass_app
-from attendance.reports import daily_report
+from attendance.config import Config
+from attendance.models import Employee, Unit
+from attendance.reports import violations as violation_log
+from attendance.reports import (
+    EXCUSED, OPEN, compile_daily, compile_monthly, daily_json, kind_from_text, month_bounds,
+    monthly_json, offenders_json, offenders_of, violations_json,
+)
+
+FORMATS = ["json", "csv", "xlsx", "pdf"]
 
 
 def _parse_date(text: str) -> date:
@@ -16,6 +32,53 @@ def _parse_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise UserError(f"ngày không hợp lệ: {text!r} (cần dạng YYYY-MM-DD)") from None
+
+
+def _parse_month(text: str) -> date:
+    try:
+        return month_bounds(text)[0]
+    except ValueError:
+        raise UserError(f"tháng không hợp lệ: {text!r} (cần dạng YYYY-MM)") from None
+
+
+def _today(config: Config) -> date:
+    return datetime.now(config.tz).date()
+
+
+def _issuer(session, config: Config, unit_code: str | None) -> tuple[str | None, str | None]:
+    """The issuing unit's name and its head's name, for the PDF header and signature."""
+    if unit_code is None:
+        return None, None
+    row = session.execute(select(Unit.name, Unit.head_id).where(Unit.code == unit_code)).first()
+    if row is None:
+        return None, None
+    head = None
+    if row.head_id is not None:
+        head = session.execute(select(Employee.full_name).where(Employee.id == row.head_id)
+                               ).scalar_one_or_none()
+    return row.name, head
+
+
+def _write(data: bytes | str, output: str | None, fmt: str) -> None:
+    if isinstance(data, str):
+        data = (data + "\n").encode("utf-8")
+    if output:
+        with open(output, "wb") as handle:
+            handle.write(data)
+        return
+    if fmt in ("xlsx", "pdf") and sys.stdout.isatty():
+        raise UserError(f"định dạng {fmt} cần tệp ra: thêm -o TỆP")
+    stream = click.get_binary_stream("stdout")
+    stream.write(data)
+    stream.flush()
+
+
+def _json(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def _unknown_unit(unit_code: str | None) -> UserError:
+    return UserError(f"không có đơn vị mã {unit_code!r}")
 
 
 @click.group()
@@ -26,20 +89,148 @@ def report() -> None:
 @report.command("daily")
 @click.option("--date", "day", required=True, help="Ngày báo cáo, YYYY-MM-DD.")
 @click.option("--unit", "unit_code", help="Mã đơn vị (kèm các đơn vị trực thuộc).")
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Ghi ra tệp thay vì màn hình.")
 @pass_app
 def daily(app: AppContext, day: str, unit_code: str | None, fmt: str, output: str | None) -> None:
     """Báo cáo ngày của đơn vị (daily report)."""
     the_day = _parse_date(day)
+    config = app.config
     with app.session() as session:
         try:
-            data = daily_report(session, app.config, the_day, unit_code)
+            compiled = compile_daily(session, config, the_day, unit_code)
         except LookupError:
-            raise UserError(f"không có đơn vị mã {unit_code!r}") from None
-    text = json.dumps(data, ensure_ascii=False, indent=2)
-    if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-    else:
-        click.echo(text)
+            raise _unknown_unit(unit_code) from None
+        if fmt == "json":
+            data: bytes | str = _json(daily_json(compiled))
+        elif fmt == "csv":
+            data = exports.daily_csv(compiled)
+        elif fmt == "xlsx":
+            data = exports.daily_xlsx(compiled)
+        else:
+            unit_name, head = _issuer(session, config, unit_code)
+            data = exports.daily_pdf(compiled, config, unit_name=unit_name,
+                                     issued_on=max(the_day, _today(config)), signer_name=head)
+    _write(data, output, fmt)
+
+
+@report.command("monthly")
+@click.option("--month", required=True, help="Tháng báo cáo, YYYY-MM.")
+@click.option("--unit", "unit_code", help="Mã đơn vị (kèm các đơn vị trực thuộc).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
+@click.option("--until", "until", help="Tính đến ngày (YYYY-MM-DD); mặc định: hôm nay.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Ghi ra tệp thay vì màn hình.")
+@pass_app
+def monthly(app: AppContext, month: str, unit_code: str | None, fmt: str, until: str | None,
+            output: str | None) -> None:
+    """Báo cáo tháng: số liệu từng người, tỷ lệ và xếp hạng thi đua các đơn vị."""
+    first = _parse_month(month)
+    config = app.config
+    today = _today(config)
+    through = _parse_date(until) if until else today
+    with app.session() as session:
+        try:
+            compiled = compile_monthly(session, config, first, unit_code, through=through)
+        except LookupError:
+            raise _unknown_unit(unit_code) from None
+        offenders = offenders_of(compiled, config)
+        if fmt == "json":
+            data: bytes | str = _json({**monthly_json(compiled),
+                                       "repeat_offenders": offenders_json(
+                                           first, offenders, config)["offenders"]})
+        elif fmt == "csv":
+            data = exports.monthly_csv(compiled)
+        elif fmt == "xlsx":
+            data = exports.monthly_xlsx(compiled, offenders)
+        else:
+            unit_name, head = _issuer(session, config, unit_code)
+            data = exports.monthly_pdf(compiled, config, offenders, unit_name=unit_name,
+                                       issued_on=max(compiled.last, min(today, month_bounds(
+                                           first)[1])), signer_name=head)
+    _write(data, output, fmt)
+
+
+@click.command("violations")
+@click.option("--from", "first", help="Từ ngày, YYYY-MM-DD; mặc định: đầu tháng này.")
+@click.option("--to", "last", help="Đến ngày, YYYY-MM-DD; mặc định: hôm nay.")
+@click.option("--unit", "unit_code", help="Mã đơn vị (kèm các đơn vị trực thuộc).")
+@click.option("--type", "types", multiple=True,
+              help="Loại vi phạm: late, early_leave, missing_checkout, no_badge, "
+                   "absent_from_post, absent, missed_session (hoặc tên tiếng Việt); lặp lại được.")
+@click.option("--employee", help="Mã cán bộ.")
+@click.option("--status", type=click.Choice([OPEN, EXCUSED]),
+              help="open: không có lý do; excused: có lý do đã duyệt.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), help="Số dòng tối đa.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Ghi ra tệp thay vì màn hình.")
+@pass_app
+def violations(app: AppContext, first: str | None, last: str | None,
+                       unit_code: str | None, types: tuple[str, ...], employee: str | None,
+                       status: str | None, offset: int, limit: int | None, fmt: str,
+                       output: str | None) -> None:
+    """Nhật ký vi phạm (violation log): mọi vi phạm, kể cả đã có lý do."""
+    config = app.config
+    today = _today(config)
+    last_day = _parse_date(last) if last else today
+    first_day = _parse_date(first) if first else last_day.replace(day=1)
+    if first_day > last_day:
+        raise UserError("--from phải trước hoặc bằng --to")
+    try:
+        kinds = [kind_from_text(t) for t in types] or None
+    except ValueError as exc:
+        raise UserError(f"loại vi phạm không hợp lệ: {exc}") from None
+    with app.session() as session:
+        try:
+            rows, total = violation_log(session, config, first_day, last_day, unit_code=unit_code,
+                                     kinds=kinds, employee=employee, status=status,
+                                     offset=offset, limit=limit)
+        except LookupError:
+            raise _unknown_unit(unit_code) from None
+        if fmt == "json":
+            data: bytes | str = _json(violations_json(rows, total, config, first=first_day,
+                                                      last=last_day, offset=offset))
+        elif fmt == "csv":
+            data = exports.violations_csv(rows, config)
+        elif fmt == "xlsx":
+            data = exports.violations_xlsx(rows, config)
+        else:
+            unit_name, head = _issuer(session, config, unit_code)
+            data = exports.violations_pdf(rows, config, first=first_day, last=last_day,
+                                          unit_name=unit_name, issued_on=today,
+                                          signer_name=head)
+    _write(data, output, fmt)
+
+
+@click.command("offenders")
+@click.option("--month", required=True, help="Tháng, YYYY-MM.")
+@click.option("--unit", "unit_code", help="Mã đơn vị (kèm các đơn vị trực thuộc).")
+@click.option("--until", "until", help="Tính đến ngày (YYYY-MM-DD); mặc định: hôm nay.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Ghi ra tệp thay vì màn hình.")
+@pass_app
+def offenders(app: AppContext, month: str, unit_code: str | None, until: str | None, fmt: str,
+              output: str | None) -> None:
+    """Vi phạm nhiều lần trong tháng (repeat offenders) theo ngưỡng trong cấu hình."""
+    first = _parse_month(month)
+    config = app.config
+    today = _today(config)
+    through = _parse_date(until) if until else today
+    with app.session() as session:
+        try:
+            compiled = compile_monthly(session, config, first, unit_code, through=through)
+        except LookupError:
+            raise _unknown_unit(unit_code) from None
+        found = offenders_of(compiled, config)
+        if fmt == "json":
+            data: bytes | str = _json(offenders_json(first, found, config))
+        elif fmt == "csv":
+            data = exports.offenders_csv(first, found)
+        elif fmt == "xlsx":
+            data = exports.offenders_xlsx(first, found)
+        else:
+            unit_name, head = _issuer(session, config, unit_code)
+            data = exports.offenders_pdf(first, found, config, unit_name=unit_name,
+                                         issued_on=max(compiled.last, min(
+                                             today, month_bounds(first)[1])), signer_name=head)
+    _write(data, output, fmt)

@@ -1,0 +1,556 @@
+"""Reports as files a user opens: CSV, XLSX and PDF, every word in Vietnamese.
+
+Each writer takes the compiled report from ``attendance.reports`` and returns bytes.
+- CSV is UTF-8 with a byte-order mark, so that Excel shows the diacritics; one table per
+  file (the per-employee table of a day or a month, the violation log, the offenders).
+- XLSX has a sheet per list, the header in row 1 (bold, frozen, with a filter), dates as
+  dd/mm/yyyy, times as hh:mm:ss, rates as percentages.
+- PDF is the official report in the Decree 30 frame of ``attendance.pdf``.
+Text that a user could have typed (names, positions, unit names, notes, codes) goes through
+``neutralize`` before it reaches a CSV or XLSX cell, so that a name such as
+``=cmd|' /C calc'!A0`` is shown as text and never runs as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from attendance import pdf
+from attendance.config import Config
+from attendance.reports import (
+    ABSENT, ABSENT_FROM_POST, EARLY_LEAVE, EXCUSE_KIND_LABELS, EXCUSE_PART_LABELS, EXCUSED_LABEL,
+    KIND_LABELS, LATE, MISSED_SESSION, MISSING_CHECKOUT, NO_BADGE, SOURCE_LABELS, STATUS_LABELS,
+    WEEKDAY_NAMES, DailyReport, EmployeeDay, MonthlyReport, Offender, UnitDay, Violation,
+    finding_source, format_day, month_bounds, session_label,
+)
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+DATE_FORMAT, TIME_FORMAT, PERCENT_FORMAT = "dd/mm/yyyy", "hh:mm:ss", "0.0%"
+
+
+def neutralize(value: object) -> object:
+    """Text that a spreadsheet would read as a formula, prefixed with ``'``; else unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+# --- cells --------------------------------------------------------------------------------
+
+def _local_time(instant: datetime | None, tz: ZoneInfo) -> time | None:
+    if instant is None:
+        return None
+    return instant.astimezone(tz).time().replace(tzinfo=None, microsecond=0)
+
+
+def _csv_cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M:%S")
+    if isinstance(value, date):
+        return format_day(value)
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S")
+    if isinstance(value, float):
+        return f"{value * 100:.1f}%"
+    return neutralize(value)
+
+
+def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_csv_cell(v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.1f}%".replace(".", ",")
+
+
+class _Book:
+    """A workbook of plain tables: header row 1, frozen and filtered; widths that fit."""
+
+    def __init__(self, title: str):
+        self.workbook = Workbook()
+        self.workbook.remove(self.workbook.active)
+        self.workbook.properties.title = title
+        self.workbook.properties.creator = "Chấm công và kiểm tra đeo thẻ"
+
+    def sheet(self, name: str, header: Sequence[str], rows: Iterable[Sequence[object]],
+              *, percent_columns: Sequence[int] = (), total_row: bool = False) -> None:
+        sheet = self.workbook.create_sheet(name[:31])
+        sheet.append(list(header))
+        widths = [len(h) for h in header]
+        count = 0
+        for row in rows:
+            count += 1
+            sheet.append([neutralize(v) for v in row])
+            for index, value in enumerate(row):
+                cell = sheet.cell(row=count + 1, column=index + 1)
+                if isinstance(value, datetime):
+                    cell.number_format = "dd/mm/yyyy hh:mm:ss"
+                    shown = 19
+                elif isinstance(value, date):
+                    cell.number_format = DATE_FORMAT
+                    shown = 10
+                elif isinstance(value, time):
+                    cell.number_format = TIME_FORMAT
+                    shown = 8
+                elif index in percent_columns:
+                    cell.number_format = PERCENT_FORMAT
+                    shown = 7
+                else:
+                    shown = len(str(value)) if value is not None else 0
+                widths[index] = max(widths[index], shown)
+        bold = Font(bold=True)
+        for cell in sheet[1]:
+            cell.font = bold
+            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        if total_row and count:
+            for cell in sheet[count + 1]:
+                cell.font = bold
+        for index, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 50)
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{count + 1}"
+
+    def bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        self.workbook.save(buffer)
+        return buffer.getvalue()
+
+
+# --- daily --------------------------------------------------------------------------------
+
+PERSON_HEADER = ["Mã cán bộ", "Họ và tên", "Chức vụ", "Mã đơn vị", "Đơn vị"]
+
+
+def _person(entry_employee, unit) -> list[object]:
+    return [entry_employee.code, entry_employee.full_name, entry_employee.position or "",
+            unit.code, unit.name]
+
+
+def _status(entry: EmployeeDay) -> str:
+    result = entry.result
+    if not result.working:
+        return "không phải ngày làm việc"
+    if result.excused is not None:
+        kind = EXCUSE_KIND_LABELS.get(result.excused.kind, result.excused.kind)
+        return f"{EXCUSED_LABEL} ({kind})"
+    if result.has_open(ABSENT):
+        return KIND_LABELS[ABSENT]
+    if result.check_in is None:
+        return "có mặt (không có giờ đến)"
+    return "có mặt"
+
+
+DAILY_DETAIL_HEADER = ["Ngày", *PERSON_HEADER, "Tình trạng", "Giờ đến", "Giờ về",
+                       "Đi muộn (phút)", "Về sớm (phút)", "Không quét thẻ khi về",
+                       "Không đeo thẻ (lần)", "Vắng mặt tại vị trí làm việc (lần)", "Vắng buổi"]
+
+
+def _daily_detail_rows(report: DailyReport, tz: ZoneInfo):
+    for unit_day in report.units:
+        for entry in unit_day.employees:
+            result = entry.result
+            opened = result.open_findings()
+
+            def minutes(kind: str) -> int | None:
+                found = [f.minutes or 0 for f in opened if f.kind == kind]
+                return sum(found) if found else None
+
+            def count(kind: str) -> int | None:
+                return sum(1 for f in opened if f.kind == kind) or None
+
+            missing = [f for f in opened if f.kind == MISSING_CHECKOUT]
+            missed = [session_label(f.session) for f in opened if f.kind == MISSED_SESSION]
+            yield [report.day, *_person(entry.employee, unit_day.unit), _status(entry),
+                   _local_time(result.check_in, tz), _local_time(result.check_out, tz),
+                   minutes(LATE), minutes(EARLY_LEAVE), "có" if missing else "",
+                   count(NO_BADGE), count(ABSENT_FROM_POST), ", ".join(missed)]
+
+
+def daily_csv(report: DailyReport) -> bytes:
+    """One row per employee of the day: status, check-in and check-out, open findings."""
+    return _csv(DAILY_DETAIL_HEADER, _daily_detail_rows(report, ZoneInfo(report.tz_name)))
+
+
+SUMMARY_HEADER = ["Ngày", "Mã đơn vị", "Đơn vị", "Số người phải có mặt", "Có mặt", "Đi muộn",
+                  "Không đeo thẻ", "Vắng không lý do", "Nghỉ có lý do", "Tỷ lệ đeo thẻ",
+                  "Tỷ lệ đúng giờ"]
+
+
+def _unit_summary(day: date, code: str, name: str, employees: list[EmployeeDay], figures):
+    absent = sum(1 for e in employees if e.result.expected and e.result.has_open(ABSENT))
+    excused = sum(1 for e in employees if e.result.working and e.result.excused is not None)
+    return [day, code, name, figures.expected, figures.present, figures.late, figures.no_badge,
+            absent, excused, figures.badge_compliance, figures.punctuality]
+
+
+def _finding_rows(report: DailyReport, kind: str, tz: ZoneInfo):
+    for unit_day in report.units:
+        for entry in unit_day.employees:
+            for finding in entry.result.open_findings(kind):
+                person = [report.day, *_person(entry.employee, unit_day.unit)]
+                if kind in (LATE, EARLY_LEAVE):
+                    yield [*person, session_label(finding.session),
+                           _local_time(finding.at, tz), finding.minutes]
+                elif kind == MISSING_CHECKOUT:
+                    yield [*person, session_label(finding.session),
+                           _local_time(entry.result.check_in, tz)]
+                elif kind in (NO_BADGE, ABSENT_FROM_POST):
+                    yield [*person, session_label(finding.session), _local_time(finding.at, tz),
+                           SOURCE_LABELS.get(finding_source(finding, entry.result), "")]
+                elif kind == MISSED_SESSION:
+                    yield [*person, session_label(finding.session)]
+                else:
+                    yield person
+
+
+FINDING_SHEETS = {
+    LATE: ["Buổi", "Giờ đến", "Số phút muộn"],
+    EARLY_LEAVE: ["Buổi", "Giờ về", "Số phút về sớm"],
+    MISSING_CHECKOUT: ["Buổi", "Giờ đến"],
+    NO_BADGE: ["Buổi", "Thời điểm", "Nguồn ghi nhận"],
+    ABSENT_FROM_POST: ["Buổi", "Thời điểm", "Nguồn ghi nhận"],
+    ABSENT: [],
+    MISSED_SESSION: ["Buổi"],
+}
+
+
+def _sheet_name(label: str) -> str:
+    return label[:1].upper() + label[1:]
+
+
+def _excused_rows(report: DailyReport):
+    for unit_day in report.units:
+        for entry in unit_day.employees:
+            excuse = entry.result.excused
+            if entry.result.working and excuse is not None:
+                yield [report.day, *_person(entry.employee, unit_day.unit),
+                       EXCUSE_KIND_LABELS.get(excuse.kind, excuse.kind),
+                       excuse.approved_by or "", excuse.reason or ""]
+
+
+def daily_xlsx(report: DailyReport) -> bytes:
+    """"Tổng hợp" per unit, a per-employee "Chi tiết", then a sheet for each list."""
+    tz = ZoneInfo(report.tz_name)
+    book = _Book(f"Báo cáo ngày {format_day(report.day)}")
+    summary = [_unit_summary(report.day, u.unit.code, u.unit.name, u.employees, u.figures)
+               for u in report.units]
+    everyone = [e for u in report.units for e in u.employees]
+    summary.append(_unit_summary(report.day, "", "Tổng cộng", everyone, report.totals))
+    book.sheet("Tổng hợp", SUMMARY_HEADER, summary, percent_columns=(9, 10), total_row=True)
+    book.sheet("Chi tiết", DAILY_DETAIL_HEADER, _daily_detail_rows(report, tz))
+    for kind, extra in FINDING_SHEETS.items():
+        book.sheet(_sheet_name(KIND_LABELS[kind]), ["Ngày", *PERSON_HEADER, *extra],
+                   _finding_rows(report, kind, tz))
+    book.sheet(_sheet_name(EXCUSED_LABEL),
+               ["Ngày", *PERSON_HEADER, "Loại lý do", "Người duyệt", "Lý do"],
+               _excused_rows(report))
+    return book.bytes()
+
+
+def _weekday(day: date) -> str:
+    return WEEKDAY_NAMES[day.weekday()]
+
+
+def _document(config: Config, unit_name: str | None, issued_on: date, subtitle: str,
+              signer_name: str | None) -> pdf.Document:
+    return pdf.Document(agency=config.agency, unit=unit_name or config.agency,
+                        place=config.place, issued_on=issued_on, title="BÁO CÁO",
+                        subtitle=subtitle, signer_name=signer_name)
+
+
+def _finding_detail(entry: EmployeeDay, finding, tz: ZoneInfo) -> str:
+    parts = []
+    if finding.session is not None and (entry.session_mode or finding.kind in (
+            NO_BADGE, ABSENT_FROM_POST)):
+        parts.append(f"buổi {session_label(finding.session)}")
+    if finding.at is not None:
+        parts.append(f"lúc {finding.at.astimezone(tz):%H:%M:%S}")
+    if finding.minutes is not None:
+        parts.append(f"{finding.minutes} phút")
+    if finding.kind in (NO_BADGE, ABSENT_FROM_POST):
+        parts.append(SOURCE_LABELS.get(finding_source(finding, entry.result), ""))
+    return ", ".join(p for p in parts if p)
+
+
+def daily_pdf(report: DailyReport, config: Config, *, unit_name: str | None = None,
+              issued_on: date | None = None, signer_name: str | None = None) -> bytes:
+    """The official daily report: figures per unit, the violations, those excused."""
+    tz = ZoneInfo(report.tz_name)
+    subtitle = ("Tình hình chấp hành thời giờ làm việc và đeo thẻ công chức "
+                f"{_weekday(report.day)}, ngày {format_day(report.day)}")
+    body = [pdf.heading("I. Tổng hợp theo đơn vị")]
+    rows = [[index, u.unit.name, u.figures.expected, u.figures.present, u.figures.late,
+             u.figures.no_badge, _unit_summary(report.day, "", "", u.employees, u.figures)[7],
+             _percent(u.figures.badge_compliance), _percent(u.figures.punctuality)]
+            for index, u in enumerate(report.units, start=1)]
+    totals = report.totals
+    everyone = [e for u in report.units for e in u.employees]
+    rows.append(["", "Tổng cộng", totals.expected, totals.present, totals.late,
+                 totals.no_badge, _unit_summary(report.day, "", "", everyone, totals)[7],
+                 _percent(totals.badge_compliance), _percent(totals.punctuality)])
+    body.append(pdf.table(
+        ["STT", "Đơn vị", "Phải có mặt", "Có mặt", "Đi muộn", "Không đeo thẻ",
+         "Vắng không lý do", "Tỷ lệ đeo thẻ", "Tỷ lệ đúng giờ"],
+        rows, [10, 48, 16, 14, 14, 16, 16, 17, 17],
+        align=["c", "l", "r", "r", "r", "r", "r", "r", "r"], total_row=True))
+
+    body.append(pdf.heading("II. Danh sách vi phạm"))
+    violation_rows = []
+    for unit_day in report.units:
+        for entry in unit_day.employees:
+            for finding in entry.result.open_findings():
+                violation_rows.append([
+                    len(violation_rows) + 1,
+                    f"{entry.employee.full_name} ({entry.employee.code})", unit_day.unit.name,
+                    KIND_LABELS[finding.kind], _finding_detail(entry, finding, tz)])
+    if violation_rows:
+        body.append(pdf.table(["STT", "Họ và tên", "Đơn vị", "Vi phạm", "Chi tiết"],
+                              violation_rows, [10, 45, 40, 32, 45],
+                              align=["c", "l", "l", "l", "l"]))
+    else:
+        body.append(pdf.paragraph("Không có cán bộ, công chức, viên chức, người lao động "
+                                  "vi phạm."))
+
+    excused = list(_excused_rows(report))
+    if excused:
+        body.append(pdf.heading("III. Nghỉ có lý do"))
+        body.append(pdf.table(
+            ["STT", "Họ và tên", "Đơn vị", "Lý do", "Người duyệt"],
+            [[i, f"{r[2]} ({r[1]})", r[5], r[6], r[7]] for i, r in enumerate(excused, 1)],
+            [10, 45, 40, 35, 35], align=["c", "l", "l", "l", "l"]))
+    document = _document(config, unit_name, issued_on or report.day, subtitle, signer_name)
+    return pdf.official_pdf(document, body)
+
+
+# --- monthly ------------------------------------------------------------------------------
+
+MONTHLY_PERSON_HEADER = [
+    "Tháng", *PERSON_HEADER, "Ngày làm việc", "Ngày có mặt", "Số ngày đi muộn",
+    "Tổng số phút đi muộn", "Số lần về sớm", "Tổng số phút về sớm", "Không quét thẻ khi về",
+    "Không đeo thẻ", "Vắng không lý do", "Vắng mặt tại vị trí làm việc", "Vắng buổi",
+    "Nghỉ có lý do (ngày)",
+]
+
+
+def _month_label(report_or_first) -> str:
+    first = report_or_first if isinstance(report_or_first, date) else report_or_first.first
+    return f"{first:%m/%Y}"
+
+
+def _person_month(person, unit) -> list[object]:
+    return [person.working_days, person.present_days, person.late_days, person.late_minutes,
+            person.early_leaves, person.early_leave_minutes, person.missing_checkouts,
+            person.no_badge, person.absences, person.absent_from_post, person.missed_sessions,
+            person.excused_days]
+
+
+def _monthly_person_rows(report: MonthlyReport):
+    for unit in sorted(report.units, key=lambda u: u.unit.code):
+        for person in unit.employees:
+            yield [_month_label(report), *_person(person.employee, unit.unit),
+                   *_person_month(person, unit)]
+
+
+def monthly_csv(report: MonthlyReport) -> bytes:
+    """One row per employee with the month's counts."""
+    return _csv(MONTHLY_PERSON_HEADER, _monthly_person_rows(report))
+
+
+RANKING_HEADER = ["Xếp hạng", "Mã đơn vị", "Đơn vị", "Tổng ngày công phải có mặt",
+                  "Lượt có mặt", "Lượt đi muộn", "Lượt không đeo thẻ", "Ngày vắng không lý do",
+                  "Tỷ lệ đeo thẻ", "Tỷ lệ đúng giờ", "Tỷ lệ vắng không lý do"]
+
+
+def _ranking_row(unit, rank_text: object) -> list[object]:
+    return [rank_text, unit.unit.code, unit.unit.name, unit.expected, unit.present, unit.late,
+            unit.no_badge, unit.absences, unit.badge_compliance, unit.punctuality,
+            unit.absence_rate]
+
+
+OFFENDER_HEADER = ["Tháng", *PERSON_HEADER, "Số ngày đi muộn", "Tổng số phút đi muộn",
+                   "Vắng không lý do", "Lý do cảnh báo"]
+
+
+def _offender_reason(offender: Offender) -> str:
+    return "; ".join(
+        f"đi muộn {offender.month.late_days} ngày" if r == LATE
+        else f"vắng không lý do {offender.month.absences} ngày" for r in offender.reasons)
+
+
+def _offender_rows(first: date, offenders: list[Offender]):
+    for offender in offenders:
+        person = offender.month
+        yield [_month_label(first), *_person(person.employee, offender.unit), person.late_days,
+               person.late_minutes, person.absences, _offender_reason(offender)]
+
+
+def monthly_xlsx(report: MonthlyReport, offenders: list[Offender] | None = None) -> bytes:
+    """"Xếp hạng thi đua" of the units, "Theo cán bộ", and "Vi phạm nhiều lần"."""
+    book = _Book(f"Báo cáo tháng {_month_label(report)}")
+    rows = [_ranking_row(u, u.rank if u.rank is not None else "chưa xếp hạng")
+            for u in report.units]
+    rows.append(_ranking_row(report.totals, "Tổng cộng"))
+    book.sheet("Xếp hạng thi đua", RANKING_HEADER, rows, percent_columns=(8, 9, 10),
+               total_row=True)
+    book.sheet("Theo cán bộ", MONTHLY_PERSON_HEADER, _monthly_person_rows(report))
+    if offenders is not None:
+        book.sheet("Vi phạm nhiều lần", OFFENDER_HEADER, _offender_rows(report.first, offenders))
+    return book.bytes()
+
+
+def monthly_pdf(report: MonthlyReport, config: Config, offenders: list[Offender] | None = None,
+                *, unit_name: str | None = None, issued_on: date | None = None,
+                signer_name: str | None = None) -> bytes:
+    """The official monthly report: the ranking, the employees with violations, offenders."""
+    subtitle = ("Tình hình chấp hành thời giờ làm việc và đeo thẻ công chức "
+                f"tháng {_month_label(report)}")
+    body = [pdf.paragraph(f"Số liệu từ ngày {format_day(report.first)} đến ngày "
+                          f"{format_day(report.last)}."),
+            pdf.heading("I. Xếp hạng thi đua các đơn vị")]
+    rows = [[u.rank if u.rank is not None else "—", u.unit.name, u.expected, u.present,
+             _percent(u.badge_compliance), _percent(u.punctuality), u.absences]
+            for u in report.units]
+    totals = report.totals
+    rows.append(["", "Tổng cộng", totals.expected, totals.present,
+                 _percent(totals.badge_compliance), _percent(totals.punctuality),
+                 totals.absences])
+    body.append(pdf.table(
+        ["Hạng", "Đơn vị", "Ngày công phải có mặt", "Lượt có mặt", "Tỷ lệ đeo thẻ",
+         "Tỷ lệ đúng giờ", "Ngày vắng không lý do"],
+        rows, [12, 55, 20, 18, 18, 18, 20], align=["c", "l", "r", "r", "r", "r", "r"],
+        total_row=True))
+    body.append(pdf.paragraph(
+        "Thứ tự xếp hạng: tỷ lệ đeo thẻ cao hơn đứng trước; bằng nhau thì tỷ lệ đúng giờ cao "
+        "hơn; bằng nhau nữa thì tỷ lệ ngày vắng không lý do thấp hơn. Các tỷ lệ tính trên "
+        "tổng số lượt có mặt của các ngày làm việc trong tháng.", "note"))
+
+    body.append(pdf.heading("II. Cán bộ, công chức, viên chức, người lao động vi phạm"))
+    people = [(u, p) for u in sorted(report.units, key=lambda u: u.unit.code)
+              for p in u.employees if p.violations]
+    if people:
+        body.append(pdf.table(
+            ["STT", "Họ và tên", "Đơn vị", "Đi muộn (ngày / phút)", "Về sớm", "Không quét thẻ khi về",
+             "Không đeo thẻ", "Vắng không lý do", "Vắng mặt tại vị trí", "Vắng buổi"],
+            [[i, f"{p.employee.full_name} ({p.employee.code})", u.unit.name,
+              f"{p.late_days} / {p.late_minutes}", p.early_leaves, p.missing_checkouts,
+              p.no_badge, p.absences, p.absent_from_post, p.missed_sessions]
+             for i, (u, p) in enumerate(people, 1)],
+            [9, 36, 30, 17, 11, 13, 13, 13, 13, 11],
+            align=["c", "l", "l", "c", "r", "r", "r", "r", "r", "r"]))
+    else:
+        body.append(pdf.paragraph("Không có vi phạm trong tháng."))
+
+    if offenders:
+        body.append(pdf.heading("III. Vi phạm nhiều lần"))
+        body.append(pdf.table(
+            ["STT", "Họ và tên", "Đơn vị", "Lý do cảnh báo"],
+            [[i, f"{o.month.employee.full_name} ({o.month.employee.code})", o.unit.name,
+              _offender_reason(o)] for i, o in enumerate(offenders, 1)],
+            [10, 50, 45, 60], align=["c", "l", "l", "l"]))
+    document = _document(config, unit_name, issued_on or report.last, subtitle, signer_name)
+    return pdf.official_pdf(document, body)
+
+
+# --- repeat offenders ---------------------------------------------------------------------
+
+def offenders_csv(month: date | str, offenders: list[Offender]) -> bytes:
+    first, _ = month_bounds(month)
+    return _csv(OFFENDER_HEADER, _offender_rows(first, offenders))
+
+
+def offenders_xlsx(month: date | str, offenders: list[Offender]) -> bytes:
+    first, _ = month_bounds(month)
+    book = _Book(f"Vi phạm nhiều lần tháng {_month_label(first)}")
+    book.sheet("Vi phạm nhiều lần", OFFENDER_HEADER, _offender_rows(first, offenders))
+    return book.bytes()
+
+
+def offenders_pdf(month: date | str, offenders: list[Offender], config: Config, *,
+                  unit_name: str | None = None, issued_on: date | None = None,
+                  signer_name: str | None = None) -> bytes:
+    first, last = month_bounds(month)
+    subtitle = f"Danh sách vi phạm nhiều lần tháng {_month_label(first)}"
+    body = [pdf.paragraph(
+        f"Ngưỡng cảnh báo: đi muộn từ {config.reports.repeat_late_days} ngày trở lên trong "
+        f"tháng; vắng không lý do từ {config.reports.repeat_absences} ngày trở lên. Hệ thống "
+        "chỉ cảnh báo; việc xem xét, xử lý do thủ trưởng đơn vị quyết định.")]
+    if offenders:
+        body.append(pdf.table(
+            ["STT", "Họ và tên", "Đơn vị", "Đi muộn (ngày / phút)", "Vắng không lý do",
+             "Lý do cảnh báo"],
+            [[i, f"{o.month.employee.full_name} ({o.month.employee.code})", o.unit.name,
+              f"{o.month.late_days} / {o.month.late_minutes}", o.month.absences,
+              _offender_reason(o)] for i, o in enumerate(offenders, 1)],
+            [10, 42, 38, 20, 18, 40], align=["c", "l", "l", "c", "r", "l"]))
+    else:
+        body.append(pdf.paragraph("Không có cán bộ vượt ngưỡng cảnh báo trong tháng."))
+    document = _document(config, unit_name, issued_on or last, subtitle, signer_name)
+    return pdf.official_pdf(document, body)
+
+
+# --- violation log ------------------------------------------------------------------------
+
+VIOLATION_HEADER = ["Ngày", *PERSON_HEADER, "Loại vi phạm", "Buổi", "Thời điểm", "Số phút",
+                    "Nguồn ghi nhận", "Trạng thái", "Loại lý do", "Người duyệt", "Lý do"]
+
+
+def _violation_rows(rows: Iterable[Violation], tz: ZoneInfo):
+    for row in rows:
+        excuse = row.excuse
+        yield [row.day, *_person(row.employee, row.unit), KIND_LABELS[row.kind],
+               session_label(row.session), _local_time(row.at, tz), row.minutes,
+               SOURCE_LABELS.get(row.source, row.source), STATUS_LABELS[row.status],
+               "" if excuse is None else (
+                   f"{EXCUSE_KIND_LABELS.get(excuse.kind, excuse.kind)}, "
+                   f"{EXCUSE_PART_LABELS.get(excuse.part, excuse.part)}"),
+               "" if excuse is None else excuse.approved_by or "",
+               "" if excuse is None else excuse.reason or ""]
+
+
+def violations_csv(rows: Iterable[Violation], config: Config) -> bytes:
+    return _csv(VIOLATION_HEADER, _violation_rows(rows, config.tz))
+
+
+def violations_xlsx(rows: Iterable[Violation], config: Config) -> bytes:
+    book = _Book("Nhật ký vi phạm")
+    book.sheet("Nhật ký vi phạm", VIOLATION_HEADER, _violation_rows(rows, config.tz))
+    return book.bytes()
+
+
+def violations_pdf(rows: list[Violation], config: Config, *, first: date, last: date,
+                   unit_name: str | None = None, issued_on: date | None = None,
+                   signer_name: str | None = None) -> bytes:
+    tz = config.tz
+    subtitle = f"Nhật ký vi phạm từ ngày {format_day(first)} đến ngày {format_day(last)}"
+    body = []
+    if rows:
+        body.append(pdf.table(
+            ["STT", "Ngày", "Họ và tên", "Đơn vị", "Vi phạm", "Chi tiết", "Trạng thái"],
+            [[i, format_day(r.day), f"{r.employee.full_name} ({r.employee.code})", r.unit.name,
+              KIND_LABELS[r.kind],
+              ", ".join(p for p in (
+                  f"lúc {r.at.astimezone(tz):%H:%M:%S}" if r.at else "",
+                  f"{r.minutes} phút" if r.minutes is not None else "",
+                  SOURCE_LABELS.get(r.source, "")) if p),
+              STATUS_LABELS[r.status]] for i, r in enumerate(rows, 1)],
+            [9, 19, 34, 28, 24, 30, 21], align=["c", "c", "l", "l", "l", "l", "l"]))
+    else:
+        body.append(pdf.paragraph("Không có vi phạm trong khoảng thời gian này."))
+    document = _document(config, unit_name, issued_on or last, subtitle, signer_name)
+    return pdf.official_pdf(document, body)
