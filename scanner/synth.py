@@ -6,8 +6,8 @@ sensor noise, lighting changes and people walking past (sometimes in front of th
 Everything is deterministic from a seed.
 
 Ground truth comes as a JSON sidecar: for each passage its payload, the frames in which the
-card is on screen, and the frame ranges in which its QR code is entirely in the picture
-and not covered by a passer-by.
+card is on screen, and the frame ranges in which its QR code is entirely in the picture,
+not covered by a passer-by and smeared by motion by less than one module.
 
 Command line (``python -m scanner.synth --help``)::
 
@@ -23,7 +23,7 @@ import json
 import math
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -56,6 +56,11 @@ class ClipSpec:
     # Render only the entrance: no card at all (frames without a badge).
     badges: bool = True
 
+    def compact(self) -> ClipSpec:
+        """The same clip with short gaps and holds: small files for committed test data."""
+        return replace(self, gap_frames=(4, 7), enter_frames=(5, 8), hold_frames=(6, 10),
+                       leave_frames=(4, 7))
+
 
 @dataclass
 class Passage:
@@ -63,7 +68,8 @@ class Passage:
     payload: str
     first_frame: int  # card on screen, inclusive
     last_frame: int
-    # [first, last] inclusive ranges where the whole QR code is in view and uncovered.
+    # [first, last] inclusive ranges where the whole QR code is in view, uncovered and
+    # blurred by motion less than one module.
     visible: list[list[int]] = field(default_factory=list)
 
     @property
@@ -91,7 +97,7 @@ class GroundTruth:
         return cls(**raw)
 
     def payloads_at(self, frame: int) -> list[str]:
-        """Payloads whose QR code is fully visible in ``frame``."""
+        """Payloads whose QR code is visible (in view, uncovered, sharp) in ``frame``."""
         return [p.payload for p in self.passages
                 if any(a <= frame <= b for a, b in p.visible)]
 
@@ -287,6 +293,8 @@ def render(spec: ClipSpec) -> tuple[Iterator[np.ndarray], GroundTruth]:
                 for i, p in enumerate(plans)]
     truth = GroundTruth(spec.seed, spec.width, spec.height, spec.fps, total, passages)
     cards = [render_card(p["payload"], np.random.default_rng(p["rng_seed"])) for p in plans]
+    for plan in plans:
+        plan["modules"] = qr_modules(plan["payload"]).shape[0]
 
     def frames() -> Iterator[np.ndarray]:
         noise_rng = np.random.default_rng(spec.seed + 1)
@@ -321,7 +329,10 @@ def render(spec: ClipSpec) -> tuple[Iterator[np.ndarray], GroundTruth]:
                 a = alpha.astype(np.float32)[:, :, None] / 255.0
                 img = (img * (1 - a) + layer * a).astype(np.uint8)
                 qr_quad = cv2.perspectiveTransform(qr_corners[None], matrix)[0]
-                plan.setdefault("quads", {})[f] = qr_quad
+                # Sharp enough to read: the smear is under one module of the code.
+                module = np.linalg.norm(qr_quad[1] - qr_quad[0]) / plan["modules"]
+                sharp = math.hypot(vx, vy) * 0.5 <= module
+                plan.setdefault("quads", {})[f] = qr_quad if sharp else None
             for person in people:
                 x, pw = person.x_at(f), person.width
                 if f >= person.start and -pw < x < w + pw and person.in_front:
@@ -419,12 +430,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-badges", action="store_true",
                         help="only the entrance and passers-by, no card")
     parser.add_argument("--ext", default=".png", help="image type for --frames-dir")
+    parser.add_argument("--compact", action="store_true",
+                        help="short gaps and holds (small clips for tests/data)")
     args = parser.parse_args(argv)
     if not args.output and not args.frames_dir:
         parser.error("give -o FILE.mp4 and/or --frames-dir DIR")
     spec = ClipSpec(passages=args.passages, seed=args.seed, width=args.size[0],
                     height=args.size[1], fps=args.fps, noise_sigma=args.noise,
                     badges=not args.no_badges)
+    if args.compact:
+        spec = spec.compact()
     truth = write_clip(spec, args.output, args.frames_dir, args.truth, args.ext)
     shown = sum(1 for p in truth.passages if p.visible)
     print(f"{truth.frames} frames, {len(truth.passages)} passages "
