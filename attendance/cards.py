@@ -83,17 +83,15 @@ def load_photo(value: str | None, base_dir: Path | None = None) -> Image.Image |
         return None
     try:
         if value.startswith("data:"):
-            data = base64.b64decode(value.split(",", 1)[1], validate=False)
-            image = Image.open(io.BytesIO(data))
+            source = io.BytesIO(base64.b64decode(value.split(",", 1)[1], validate=False))
         else:
-            path = Path(value)
-            if not path.is_absolute() and base_dir is not None:
-                path = base_dir / path
-            if not path.is_file():
+            source = Path(value)
+            if not source.is_absolute() and base_dir is not None:
+                source = base_dir / source
+            if not source.is_file():
                 return None
-            image = Image.open(path)
-        image.load()
-        return ImageOps.exif_transpose(image).convert("RGB")
+        with Image.open(source) as image:
+            return ImageOps.exif_transpose(image).convert("RGB")
     except (OSError, ValueError, IndexError, Image.DecompressionBombError):
         return None
 
