@@ -94,6 +94,7 @@ EN: dict[str, str] = {
     # users
     "Thêm người dùng": "Add a user",
     "Vai trò": "Role",
+    "Vai trò không hợp lệ": "Invalid role",
     "Cán bộ": "Employee",
     "Trạng thái": "Status",
     "Ngày tạo": "Created",

@@ -7,7 +7,6 @@ Employees: e_snv (SNV, the staff user's own record), e_p1 (SNV-P1), e_stc (STC).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -17,8 +16,8 @@ from argon2 import PasswordHasher
 from attendance import access
 from factories import make_employee, make_station, make_unit, make_user
 from web import create_app
+from web_helpers import PASSWORD, login  # noqa: F401
 
-PASSWORD = "mat-khau-123"
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)  # Monday 10:00 in Hà Nội
 
 
@@ -90,22 +89,6 @@ def province(session_factory) -> Province:
         ids = {"PROV": prov.id, "SNV": snv.id, "SNV-P1": p1.id, "STC": stc.id,
                "e_snv": e_snv.id, "e_p1": e_p1.id, "e_stc": e_stc.id, "station": station.id}
     return Province(ids, key)
-
-
-CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
-
-
-def csrf_token(client, path: str = "/auth/login") -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = CSRF_RE.search(html)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-def login(client, username: str, password: str = PASSWORD):
-    token = csrf_token(client)
-    return client.post("/auth/login", data={"username": username, "password": password,
-                                            "csrf_token": token})
 
 
 @pytest.fixture

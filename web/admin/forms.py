@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms import PasswordField, StringField
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional, Regexp
 
 from attendance.access import MIN_PASSWORD_LENGTH
 from web.auth.forms import REQUIRED, TOO_LONG
@@ -22,9 +22,12 @@ class UserForm(FlaskForm):
         DataRequired(REQUIRED), Length(min=2, max=80, message="Từ 2 đến 80 ký tự"),
         Regexp(r"^[A-Za-z0-9_.@-]+$", message="Chỉ dùng chữ không dấu, số và . _ @ -"),
     ])
-    role = SelectField("Vai trò", choices=ROLE_CHOICES, validators=[DataRequired(REQUIRED)])
-    unit = SelectField("Đơn vị (thủ trưởng đơn vị)", choices=[], validate_choice=False,
-                       validators=[Optional()])
+    # Selects are rendered from ROLE_CHOICES / the unit list by the template (see
+    # ``select_field`` in macros.html): WTForms' SelectField choices API is in flux.
+    role = StringField("Vai trò", validators=[
+        DataRequired(REQUIRED), AnyOf([v for v, _ in ROLE_CHOICES], message="Vai trò không hợp lệ"),
+    ])
+    unit = StringField("Đơn vị (thủ trưởng đơn vị)", validators=[Optional(), Length(max=40)])
     employee = StringField("Mã cán bộ (cán bộ, công chức)",
                            validators=[Optional(), Length(max=40, message=TOO_LONG)])
     password = PasswordField("Mật khẩu", validators=[
@@ -42,5 +45,4 @@ class StationForm(FlaskForm):
         Regexp(r"^[A-Za-z0-9_.-]+$", message="Chỉ dùng chữ không dấu, số và . _ -"),
     ])
     name = StringField("Tên / vị trí", validators=[Optional(), Length(max=255, message=TOO_LONG)])
-    unit = SelectField("Đơn vị", choices=[], validate_choice=False,
-                       validators=[DataRequired(REQUIRED)])
+    unit = StringField("Đơn vị", validators=[DataRequired(REQUIRED), Length(max=40)])

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from attendance import access
 from attendance.models import AuditEntry, Employee, Station, Unit, User
 from web.admin import bp
-from web.admin.forms import UserForm, StationForm
+from web.admin.forms import ROLE_CHOICES, StationForm, UserForm
 from web.db import get_db, now
 from web.format import Page
 from web.i18n import _
@@ -32,7 +32,6 @@ def users():
 def new_user():
     db = get_db()
     form = UserForm()
-    form.unit.choices = _unit_choices()
     if form.validate_on_submit():
         unit = db.scalar(select(Unit).where(Unit.code == form.unit.data)) if form.unit.data else None
         employee = (db.scalar(select(Employee).where(Employee.code == form.employee.data.strip()))
@@ -65,7 +64,8 @@ def new_user():
                 flash(_("Đã tạo tài khoản {username}.", username=user.username), "success")
                 return redirect(url_for("admin.users"))
     status = 400 if request.method == "POST" else 200
-    return render_template("admin/user_form.html", form=form), status
+    return render_template("admin/user_form.html", form=form, roles=ROLE_CHOICES,
+                           units=_unit_choices()), status
 
 
 @bp.route("/stations")
@@ -80,7 +80,6 @@ def stations():
 def new_station():
     db = get_db()
     form = StationForm()
-    form.unit.choices = _unit_choices()
     if form.validate_on_submit():
         unit = db.scalar(select(Unit).where(Unit.code == form.unit.data))
         code = form.code.data.strip()
@@ -101,7 +100,7 @@ def new_station():
                                        key=key)
             return response, 201, {"Cache-Control": "no-store"}
     status = 400 if request.method == "POST" else 200
-    return render_template("admin/station_form.html", form=form), status
+    return render_template("admin/station_form.html", form=form, units=_unit_choices()), status
 
 
 AUDIT_PAGE_SIZE = 100

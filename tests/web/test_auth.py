@@ -1,0 +1,154 @@
+"""Signing in and out, CSRF, password change, throttling, cookies, no user enumeration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from attendance.models import AuditEntry, User
+from web_helpers import PASSWORD, csrf_token, login
+
+
+def test_login_page_is_vietnamese_with_csrf(client):
+    html = client.get("/auth/login").get_data(as_text=True)
+    assert 'lang="vi"' in html
+    assert "Đăng nhập" in html
+    assert 'name="csrf_token"' in html
+
+
+def test_pages_redirect_to_login_when_signed_out(client, province):
+    response = client.get("/employees")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login?next=/employees")
+
+
+def test_sign_in_and_out(client, province, session_factory):
+    response = login(client, "head_snv")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert "Sở Nội vụ" in client.get("/").get_data(as_text=True)
+    cookie = client.get_cookie("attendance_session")
+    assert cookie.http_only and cookie.same_site == "Lax"
+    with session_factory() as session:
+        assert session.scalar(select(AuditEntry.action).where(AuditEntry.actor == "head_snv")) \
+            == "auth.login"
+    token = csrf_token(client, "/")
+    assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_login_returns_to_next_but_never_offsite(client, province):
+    token = csrf_token(client)
+    response = client.post("/auth/login", data={
+        "username": "admin", "password": PASSWORD, "csrf_token": token, "next": "/units"})
+    assert response.headers["Location"] == "/units"
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+    token = csrf_token(client)
+    response = client.post("/auth/login", data={
+        "username": "admin", "password": PASSWORD, "csrf_token": token,
+        "next": "//evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
+def test_post_without_csrf_token_is_refused(client, province):
+    response = client.post("/auth/login", data={"username": "admin", "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/").status_code == 302  # not signed in
+    login(client, "admin")
+    response = client.post("/admin/users/new", data={
+        "username": "x1", "role": "inspector", "password": "abcdefgh1", "confirm": "abcdefgh1"})
+    assert response.status_code == 400
+    assert client.post("/auth/logout").status_code == 400
+    assert client.get("/").status_code == 200  # still signed in
+
+
+def test_wrong_password_and_unknown_user_answer_alike(client, province):
+    wrong = login(client, "admin", "not-the-password")
+    unknown = login(client, "nobody-here", "not-the-password")
+    inactive = login(client, "retired")
+    for response in (wrong, unknown, inactive):
+        assert response.status_code == 200
+        assert "Tên đăng nhập hoặc mật khẩu không đúng." in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_throttling_per_username_and_address(client, province, clock):
+    for _ in range(5):
+        assert login(client, "admin", "wrong-password").status_code == 200
+    # Over the limit the right password is refused too, and so is an unknown username.
+    refused = login(client, "admin")
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "Quá nhiều lần đăng nhập" in refused.get_data(as_text=True)
+    # Another username from the same address is still allowed (per-username limit).
+    assert login(client, "inspector").status_code == 302
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+    clock.now += timedelta(minutes=16)
+    assert login(client, "admin").status_code == 302
+
+
+def test_throttling_per_address_over_many_usernames(client, province, app):
+    app.config["LOGIN_THROTTLE_ADDRESS_ATTEMPTS"] = 3
+    app.extensions.pop("login_throttle", None)
+    for name in ("a1", "a2", "a3"):
+        assert login(client, name, "wrong-password").status_code == 200
+    assert login(client, "admin").status_code == 429
+
+
+def test_change_password_ends_other_sessions(app, province):
+    first, second = app.test_client(), app.test_client()
+    login(first, "inspector")
+    login(second, "inspector")
+    token = csrf_token(first, "/auth/password")
+    response = first.post("/auth/password", data={
+        "current": PASSWORD, "new": "mat-khau-moi-456", "confirm": "mat-khau-moi-456",
+        "csrf_token": token})
+    assert response.status_code == 302
+    assert first.get("/").status_code == 200  # this session continues under the new password
+    assert second.get("/").status_code == 302  # the other one is signed out
+    first.post("/auth/logout", data={"csrf_token": csrf_token(first, "/")})
+    assert login(first, "inspector").status_code == 200  # old password no longer works
+    assert login(first, "inspector", "mat-khau-moi-456").status_code == 302
+
+
+def test_change_password_checks_current_and_confirmation(client, province):
+    login(client, "inspector")
+    token = csrf_token(client, "/auth/password")
+    response = client.post("/auth/password", data={
+        "current": "wrong-one", "new": "mat-khau-moi-456", "confirm": "mat-khau-moi-456",
+        "csrf_token": token})
+    assert response.status_code == 400
+    assert "Mật khẩu hiện tại không đúng" in response.get_data(as_text=True)
+    response = client.post("/auth/password", data={
+        "current": PASSWORD, "new": "mat-khau-moi-456", "confirm": "khac-nhau-789",
+        "csrf_token": token})
+    assert response.status_code == 400
+    assert "Hai mật khẩu không khớp" in response.get_data(as_text=True)
+
+
+def test_deactivated_user_is_signed_out(client, province, session_factory):
+    login(client, "inspector")
+    assert client.get("/").status_code == 200
+    with session_factory() as session:
+        session.scalar(select(User).where(User.username == "inspector")).active = False
+        session.commit()
+    assert client.get("/").status_code == 302
+
+
+def test_password_is_stored_as_argon2(province, session_factory):
+    with session_factory() as session:
+        stored = session.scalar(select(User.password_hash).where(User.username == "admin"))
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_language_switch(client, province, session_factory):
+    token = csrf_token(client)
+    client.post("/auth/language", data={"lang": "en", "csrf_token": token, "next": "/auth/login"})
+    html = client.get("/auth/login").get_data(as_text=True)
+    assert 'lang="en"' in html and "Sign in" in html
+    assert login(client, "admin").status_code == 302
+    token = csrf_token(client, "/")
+    client.post("/auth/language", data={"lang": "vi", "csrf_token": token})
+    with session_factory() as session:
+        assert session.scalar(select(User.language).where(User.username == "admin")) == "vi"
+    assert "Đăng xuất" in client.get("/").get_data(as_text=True)
