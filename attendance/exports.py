@@ -307,7 +307,7 @@ def daily_pdf(report: DailyReport, config: Config, *, unit_name: str | None = No
     body.append(pdf.table(
         ["STT", "Đơn vị", "Phải có mặt", "Có mặt", "Đi muộn", "Không đeo thẻ",
          "Vắng không lý do", "Tỷ lệ đeo thẻ", "Tỷ lệ đúng giờ"],
-        rows, [10, 48, 16, 14, 14, 16, 16, 17, 17],
+        rows, [11, 48, 16, 14, 14, 16, 16, 17, 17],
         align=["c", "l", "r", "r", "r", "r", "r", "r", "r"], total_row=True))
 
     body.append(pdf.heading("II. Danh sách vi phạm"))
@@ -321,7 +321,7 @@ def daily_pdf(report: DailyReport, config: Config, *, unit_name: str | None = No
                     KIND_LABELS[finding.kind], _finding_detail(entry, finding, tz)])
     if violation_rows:
         body.append(pdf.table(["STT", "Họ và tên", "Đơn vị", "Vi phạm", "Chi tiết"],
-                              violation_rows, [10, 45, 40, 32, 45],
+                              violation_rows, [11, 45, 40, 32, 45],
                               align=["c", "l", "l", "l", "l"]))
     else:
         body.append(pdf.paragraph("Không có cán bộ, công chức, viên chức, người lao động "
@@ -433,7 +433,7 @@ def monthly_pdf(report: MonthlyReport, config: Config, offenders: list[Offender]
     body.append(pdf.table(
         ["Hạng", "Đơn vị", "Ngày công phải có mặt", "Lượt có mặt", "Tỷ lệ đeo thẻ",
          "Tỷ lệ đúng giờ", "Ngày vắng không lý do"],
-        rows, [12, 55, 20, 18, 18, 18, 20], align=["c", "l", "r", "r", "r", "r", "r"],
+        rows, [14, 55, 20, 18, 18, 18, 20], align=["c", "l", "r", "r", "r", "r", "r"],
         total_row=True))
     body.append(pdf.paragraph(
         "Thứ tự xếp hạng: tỷ lệ đeo thẻ cao hơn đứng trước; bằng nhau thì tỷ lệ đúng giờ cao "
@@ -445,14 +445,15 @@ def monthly_pdf(report: MonthlyReport, config: Config, offenders: list[Offender]
               for p in u.employees if p.violations]
     if people:
         body.append(pdf.table(
-            ["STT", "Họ và tên", "Đơn vị", "Đi muộn (ngày / phút)", "Về sớm", "Không quét thẻ khi về",
-             "Không đeo thẻ", "Vắng không lý do", "Vắng mặt tại vị trí", "Vắng buổi"],
-            [[i, f"{p.employee.full_name} ({p.employee.code})", u.unit.name,
+            ["STT", "Họ và tên\nĐơn vị", "Đi muộn (ngày / phút)", "Về sớm",
+             "Không quét thẻ khi về", "Không đeo thẻ", "Vắng không lý do",
+             "Vắng mặt tại vị trí", "Vắng buổi"],
+            [[i, f"{p.employee.full_name} ({p.employee.code})\n{u.unit.name}",
               f"{p.late_days} / {p.late_minutes}", p.early_leaves, p.missing_checkouts,
               p.no_badge, p.absences, p.absent_from_post, p.missed_sessions]
              for i, (u, p) in enumerate(people, 1)],
-            [9, 36, 30, 17, 11, 13, 13, 13, 13, 11],
-            align=["c", "l", "l", "c", "r", "r", "r", "r", "r", "r"]))
+            [10, 58, 20, 14, 18, 15, 15, 17, 14],
+            align=["c", "l", "c", "r", "r", "r", "r", "r", "r"]))
     else:
         body.append(pdf.paragraph("Không có vi phạm trong tháng."))
 

@@ -33,6 +33,9 @@ from reportlab.platypus import (
 
 from attendance.fonts import register_reportlab_fonts
 
+# Paragraphs look their font up when they are made, so the faces are registered up front.
+register_reportlab_fonts()
+
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_TOP = 20 * mm
 MARGIN_BOTTOM = 20 * mm
@@ -57,8 +60,8 @@ STYLES = {
     "cell": _style("cell", 10.5, leading=12.5),
     "cell_center": _style("cell_center", 10.5, leading=12.5, align=TA_CENTER),
     "cell_right": _style("cell_right", 10.5, leading=12.5, align=TA_RIGHT),
-    "cell_head": _style("cell_head", 10.5, bold=True, align=TA_CENTER, leading=12.5),
-    "note": _style("note", 11, leading=13),
+    "cell_head": _style("cell_head", 10, bold=True, align=TA_CENTER, leading=12),
+    "note": _style("note", 11, leading=13, spaceBefore=3),
 }
 
 
@@ -75,6 +78,10 @@ def paragraph(text: str, style: str = "body") -> Paragraph:
     return Paragraph(escape(text), STYLES[style])
 
 
+def _lines(text: str) -> str:
+    return "<br/>".join(escape(line) for line in text.split("\n"))
+
+
 def heading(text: str) -> Paragraph:
     return paragraph(text, "heading")
 
@@ -83,15 +90,16 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]], widths_mm: Se
           *, align: Sequence[str] | None = None, total_row: bool = False) -> Table:
     """A ruled table filling the text width; ``widths_mm`` are relative column widths.
 
-    ``align`` gives each column's alignment (``l``, ``c`` or ``r``); cells wrap.
+    ``align`` gives each column's alignment (``l``, ``c`` or ``r``); cells wrap, and a
+    newline in a value starts a new line.
     """
     scale = TEXT_WIDTH / sum(widths_mm)
     widths = [w * scale for w in widths_mm]
     align = align or ["l"] * len(header)
     cell_styles = {"l": STYLES["cell"], "c": STYLES["cell_center"], "r": STYLES["cell_right"]}
-    data = [[Paragraph(escape(h), STYLES["cell_head"]) for h in header]]
+    data = [[Paragraph(_lines(h), STYLES["cell_head"]) for h in header]]
     for row in rows:
-        data.append([Paragraph(escape("" if v is None else str(v)), cell_styles[a])
+        data.append([Paragraph(_lines("" if v is None else str(v)), cell_styles[a])
                      for v, a in zip(row, align)])
     result = Table(data, colWidths=widths, repeatRows=1)
     commands = [
@@ -99,6 +107,8 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]], widths_mm: Se
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.92, 0.92, 0.92)),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
     ]
     if total_row and rows:
@@ -220,7 +230,6 @@ def _page_number(canvas, document) -> None:
 
 def official_pdf(doc: Document, body: Sequence[Flowable]) -> bytes:
     """The whole document as PDF bytes: header block, title, ``body``, signature block."""
-    register_reportlab_fonts()
     buffer = io.BytesIO()
     template = SimpleDocTemplate(
         buffer, pagesize=A4, leftMargin=MARGIN_LEFT, rightMargin=MARGIN_RIGHT,

@@ -2,14 +2,15 @@
 
 Each command compiles its report once and writes it as json, csv, xlsx or pdf, to a file
 (``-o``) or to standard output (xlsx and pdf only when it is not a terminal). Today's date
-is read here, at the edge, and passed in: a month in progress is counted up to today.
+is read here, at the edge, and passed in: a month in progress is counted up to yesterday,
+the last day that is over (today's absences are not known before the day ends).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import click
 from sqlalchemy import select
@@ -45,6 +46,10 @@ def _today(config: Config) -> date:
     return datetime.now(config.tz).date()
 
 
+def _through(config: Config, until: str | None) -> date:
+    return _parse_date(until) if until else _today(config) - timedelta(days=1)
+
+
 def _issuer(session, config: Config, unit_code: str | None) -> tuple[str | None, str | None]:
     """The issuing unit's name and its head's name, for the PDF header and signature."""
     if unit_code is None:
@@ -68,9 +73,9 @@ def _write(data: bytes | str, output: str | None, fmt: str) -> None:
         return
     if fmt in ("xlsx", "pdf") and sys.stdout.isatty():
         raise UserError(f"định dạng {fmt} cần tệp ra: thêm -o TỆP")
-    stream = click.get_binary_stream("stdout")
-    stream.write(data)
-    stream.flush()
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
 
 
 def _json(data: dict) -> str:
@@ -110,7 +115,7 @@ def daily(app: AppContext, day: str, unit_code: str | None, fmt: str, output: st
         else:
             unit_name, head = _issuer(session, config, unit_code)
             data = exports.daily_pdf(compiled, config, unit_name=unit_name,
-                                     issued_on=max(the_day, _today(config)), signer_name=head)
+                                     issued_on=_today(config), signer_name=head)
     _write(data, output, fmt)
 
 
@@ -118,7 +123,7 @@ def daily(app: AppContext, day: str, unit_code: str | None, fmt: str, output: st
 @click.option("--month", required=True, help="Tháng báo cáo, YYYY-MM.")
 @click.option("--unit", "unit_code", help="Mã đơn vị (kèm các đơn vị trực thuộc).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
-@click.option("--until", "until", help="Tính đến ngày (YYYY-MM-DD); mặc định: hôm nay.")
+@click.option("--until", "until", help="Tính đến hết ngày (YYYY-MM-DD); mặc định: hôm qua.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Ghi ra tệp thay vì màn hình.")
 @pass_app
 def monthly(app: AppContext, month: str, unit_code: str | None, fmt: str, until: str | None,
@@ -127,7 +132,7 @@ def monthly(app: AppContext, month: str, unit_code: str | None, fmt: str, until:
     first = _parse_month(month)
     config = app.config
     today = _today(config)
-    through = _parse_date(until) if until else today
+    through = _through(config, until)
     with app.session() as session:
         try:
             compiled = compile_monthly(session, config, first, unit_code, through=through)
@@ -145,14 +150,13 @@ def monthly(app: AppContext, month: str, unit_code: str | None, fmt: str, until:
         else:
             unit_name, head = _issuer(session, config, unit_code)
             data = exports.monthly_pdf(compiled, config, offenders, unit_name=unit_name,
-                                       issued_on=max(compiled.last, min(today, month_bounds(
-                                           first)[1])), signer_name=head)
+                                       issued_on=today, signer_name=head)
     _write(data, output, fmt)
 
 
 @click.command("violations")
 @click.option("--from", "first", help="Từ ngày, YYYY-MM-DD; mặc định: đầu tháng này.")
-@click.option("--to", "last", help="Đến ngày, YYYY-MM-DD; mặc định: hôm nay.")
+@click.option("--to", "last", help="Đến hết ngày, YYYY-MM-DD; mặc định: hôm qua.")
 @click.option("--unit", "unit_code", help="Mã đơn vị (kèm các đơn vị trực thuộc).")
 @click.option("--type", "types", multiple=True,
               help="Loại vi phạm: late, early_leave, missing_checkout, no_badge, "
@@ -172,7 +176,7 @@ def violations(app: AppContext, first: str | None, last: str | None,
     """Nhật ký vi phạm (violation log): mọi vi phạm, kể cả đã có lý do."""
     config = app.config
     today = _today(config)
-    last_day = _parse_date(last) if last else today
+    last_day = _through(config, last)
     first_day = _parse_date(first) if first else last_day.replace(day=1)
     if first_day > last_day:
         raise UserError("--from phải trước hoặc bằng --to")
@@ -205,7 +209,7 @@ def violations(app: AppContext, first: str | None, last: str | None,
 @click.command("offenders")
 @click.option("--month", required=True, help="Tháng, YYYY-MM.")
 @click.option("--unit", "unit_code", help="Mã đơn vị (kèm các đơn vị trực thuộc).")
-@click.option("--until", "until", help="Tính đến ngày (YYYY-MM-DD); mặc định: hôm nay.")
+@click.option("--until", "until", help="Tính đến hết ngày (YYYY-MM-DD); mặc định: hôm qua.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Ghi ra tệp thay vì màn hình.")
 @pass_app
@@ -215,7 +219,7 @@ def offenders(app: AppContext, month: str, unit_code: str | None, until: str | N
     first = _parse_month(month)
     config = app.config
     today = _today(config)
-    through = _parse_date(until) if until else today
+    through = _through(config, until)
     with app.session() as session:
         try:
             compiled = compile_monthly(session, config, first, unit_code, through=through)
@@ -231,6 +235,5 @@ def offenders(app: AppContext, month: str, unit_code: str | None, until: str | N
         else:
             unit_name, head = _issuer(session, config, unit_code)
             data = exports.offenders_pdf(first, found, config, unit_name=unit_name,
-                                         issued_on=max(compiled.last, min(
-                                             today, month_bounds(first)[1])), signer_name=head)
+                                         issued_on=today, signer_name=head)
     _write(data, output, fmt)
