@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import hashlib
 import json
 import os
@@ -356,6 +357,7 @@ class Keyring:
 
     def __init__(self, directory: str | os.PathLike | None = None):
         self.directory = Path(directory) if directory is not None else keys_dir()
+        self._cache: tuple[tuple, dict] | None = None
 
     @property
     def manifest_path(self) -> Path:
@@ -368,14 +370,23 @@ class Keyring:
     # reading
 
     def _manifest(self) -> dict:
-        if not self.exists:
+        """The parsed manifest, re-read only when the file changed (the server checks many
+        scans a second; another process may rotate or retire keys meanwhile)."""
+        try:
+            info = self.manifest_path.stat()
+        except FileNotFoundError:
             raise KeyringError(
                 f"chưa có khóa ký thẻ trong {self.directory} (chạy 'attendance keys init')"
-            )
-        try:
-            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise KeyringError(f"không đọc được {self.manifest_path}: {exc}") from None
+            ) from None
+        stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+        cached = self._cache
+        if cached is None or cached[0] != stamp:
+            try:
+                manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise KeyringError(f"không đọc được {self.manifest_path}: {exc}") from None
+            cached = self._cache = (stamp, manifest)
+        return copy.deepcopy(cached[1])  # callers may change their copy
 
     def keys(self) -> list[KeyInfo]:
         manifest = self._manifest()
