@@ -1,0 +1,130 @@
+"""Pages: escaping of names, admin users and stations, the audit log, the daily report page."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from sqlalchemy import select
+
+from attendance.models import AuditEntry, Station, Unit, User
+from factories import make_employee, make_unit
+from web_helpers import csrf_token
+
+EVIL = '<script>alert("x")</script><b onmouseover=1>'
+DAY = "2026-11-23"
+
+
+def test_html_in_names_is_escaped(login_as, session_factory, province):
+    with session_factory() as session:
+        unit = make_unit(session, "EVIL", EVIL, parent=session.get(Unit, province["SNV"]))
+        employee = make_employee(session, unit, "E-EVIL", EVIL, position=EVIL)
+        session.commit()
+        employee_id = employee.id
+    client = login_as("admin")
+    pages = ["/units", "/employees", f"/employees/{employee_id}", "/employees?unit=EVIL",
+             f"/reports/daily?date={DAY}", f"/reports/daily?date={DAY}&unit=EVIL"]
+    for path in pages:
+        html = client.get(path).get_data(as_text=True)
+        assert "<script>alert" not in html and "<b onmouseover" not in html, path
+        assert "&lt;script&gt;alert(" in html, path
+
+
+def test_search_box_echo_is_escaped(login_as):
+    html = login_as("admin").get('/employees?q="><script>x</script>').get_data(as_text=True)
+    assert "<script>x</script>" not in html
+
+
+def test_employees_are_sorted_by_given_name(login_as, session_factory, province):
+    with session_factory() as session:
+        unit = session.get(Unit, province["STC"])
+        for code, name in [("S1", "Nguyễn Văn Ân"), ("S2", "Trần An"), ("S3", "Lê Thị Ánh"),
+                           ("S4", "Phạm Bảo")]:
+            make_employee(session, unit, code, name)
+        session.commit()
+    html = login_as("admin").get("/employees?unit=STC").get_data(as_text=True)
+    order = [n for n in re.findall(r">([^<>]+)</a></td>", html)]
+    # a < ă < â are letters of their own; tones only break ties: An, Ánh, Ân, Bảo.
+    assert order.index("Trần An") < order.index("Lê Thị Ánh") < order.index("Nguyễn Văn Ân") \
+        < order.index("Phạm Bảo")
+
+
+def test_admin_creates_users(login_as, session_factory):
+    client = login_as("admin")
+    token = csrf_token(client, "/admin/users/new")
+    response = client.post("/admin/users/new", data={
+        "csrf_token": token, "username": "head_stc", "role": "unit_head", "unit": "STC",
+        "employee": "", "password": "mat-khau-789", "confirm": "mat-khau-789"})
+    assert response.status_code == 302
+    # A unit head without a unit and a staff account without an employee are refused.
+    for data, message in [({"role": "unit_head", "unit": ""}, "Thủ trưởng đơn vị cần chọn đơn vị"),
+                          ({"role": "staff", "employee": ""}, "Tài khoản cán bộ cần mã cán bộ"),
+                          ({"role": "staff", "employee": "NOPE"}, "Không có cán bộ có mã này"),
+                          ({"role": "emperor"}, "Vai trò không hợp lệ"),
+                          ({"username": "head_stc"}, "Tên đăng nhập đã được dùng")]:
+        form = {"csrf_token": token, "username": "someone", "role": "inspector", "unit": "",
+                "employee": "", "password": "mat-khau-789", "confirm": "mat-khau-789", **data}
+        response = client.post("/admin/users/new", data=form)
+        assert response.status_code == 400, data
+        assert message in response.get_data(as_text=True), data
+    with session_factory() as session:
+        user = session.scalar(select(User).where(User.username == "head_stc"))
+        assert user.role == "unit_head" and user.unit.code == "STC"
+        assert session.scalar(select(User).where(User.username == "someone")) is None
+        assert session.scalar(select(AuditEntry).where(AuditEntry.action == "user.created")) \
+            .target == "user:head_stc"
+    assert "head_stc" in client.get("/admin/users").get_data(as_text=True)
+
+
+def test_station_key_is_shown_once_and_stored_hashed(login_as, session_factory):
+    client = login_as("admin")
+    token = csrf_token(client, "/admin/stations/new")
+    response = client.post("/admin/stations/new", data={
+        "csrf_token": token, "code": "CONG-STC", "name": "Cổng chính", "unit": "STC"})
+    assert response.status_code == 201
+    assert response.headers["Cache-Control"] == "no-store"
+    key = re.search(r'id="station-key">([^<]+)<', response.get_data(as_text=True)).group(1)
+    with session_factory() as session:
+        station = session.scalar(select(Station).where(Station.code == "CONG-STC"))
+        assert station.key_hash == hashlib.sha256(key.encode()).hexdigest()
+    listing = client.get("/admin/stations").get_data(as_text=True)
+    assert "CONG-STC" in listing and key not in listing and "Chưa kết nối" in listing
+    # The key works at once, and the list then shows when the station was last seen.
+    assert client.post("/api/v1/scans", json={"scans": []},
+                       headers={"Authorization": f"Bearer {key}"}).status_code == 501
+    # Duplicate codes are refused.
+    response = client.post("/admin/stations/new", data={
+        "csrf_token": token, "code": "CONG-STC", "unit": "STC"})
+    assert response.status_code == 400
+    assert "Mã điểm quét đã được dùng" in response.get_data(as_text=True)
+
+
+def test_audit_log_page(login_as):
+    client = login_as("admin")
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert "Nhật ký hệ thống" in html and "auth.login" in html
+
+
+def test_daily_report_page_lists_with_vietnamese_headers(login_as):
+    html = login_as("head_snv").get(f"/reports/daily?date={DAY}&unit=SNV").get_data(as_text=True)
+    assert "Báo cáo ngày 23/11/2026" in html
+    assert "Vắng không lý do" in html and "Trần Thị Bình" in html
+    assert "Tỷ lệ đeo thẻ" in html
+
+
+def test_daily_report_page_rejects_a_bad_date(login_as):
+    assert login_as("inspector").get("/reports/daily?date=hôm-nay").status_code == 400
+
+
+def test_employee_page_shows_the_unit_path(login_as, province):
+    html = login_as("inspector").get(f"/employees/{province['e_p1']}").get_data(as_text=True)
+    assert "UBND tỉnh › Sở Nội vụ › Phòng Công chức" in html
+
+
+def test_pages_in_english(login_as, client):
+    login_as("admin")
+    client.post("/auth/language", data={"lang": "en", "csrf_token": csrf_token(client, "/")})
+    html = client.get("/admin/stations").get_data(as_text=True)
+    assert "Scan stations" in html and "Sign out" in html
+    html = client.get(f"/reports/daily?date={DAY}").get_data(as_text=True)
+    assert "Badge compliance" in html and "Absent without reason" in html
