@@ -218,7 +218,8 @@ def _plan(spec: ClipSpec, rng: np.random.Generator):
     w, h = spec.width, spec.height
     plans, people = [], []
     frame = 0
-    count = spec.passages if spec.badges else 0
+    # Without badges the timeline is the same (same length, same passers-by), minus cards.
+    count = spec.passages
     payloads = list(spec.payloads) or [badge_payload(rng, i + 1) for i in range(count)]
     for i in range(count):
         frame += int(rng.integers(*spec.gap_frames))
@@ -288,6 +289,8 @@ def render(spec: ClipSpec) -> tuple[Iterator[np.ndarray], GroundTruth]:
     rng = np.random.default_rng(spec.seed)
     background = _background(spec, rng)
     plans, _payloads, people, total = _plan(spec, rng)
+    if not spec.badges:
+        plans = []
     passages = [Passage(i, p["payload"], p["first"],
                         p["first"] + p["n_in"] + p["n_hold"] + p["n_out"] - 1)
                 for i, p in enumerate(plans)]
