@@ -204,17 +204,18 @@ _VI_ALPHABET = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
 _VI_TONES = {"\u0300": 2, "\u0309": 3, "\u0303": 4, "\u0301": 5, "\u0323": 6}  # huyền hỏi ngã sắc nặng
 
 
-def _vi_letter_key(char: str) -> tuple[int, int, str]:
+def _vi_letter(char: str) -> tuple[int, int]:
     decomposed = unicodedata.normalize("NFD", char.lower())
     tone = next((_VI_TONES[m] for m in decomposed if m in _VI_TONES), 1)
     base = unicodedata.normalize("NFC", "".join(m for m in decomposed if m not in _VI_TONES))
-    position = _VI_ALPHABET.find(base)
-    return (position if position >= 0 else 100 + ord(base[0]) if base else 0, tone, char)
+    position = _VI_ALPHABET.find(base) if len(base) == 1 else -1
+    return (position if position >= 0 else 100 + ord(base[:1] or " "), tone)
 
 
 def vi_sort_key(text: str) -> tuple:
-    """Vietnamese alphabetical order (a ă â b c d đ …, then tone), for any text."""
-    return tuple(_vi_letter_key(ch) for ch in unicodedata.normalize("NFC", text))
+    """Vietnamese dictionary order: letters first (a ă â b c d đ …), tones only on a tie."""
+    letters = [_vi_letter(ch) for ch in unicodedata.normalize("NFC", text)]
+    return (tuple(p for p, _ in letters), tuple(t for _, t in letters), text)
 
 
 def name_sort_key(full_name: str) -> tuple:
