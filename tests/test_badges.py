@@ -442,6 +442,20 @@ def test_cli_issue_payload_verify_revoke(cli, org, database_url):
     assert reissued.exit_code == 0 and "NV002" in reissued.stdout
 
 
+def test_verify_exit_status_reaches_the_shell(cli, org):
+    """Through the installed console script, not only click's test runner."""
+    import subprocess
+    import sys
+
+    cli("badges", "issue", "NV001")
+    payload = cli("badges", "payload", "NV001").stdout.strip()
+    script = [sys.executable, "-c", "import sys; from attendance.cli import main; sys.exit(main())"]
+    good = subprocess.run([*script, "badges", "verify", payload], capture_output=True, text=True)
+    assert good.returncode == 0 and "Hợp lệ: NV001" in good.stdout
+    bad = subprocess.run([*script, "badges", "verify", payload[:-1]], capture_output=True, text=True)
+    assert bad.returncode == 1 and "[unknown_format]" in bad.stdout
+
+
 def test_cli_user_mistakes(cli, org):
     for args in [("badges", "issue"), ("badges", "issue", "--all", "NV001"),
                  ("badges", "issue", "NOPE"), ("badges", "issue", "--unit", "NOPE"),

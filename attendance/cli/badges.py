@@ -7,6 +7,7 @@ end of the command, with an entry in the audit log.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -174,8 +175,7 @@ def payload(app: AppContext, employee: str, plain: bool) -> None:
 @badges.command("verify")
 @click.argument("payload_text", metavar="PAYLOAD")
 @pass_app
-@click.pass_context
-def verify(ctx: click.Context, app: AppContext, payload_text: str) -> None:
+def verify(app: AppContext, payload_text: str) -> None:
     """Kiểm tra một mã QR: in tên cán bộ, hoặc lý do từ chối (mã thoát 1)."""
     with _errors(), app.session() as session:
         result = service.check_payload(session, payload_text, _keyring(), today=_now().date())
@@ -187,7 +187,9 @@ def verify(ctx: click.Context, app: AppContext, payload_text: str) -> None:
         return
     who = f" ({result.employee_code} {name}".rstrip() + ")" if result.employee_code else ""
     click.echo(f"Không hợp lệ: {service.REASONS[result.reason]}{who} [{result.reason}]")
-    ctx.exit(1)
+    # Not ctx.exit(1): attendance.cli.main runs click with standalone_mode=False, which turns
+    # ctx.exit's status into a return value that main() drops. SystemExit reaches the shell.
+    sys.exit(1)
 
 
 @badges.command("print")
