@@ -279,7 +279,8 @@ def _at(day: date, clock: datetime | time, minutes: float, tz) -> datetime:
 
 
 class _Builder:
-    def __init__(self, session: Session, config: Config, seed: int, today: date, now: datetime):
+    def __init__(self, session: Session, config: Config, seed: int, today: date, now: datetime,
+                 weeks: int = WEEKS):
         self.session = session
         self.config = config
         self.rng = random.Random(seed)
@@ -290,7 +291,7 @@ class _Builder:
         # Nothing happens after the moment the demo is loaded, when that is today.
         self.cutoff = min(now, end_of_today) if now.astimezone(self.tz).date() == today else end_of_today
         self.now = min(now, self.cutoff)
-        self.first_day = today - timedelta(days=WEEKS * 7 - 1)
+        self.first_day = today - timedelta(days=weeks * 7 - 1)
         self.ward_schedule = WARD_SCHEDULE if WARD_SCHEDULE in config.schedules else None
         self.summary = DemoSummary(first_day=self.first_day, last_day=today)
         self.units: dict[str, Unit] = {}
@@ -673,7 +674,7 @@ class _Builder:
 
 def load_demo(session: Session, config: Config, *, seed: int = DEFAULT_SEED,
               today: date | None = None, now: datetime | None = None,
-              badges: bool = True) -> DemoSummary:
+              badges: bool = True, weeks: int = WEEKS) -> DemoSummary:
     """Load the demo province into an empty database; never commits.
 
     ``today`` defaults to today in the config's timezone; ``now`` (the moment of loading,
@@ -683,7 +684,7 @@ def load_demo(session: Session, config: Config, *, seed: int = DEFAULT_SEED,
     today = today or now.astimezone(config.tz).date()
     if not demo_needed(session):
         raise ValueError("the database already holds units")
-    builder = _Builder(session, config, seed, today, now)
+    builder = _Builder(session, config, seed, today, now, weeks)
     builder.build_org()
     if badges:
         builder.issue_badges()

@@ -1,0 +1,142 @@
+"""The demo province: size, four weeks of scans, both check-in modes, determinism, --if-empty."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from attendance.calendar import WorkCalendar
+from attendance.config import load_config
+from attendance.db import make_engine, make_session_factory
+from attendance.demo import DEMO_PASSWORD, load_demo
+from attendance.models import (
+    AuditEntry,
+    Employee,
+    Excuse,
+    ExcuseDecision,
+    NoBadgeRecord,
+    Scan,
+    SpotCheckFinding,
+    Station,
+    Unit,
+    User,
+)
+
+EXAMPLE = Path(__file__).parent.parent / "config" / "example-province.toml"
+TODAY = date(2026, 3, 27)  # the window holds the example's local holiday, 2026-03-24
+NOW = datetime(2026, 4, 1, 3, 0, tzinfo=timezone.utc)
+
+
+def count(session, model, *where) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_demo_loads_a_province_with_four_weeks_of_scans(cli, database_url):
+    result = cli("--config", str(EXAMPLE), "demo", "--today", TODAY.isoformat())
+    assert result.exit_code == 0, result.output
+    for username in ("admin", "thanhtra", "thutruong", "nhanvien"):
+        assert f"{username} / {DEMO_PASSWORD}" in result.output
+
+    config = load_config(EXAMPLE)
+    engine = make_engine(database_url)
+    try:
+        session = make_session_factory(engine)()
+        assert count(session, Employee) >= 300
+        assert count(session, Unit, Unit.name.like("Sở%")) >= 5
+        assert count(session, Unit, Unit.name.like("UBND huyện%")) == 1
+        assert count(session, Unit, Unit.name.like("UBND phường%")) >= 2
+        names = session.scalars(select(Employee.full_name)).all()
+        assert all(unicodedata.is_normalized("NFC", n) for n in names)
+        assert {"CB", "CC", "VC", "HĐ"} <= set(session.scalars(select(Employee.category)))
+
+        # Both timetables: the default (day mode) and the wards' (session mode).
+        assert config.schedules["phuong"].checkin_mode == "session"
+        assert count(session, Unit, Unit.schedule == "phuong") >= 5
+
+        # Four weeks of working days, up to and including TODAY, and only working days.
+        tz = config.tz
+        days = {s.astimezone(tz).date() for s in session.scalars(
+            select(Scan.scanned_at).where(Scan.status == "accepted"))}
+        calendar = WorkCalendar(config)
+        expected = {TODAY - timedelta(days=n) for n in range(28)}
+        expected = {d for d in expected if calendar.is_working_day(d, config.schedule(None))}
+        assert days == expected and TODAY in days and date(2026, 3, 24) not in days
+        assert len(days) >= 19
+
+        # Session mode: ward staff scan four times on an ordinary day, office staff twice.
+        ward = session.scalar(select(Unit).where(Unit.code == "TPTK-AM"))
+        per_person = session.execute(
+            select(Scan.employee_id, func.count()).join(Employee, Employee.id == Scan.employee_id)
+            .where(Employee.unit_id == ward.id, Scan.status == "accepted")
+            .group_by(Scan.employee_id)).all()
+        assert max(n for _, n in per_person) >= 3 * len(days)
+
+        assert count(session, NoBadgeRecord) > 0
+        assert count(session, Excuse, Excuse.part != "full") > 0
+        assert count(session, Excuse, Excuse.kind == "business_trip") > 0
+        assert count(session, ExcuseDecision) > 0
+        assert count(session, SpotCheckFinding, SpotCheckFinding.result != "present_with_badge") > 0
+        assert count(session, Station) >= 10
+        assert count(session, Scan, Scan.source.like("station:%")) == count(session, Scan)
+        roles = dict(session.execute(select(User.username, User.role)).all())
+        assert roles == {"admin": "admin", "thanhtra": "inspector", "thutruong": "unit_head",
+                         "nhanvien": "staff"}
+        staff = session.scalar(select(User).where(User.username == "nhanvien"))
+        assert staff.employee_id is not None
+        audit_rows = count(session, AuditEntry)
+        session.close()
+    finally:
+        engine.dispose()
+
+    # ``make run`` calls ``demo --if-empty`` every time: the second call changes nothing.
+    again = cli("--config", str(EXAMPLE), "demo", "--if-empty")
+    assert again.exit_code == 0 and "không nạp" in again.output
+    refused = cli("--config", str(EXAMPLE), "demo")
+    assert refused.exit_code == 1
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            assert count(session, AuditEntry) == audit_rows
+    finally:
+        engine.dispose()
+
+
+def snapshot(session) -> list:
+    employees = session.execute(select(
+        Employee.code, Employee.full_name, Employee.position, Employee.category,
+        Employee.card_number).order_by(Employee.code)).all()
+    scans = session.execute(select(Scan.employee_id, Scan.scanned_at, Scan.event_id, Scan.stream,
+                                   Scan.seq).order_by(Scan.stream, Scan.seq)).all()
+    excuses = session.execute(select(Excuse.employee_id, Excuse.start_date, Excuse.end_date,
+                                     Excuse.part, Excuse.kind).order_by(Excuse.id)).all()
+    marks = session.execute(select(NoBadgeRecord.employee_id, NoBadgeRecord.recorded_at)
+                            .order_by(NoBadgeRecord.id)).all()
+    return [employees, scans, excuses, marks]
+
+
+def test_demo_is_deterministic_and_falls_back_to_the_default_schedule(db_session, config):
+    # The embedded default config has no ward timetable: every unit keeps the default one.
+    assert "phuong" not in config.schedules
+    first = load_demo(db_session, config, seed=7, today=TODAY, now=NOW, weeks=1, badges=False)
+    assert first.modes == ("day",) and first.badges is None
+    assert count(db_session, Unit, Unit.schedule.is_not(None)) == 0
+    before = snapshot(db_session)
+    db_session.rollback()
+    load_demo(db_session, config, seed=7, today=TODAY, now=NOW, weeks=1, badges=False)
+    assert snapshot(db_session) == before
+    db_session.rollback()
+    load_demo(db_session, config, seed=8, today=TODAY, now=NOW, weeks=1, badges=False)
+    assert snapshot(db_session)[0] != before[0]
+
+
+def test_nothing_is_recorded_after_the_moment_of_loading(db_session):
+    config = load_config(EXAMPLE)
+    now = datetime(2026, 3, 27, 2, 30, tzinfo=timezone.utc)  # 09:30 in Việt Nam
+    summary = load_demo(db_session, config, seed=1, today=TODAY, now=now, weeks=1, badges=False)
+    assert summary.modes == ("day", "session")
+    latest = db_session.scalar(select(func.max(Scan.scanned_at)))
+    assert latest <= now
+    assert latest.astimezone(config.tz).date() == TODAY
