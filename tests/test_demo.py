@@ -105,15 +105,21 @@ def test_demo_loads_a_province_with_four_weeks_of_scans(cli, database_url):
 
 
 def snapshot(session) -> list:
+    """What the seed decides, by codes (ids differ between runs on PostgreSQL)."""
     employees = session.execute(select(
         Employee.code, Employee.full_name, Employee.position, Employee.category,
         Employee.card_number).order_by(Employee.code)).all()
-    scans = session.execute(select(Scan.employee_id, Scan.scanned_at, Scan.event_id, Scan.stream,
-                                   Scan.seq).order_by(Scan.stream, Scan.seq)).all()
-    excuses = session.execute(select(Excuse.employee_id, Excuse.start_date, Excuse.end_date,
-                                     Excuse.part, Excuse.kind).order_by(Excuse.id)).all()
-    marks = session.execute(select(NoBadgeRecord.employee_id, NoBadgeRecord.recorded_at)
-                            .order_by(NoBadgeRecord.id)).all()
+    scans = session.execute(
+        select(Employee.code, Scan.scanned_at, Scan.event_id, Scan.stream, Scan.seq)
+        .outerjoin(Employee, Employee.id == Scan.employee_id).order_by(Scan.stream, Scan.seq)).all()
+    excuses = session.execute(
+        select(Employee.code, Excuse.start_date, Excuse.end_date, Excuse.part, Excuse.kind)
+        .join(Employee, Employee.id == Excuse.employee_id)
+        .order_by(Employee.code, Excuse.start_date)).all()
+    marks = session.execute(
+        select(Employee.code, NoBadgeRecord.recorded_at)
+        .join(Employee, Employee.id == NoBadgeRecord.employee_id)
+        .order_by(NoBadgeRecord.stream, NoBadgeRecord.seq)).all()
     return [employees, scans, excuses, marks]
 
 
