@@ -587,8 +587,9 @@ def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = Fals
 
     parsed: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
+    total = 2 * len(records)  # checking, then writing
     for done, (line, row) in enumerate(records, start=1):
-        _tick(progress, done, len(records))
+        _tick(progress, done, total)
         try:
             if "__error__" in row:
                 raise _RowInvalid(row["__error__"])
@@ -623,7 +624,8 @@ def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = Fals
         known.update(session.scalars(select(NoBadgeRecord.event_id).where(
             NoBadgeRecord.event_id.in_(chunk))))
     with BulkChains(session) as chains:
-        for item in parsed:
+        for done, item in enumerate(parsed, start=1):
+            _tick(progress, len(records) + done * len(records) // max(len(parsed), 1), total)
             if item["event_id"] in known:
                 result.unchanged += 1
                 continue

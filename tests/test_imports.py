@@ -308,3 +308,11 @@ def test_rows_can_be_given_as_mappings(db_session, config):
                           config=config, now=NOW)
     assert result.created == 2
     assert db_session.scalar(select(Unit).where(Unit.code == "Y")).parent.code == "X"
+
+
+def test_progress_is_reported_through_checking_and_writing(db_session, config):
+    load_org(db_session, config)
+    calls: list[tuple[int, int]] = []
+    import_scans(db_session, DATA / "import_scans.csv", now=NOW,
+                 progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (10, 10) and {total for _, total in calls} == {10}

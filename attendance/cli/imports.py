@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
+from sqlalchemy.exc import IntegrityError
 
 from attendance.cli.context import AppContext, UserError, pass_app, progress_enabled
 
@@ -31,13 +32,13 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    bar = Progress(TextColumn(f"Đang kiểm tra {label}"), BarColumn(), MofNCompleteColumn(),
+    bar = Progress(TextColumn(f"Đang nhập {label}"), BarColumn(), MofNCompleteColumn(),
                    TimeRemainingColumn(), transient=True)
     task = None
 
     def advance(done: int, total: int) -> None:
         nonlocal task
-        if total < PROGRESS_MIN_ROWS:
+        if total < PROGRESS_MIN_ROWS:  # small files finish before a bar helps
             return
         if task is None:
             bar.start()
@@ -68,6 +69,8 @@ def _run(app: AppContext, kind: str, path: str, skip_bad_rows: bool) -> None:
                 raise _Rollback
     except imports.ImportFileError as exc:
         raise UserError(str(exc)) from None
+    except IntegrityError as exc:  # a conflict validation could not foresee; nothing was kept
+        raise UserError(f"không nhập được tệp (xung đột dữ liệu): {exc.orig}") from None
     except _Rollback:
         pass
     for error in result.errors:
