@@ -17,7 +17,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
