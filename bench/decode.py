@@ -108,7 +108,20 @@ def share_read(decode, clip: Clip, indices: list[int]) -> float:
     return hits / max(1, len(indices))
 
 
-def realtime_latency(make_decode: Callable[[], Callable], clip: Clip) -> tuple[list[float], int]:
+def readable_frames(clip: Clip) -> dict[str, int]:
+    """Per payload, the first frame of its passage in which it can be read at all: by the
+    stage with no time budget (both decoders, every retry), frame by frame."""
+    first = {}
+    for passage in clip.truth.passages:
+        for index in range(passage.first_frame, passage.last_frame + 1):
+            if passage.payload in decode_frame(clip.frames[index], config=THOROUGH).texts:
+                first[passage.payload] = index
+                break
+    return first
+
+
+def realtime_latency(make_decode: Callable[[], Callable], clip: Clip,
+                     readable: dict[str, int]) -> tuple[list[float], int]:
     """Seconds from a badge's first readable frame to its decoded result, per passage.
 
     Frames arrive at the clip's rate; the decoder always takes the newest frame that has
@@ -128,15 +141,12 @@ def realtime_latency(make_decode: Callable[[], Callable], clip: Clip) -> tuple[l
             first_read.setdefault(text, clock)
         index = max(index + 1, int(clock / period))
     latencies, missed = [], 0
-    for passage in clip.truth.passages:
-        if not passage.visible:
-            continue
-        readable = passage.visible[0][0] * period
-        done = first_read.get(passage.payload)
+    for payload, frame in readable.items():
+        done = first_read.get(payload)
         if done is None:
             missed += 1
         else:
-            latencies.append(max(0.0, done - readable))
+            latencies.append(max(0.0, done - frame * period))
     return latencies, missed
 
 
@@ -215,15 +225,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         base = share_read(plain_pyzbar, with_badge, badge_idx)
         rows.append(_row(f"badge frames read {width}x{height}", f"{ours:.1%}", f"{base:.1%}",
                          f"{ours / max(base, 1e-9):.2f}x"))
-        lat_ours, miss_ours = realtime_latency(Stage, with_badge)
-        lat_base, miss_base = realtime_latency(lambda: plain_pyzbar, with_badge)
+        readable = readable_frames(with_badge)
+        lat_ours, miss_ours = realtime_latency(Stage, with_badge, readable)
+        lat_base, miss_base = realtime_latency(lambda: plain_pyzbar, with_badge, readable)
         for name, pick in (("median", statistics.median), ("max", max)):
             o = pick(lat_ours) * 1000 if lat_ours else float("nan")
             b = pick(lat_base) * 1000 if lat_base else float("nan")
             rows.append(_row(f"readable frame → result {width}x{height}, {name}",
                              f"{o:.0f} ms", f"{b:.0f} ms", f"{b / o:.1f}x" if o else "-"))
-        shown = sum(1 for p in with_badge.truth.passages if p.visible)
-        rows.append(_row(f"passages read {width}x{height} (of {shown} shown)",
+        shown = len(readable)
+        rows.append(_row(f"passages read {width}x{height} (of {shown} readable)",
                          f"{shown - miss_ours}", f"{shown - miss_base}", ""))
 
     if (args.footage / "manifest.csv").is_file():
