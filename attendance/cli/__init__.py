@@ -10,6 +10,7 @@ import importlib
 import sys
 
 import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from attendance.cli.context import AppContext, UserError
 from attendance.config import ConfigError
@@ -44,6 +45,11 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except (ConfigError, UserError) as exc:
             raise CommandError(str(exc)) from None
+        except (OperationalError, ProgrammingError) as exc:
+            detail = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+            if "no such table" in detail or "does not exist" in detail:
+                detail += " — hãy chạy `attendance init-db` trước (run init-db first)"
+            raise CommandError(f"cơ sở dữ liệu: {detail}") from None
 
     def list_commands(self, ctx):
         return sorted(COMMANDS)
@@ -72,7 +78,8 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="attendance", standalone_mode=False)
+        # Without standalone mode click returns ctx.exit(n)'s status instead of exiting.
+        status = cli.main(args=argv, prog_name="attendance", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Đã hủy (aborted).", err=True)
         return 1
@@ -81,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 if __name__ == "__main__":

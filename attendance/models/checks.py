@@ -37,7 +37,8 @@ class SpotCheckFinding(Chained, Base):
     result: Mapped[str] = mapped_column(String(30))
     found_at: Mapped[datetime]
     note: Mapped[str | None] = mapped_column(Text)
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("spot_check_findings.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("spot_check_findings.id"), index=True)
 
     spot_check: Mapped[SpotCheck] = relationship(back_populates="findings")
     employee: Mapped[Employee] = relationship()

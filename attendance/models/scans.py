@@ -55,7 +55,7 @@ class Scan(Chained, Base):
     received_at: Mapped[datetime]
     flags: Mapped[str] = mapped_column(String(120), default="")
     evidence_path: Mapped[str | None] = mapped_column(String(255))
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"), index=True)
 
     employee: Mapped[Employee | None] = relationship()
     station: Mapped[Station | None] = relationship()
@@ -89,7 +89,7 @@ class NoBadgeRecord(Chained, Base):
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str | None] = mapped_column(String(80))
     event_id: Mapped[str | None] = mapped_column(String(80), unique=True)
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("no_badge_records.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("no_badge_records.id"), index=True)
     void: Mapped[bool] = mapped_column(default=False)
 
     employee: Mapped[Employee] = relationship()

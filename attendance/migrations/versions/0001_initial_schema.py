@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 23:25:09.168606
+Create Date: 2026-11-22 23:48:22.538541
 """
 
 from alembic import op
@@ -167,6 +167,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('no_badge_records', schema=None) as batch_op:
         batch_op.create_index('ix_no_badge_employee_time', ['employee_id', 'recorded_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_no_badge_records_supersedes_id'), ['supersedes_id'], unique=False)
 
     op.create_table('scans',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -197,6 +198,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('scans', schema=None) as batch_op:
         batch_op.create_index('ix_scans_employee_time', ['employee_id', 'scanned_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_scans_supersedes_id'), ['supersedes_id'], unique=False)
         batch_op.create_index('ix_scans_time', ['scanned_at'], unique=False)
 
     op.create_table('spot_check_findings',
@@ -220,6 +222,7 @@ def upgrade() -> None:
     with op.batch_alter_table('spot_check_findings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_spot_check_findings_employee_id'), ['employee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_spot_check_findings_spot_check_id'), ['spot_check_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_spot_check_findings_supersedes_id'), ['supersedes_id'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -265,16 +268,19 @@ def downgrade() -> None:
     op.drop_table('excuse_decisions')
     op.drop_table('users')
     with op.batch_alter_table('spot_check_findings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_spot_check_findings_supersedes_id'))
         batch_op.drop_index(batch_op.f('ix_spot_check_findings_spot_check_id'))
         batch_op.drop_index(batch_op.f('ix_spot_check_findings_employee_id'))
 
     op.drop_table('spot_check_findings')
     with op.batch_alter_table('scans', schema=None) as batch_op:
         batch_op.drop_index('ix_scans_time')
+        batch_op.drop_index(batch_op.f('ix_scans_supersedes_id'))
         batch_op.drop_index('ix_scans_employee_time')
 
     op.drop_table('scans')
     with op.batch_alter_table('no_badge_records', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_no_badge_records_supersedes_id'))
         batch_op.drop_index('ix_no_badge_employee_time')
 
     op.drop_table('no_badge_records')
