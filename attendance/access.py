@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import secrets
 from collections.abc import Iterable
@@ -25,8 +24,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
-from attendance.models import AuditEntry, Employee, Unit, User
-from attendance.models.chain import append
+from attendance.audit import record
+from attendance.models import Employee, Unit, User
 from attendance.models.users import ROLES
 
 ALL_UNIT_ROLES = frozenset({"admin", "inspector"})
@@ -221,18 +220,5 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
 
 
-def log_action(
-    session: Session,
-    *,
-    actor: str,
-    action: str,
-    at: datetime,
-    target: str | None = None,
-    details: dict | str | None = None,
-) -> AuditEntry:
-    """Append one entry to the audit log (nhật ký hệ thống)."""
-    if isinstance(details, dict):
-        details = json.dumps(details, ensure_ascii=False, sort_keys=True, default=str)
-    entry = AuditEntry(at=at, actor=actor, action=action, target=target, details=details)
-    append(session, entry, AUDIT_STREAM)
-    return entry
+# Kept under this name for the web and CLI callers; the audit log lives in attendance.audit.
+log_action = record

@@ -55,10 +55,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attendance.audit import record
 from attendance.db import instance_path
-from attendance.models.audit import AuditEntry
 from attendance.models.badges import Badge
-from attendance.models.chain import append
 from attendance.models.org import Employee, Unit
 
 PREFIX = "TCC1"
@@ -499,13 +498,6 @@ class Keyring:
 # --- badges in the database ------------------------------------------------------------
 
 
-def _audit(session: Session, *, now: datetime, actor: str, action: str, target: str,
-           details: dict) -> None:
-    entry = AuditEntry(at=now, actor=actor, action=action, target=target,
-                       details=json.dumps(details, ensure_ascii=False, sort_keys=True))
-    append(session, entry, AUDIT_STREAM)
-
-
 def _new_serial(session: Session) -> str:
     while True:
         serial = "".join(secrets.choice(SERIAL_ALPHABET) for _ in range(SERIAL_LENGTH))
@@ -532,7 +524,7 @@ def active_badge(session: Session, employee: Employee) -> Badge | None:
 def _revoke(session: Session, badge: Badge, reason: str, *, now: datetime, actor: str) -> None:
     badge.revoked_at = now
     badge.revoke_reason = reason
-    _audit(session, now=now, actor=actor, action="badge.revoke", target=badge.employee.code,
+    record(session, at=now, actor=actor, action="badge.revoke", target=badge.employee.code,
            details={"serial": badge.serial, "key_id": badge.key_id, "reason": reason})
 
 
@@ -543,7 +535,7 @@ def _issue(session: Session, employee: Employee, keyring: Keyring, *, now: datet
                   key_id=key_id, issued_at=now)
     session.add(badge)
     session.flush()
-    _audit(session, now=now, actor=actor, action="badge.issue", target=employee.code,
+    record(session, at=now, actor=actor, action="badge.issue", target=employee.code,
            details={"serial": badge.serial, "key_id": key_id})
     return badge
 

@@ -18,7 +18,6 @@ defines it, and the default schedule otherwise.
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import secrets
 import unicodedata
@@ -29,11 +28,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from attendance.audit import record
 from attendance.calendar import WorkCalendar
 from attendance.config import Config, Schedule
 from attendance.imports import BulkChains
 from attendance.models import (
-    AuditEntry,
     Employee,
     Excuse,
     ExcuseDecision,
@@ -45,7 +44,6 @@ from attendance.models import (
     Unit,
     User,
 )
-from attendance.models.chain import append
 
 DEFAULT_SEED = 2026
 DEMO_PASSWORD = "demo123"
@@ -695,7 +693,7 @@ def load_demo(session: Session, config: Config, *, seed: int = DEFAULT_SEED,
     summary = builder.summary
     details = {"today": today.isoformat(), "employees": summary.employees, "scans": summary.scans,
                "no_badge": summary.no_badge, "excuses": summary.excuses}
-    append(session, AuditEntry(at=builder.now, actor="demo", action="demo.load",
-                               target=f"seed={seed}", details=json.dumps(details)), "audit")
+    record(session, actor="demo", action="demo.load", at=builder.now, target=f"seed={seed}",
+           details=details)
     session.flush()
     return summary

@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import os
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -27,9 +26,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from attendance.audit import record
 from attendance.config import Config, load_config
-from attendance.models.audit import AuditEntry
-from attendance.models.chain import GENESIS, ChainHead, Chained, append
+from attendance.models.chain import GENESIS, Chained, ChainHead
 from attendance.models.excuses import KINDS as EXCUSE_KINDS
 from attendance.models.excuses import PARTS as EXCUSE_PARTS
 from attendance.models.excuses import Excuse, ExcuseDecision
@@ -313,9 +312,8 @@ def _now(now: datetime | None) -> datetime:
 def _audit(session: Session, kind: str, source: Source, result: ImportResult, actor: str,
            now: datetime) -> None:
     target = str(source) if isinstance(source, (str, os.PathLike)) else None
-    details = json.dumps({"kind": kind, **result.counts()}, ensure_ascii=False, sort_keys=True)
-    append(session, AuditEntry(at=now, actor=actor, action=f"import.{kind}", target=target,
-                               details=details), "audit")
+    record(session, actor=actor, action=f"import.{kind}", at=now, target=target,
+           details={"kind": kind, **result.counts()})
 
 
 def _tick(progress: Progress | None, done: int, total: int) -> None:
