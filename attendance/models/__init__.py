@@ -5,6 +5,7 @@ from attendance.models.badges import Badge
 from attendance.models.chain import ChainHead
 from attendance.models.checks import SpotCheck, SpotCheckFinding
 from attendance.models.excuses import Excuse, ExcuseDecision
+from attendance.models.mail import MailDelivery
 from attendance.models.org import Employee, Unit
 from attendance.models.reports import IssuedReport
 from attendance.models.scans import NoBadgeRecord, Scan, Station
@@ -12,5 +13,6 @@ from attendance.models.users import User
 
 __all__ = [
     "AuditEntry", "Badge", "ChainHead", "Employee", "Excuse", "ExcuseDecision", "IssuedReport",
-    "NoBadgeRecord", "Scan", "SpotCheck", "SpotCheckFinding", "Station", "Unit", "User",
+    "MailDelivery", "NoBadgeRecord", "Scan", "SpotCheck", "SpotCheckFinding", "Station", "Unit",
+    "User",
 ]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 23:48:22.538541
+Create Date: 2026-11-22 23:52:51.011152
 """
 
 from alembic import op
@@ -144,6 +144,27 @@ def upgrade() -> None:
     with op.batch_alter_table('excuses', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_excuses_employee_id'), ['employee_id'], unique=False)
 
+    op.create_table('mail_deliveries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('recipient', sa.String(length=255), nullable=False),
+    sa.Column('recipient_name', sa.String(length=255), nullable=True),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', attendance.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', attendance.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', attendance.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', attendance.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['report_id'], ['issued_reports.id'], name=op.f('fk_mail_deliveries_report_id_issued_reports')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mail_deliveries')),
+    sa.UniqueConstraint('report_id', 'recipient', name=op.f('uq_mail_deliveries_report_id_recipient'))
+    )
+    with op.batch_alter_table('mail_deliveries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mail_deliveries_report_id'), ['report_id'], unique=False)
+        batch_op.create_index('ix_mail_deliveries_status_next', ['status', 'next_attempt_at'], unique=False)
+
     op.create_table('no_badge_records',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('employee_id', sa.Integer(), nullable=False),
@@ -284,6 +305,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_no_badge_employee_time')
 
     op.drop_table('no_badge_records')
+    with op.batch_alter_table('mail_deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_mail_deliveries_status_next')
+        batch_op.drop_index(batch_op.f('ix_mail_deliveries_report_id'))
+
+    op.drop_table('mail_deliveries')
     with op.batch_alter_table('excuses', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_excuses_employee_id'))
 
