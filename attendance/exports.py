@@ -28,7 +28,7 @@ from attendance.config import Config
 from attendance.reports import (
     ABSENT, ABSENT_FROM_POST, EARLY_LEAVE, EXCUSE_KIND_LABELS, EXCUSE_PART_LABELS, EXCUSED_LABEL,
     KIND_LABELS, LATE, MISSED_SESSION, MISSING_CHECKOUT, NO_BADGE, SOURCE_LABELS, STATUS_LABELS,
-    WEEKDAY_NAMES, DailyReport, EmployeeDay, MonthlyReport, Offender, UnitDay, Violation,
+    WEEKDAY_NAMES, DailyReport, EmployeeDay, MonthlyReport, Offender, Violation,
     finding_source, format_day, month_bounds, session_label,
 )
 
@@ -353,7 +353,7 @@ def _month_label(report_or_first) -> str:
     return f"{first:%m/%Y}"
 
 
-def _person_month(person, unit) -> list[object]:
+def _person_month(person) -> list[object]:
     return [person.working_days, person.present_days, person.late_days, person.late_minutes,
             person.early_leaves, person.early_leave_minutes, person.missing_checkouts,
             person.no_badge, person.absences, person.absent_from_post, person.missed_sessions,
@@ -364,7 +364,7 @@ def _monthly_person_rows(report: MonthlyReport):
     for unit in sorted(report.units, key=lambda u: u.unit.code):
         for person in unit.employees:
             yield [_month_label(report), *_person(person.employee, unit.unit),
-                   *_person_month(person, unit)]
+                   *_person_month(person)]
 
 
 def monthly_csv(report: MonthlyReport) -> bytes:

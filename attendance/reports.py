@@ -14,6 +14,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -38,8 +39,9 @@ class UnitDay:
     unit: UnitRow
     employees: list[EmployeeDay] = field(default_factory=list)
 
-    @property
+    @cached_property
     def figures(self) -> UnitFigures:
+        """Computed once the unit's employees are all in."""
         return unit_figures(e.result for e in self.employees)
 
 
@@ -201,7 +203,8 @@ def format_day(day: date) -> str:
 
 
 _VI_ALPHABET = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
-_VI_TONES = {"\u0300": 2, "\u0309": 3, "\u0303": 4, "\u0301": 5, "\u0323": 6}  # huyền hỏi ngã sắc nặng
+# Tones in dictionary order after the level tone (ngang): huyền, hỏi, ngã, sắc, nặng.
+_VI_TONES = {"\u0300": 2, "\u0309": 3, "\u0303": 4, "\u0301": 5, "\u0323": 6}
 
 
 def _vi_letter(char: str) -> tuple[int, int]:

@@ -1,8 +1,9 @@
 """A small hand-built province for the report tests: units, staff, scans, excuses, checks.
 
 ``november(session)`` builds November 2026 (winter timetable 07:30–12:00, 13:00–16:30,
-grace 5 minutes; 20 working days: 24/11, Ngày Văn hóa Việt Nam, is a holiday from 2026) with a known set of findings; the expected counts are
-spelled out in ``EXPECTED`` and the docstring of each test that uses them.
+grace 5 minutes; 20 working days: 24/11, Ngày Văn hóa Việt Nam, is a holiday from 2026)
+with a known set of findings; the expected counts are spelled out in ``EXPECTED`` and in
+the docstrings of the tests that use them.
 """
 
 from __future__ import annotations

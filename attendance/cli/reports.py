@@ -95,7 +95,8 @@ def report() -> None:
 @click.option("--date", "day", required=True, help="Ngày báo cáo, YYYY-MM-DD.")
 @click.option("--unit", "unit_code", help="Mã đơn vị (kèm các đơn vị trực thuộc).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Ghi ra tệp thay vì màn hình.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Ghi ra tệp thay vì màn hình.")
 @pass_app
 def daily(app: AppContext, day: str, unit_code: str | None, fmt: str, output: str | None) -> None:
     """Báo cáo ngày của đơn vị (daily report)."""
@@ -124,7 +125,8 @@ def daily(app: AppContext, day: str, unit_code: str | None, fmt: str, output: st
 @click.option("--unit", "unit_code", help="Mã đơn vị (kèm các đơn vị trực thuộc).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
 @click.option("--until", "until", help="Tính đến hết ngày (YYYY-MM-DD); mặc định: hôm qua.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Ghi ra tệp thay vì màn hình.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Ghi ra tệp thay vì màn hình.")
 @pass_app
 def monthly(app: AppContext, month: str, unit_code: str | None, fmt: str, until: str | None,
             output: str | None) -> None:
@@ -167,7 +169,8 @@ def monthly(app: AppContext, month: str, unit_code: str | None, fmt: str, until:
 @click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), help="Số dòng tối đa.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Ghi ra tệp thay vì màn hình.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Ghi ra tệp thay vì màn hình.")
 @pass_app
 def violations(app: AppContext, first: str | None, last: str | None,
                        unit_code: str | None, types: tuple[str, ...], employee: str | None,
@@ -211,7 +214,8 @@ def violations(app: AppContext, first: str | None, last: str | None,
 @click.option("--unit", "unit_code", help="Mã đơn vị (kèm các đơn vị trực thuộc).")
 @click.option("--until", "until", help="Tính đến hết ngày (YYYY-MM-DD); mặc định: hôm qua.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Ghi ra tệp thay vì màn hình.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Ghi ra tệp thay vì màn hình.")
 @pass_app
 def offenders(app: AppContext, month: str, unit_code: str | None, until: str | None, fmt: str,
               output: str | None) -> None:
