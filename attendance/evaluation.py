@@ -122,8 +122,11 @@ def load_employees(session: Session, tree: OrgTree, unit_ids: set[int], first: d
     if employee_codes is not None:
         query = query.where(Employee.code.in_(list(employee_codes)))
     out = []
+    unit_schedules: dict[int, str] = {}
     for r in session.execute(query):
-        schedule = r.schedule or tree.schedule_of(r.unit_id)
+        schedule = r.schedule or unit_schedules.get(r.unit_id)
+        if schedule is None:
+            schedule = unit_schedules[r.unit_id] = tree.schedule_of(r.unit_id)
         out.append(EmployeeRow(r.id, r.code, r.full_name, r.unit_id, r.position, r.category,
                                schedule, r.start_date, r.end_date))
     return out

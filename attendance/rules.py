@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from attendance.calendar import Timetable
 from attendance.config import Schedule
@@ -142,6 +143,13 @@ def counted_scans(scans: Iterable[datetime], opens_at: datetime, window: timedel
     return counted
 
 
+@lru_cache(maxsize=256)
+def day_frame(timetable: Timetable, policy: Policy):
+    """The opening point and each session's part of the day; shared by every employee."""
+    opens_at = timetable.start - policy.checkin_opens
+    return opens_at, session_bounds(timetable, opens_at)
+
+
 def session_bounds(timetable: Timetable, opens_at: datetime) -> list[tuple[datetime, datetime]]:
     """Each session's part of the day: from the previous boundary to the next.
 
@@ -175,20 +183,20 @@ def _covered_sessions(excuses: Sequence[ExcuseRef], count: int) -> dict[int, Exc
 
 
 def _attendance(arrivals: list[datetime], scans: list[datetime], start: datetime, end: datetime,
-                policy: Policy, session: int | None):
-    """Check-in, check-out and their findings for one stretch of work."""
+                policy: Policy, first: int, last: int):
+    """Check-in, check-out and their findings for the stretch from session first to last."""
     findings: list[Finding] = []
     if not arrivals:
         return None, None, findings
     check_in = arrivals[0]
     if check_in > start + policy.late_grace:
-        findings.append(Finding(LATE, session, _whole_minutes(check_in - start), check_in))
+        findings.append(Finding(LATE, first, _whole_minutes(check_in - start), check_in))
     leaving = [s for s in scans if s - check_in >= policy.min_presence]
     check_out = leaving[-1] if leaving else None
     if check_out is None:
-        findings.append(Finding(MISSING_CHECKOUT, session))
+        findings.append(Finding(MISSING_CHECKOUT, last))
     elif check_out < end - policy.early_leave_grace:
-        findings.append(Finding(EARLY_LEAVE, session, _whole_minutes(end - check_out), check_out))
+        findings.append(Finding(EARLY_LEAVE, last, _whole_minutes(end - check_out), check_out))
     return check_in, check_out, findings
 
 
@@ -207,14 +215,13 @@ def evaluate_day(
     sessions = timetable.sessions
     count = len(sessions)
     full = next((e for e in excuses if e.part == "full"), None)
-    covered = _covered_sessions(excuses, count)
+    covered = _covered_sessions(excuses, count) if excuses else {}
     if full is None and len(covered) == count:
         full = covered[0]
 
-    opens_at = timetable.start - policy.checkin_opens
+    opens_at, bounds = day_frame(timetable, policy)
     counted = counted_scans(scans, opens_at, policy.duplicate_window)
-    marks = sorted(marks, key=lambda m: (m.at, m.kind, m.source))
-    bounds = session_bounds(timetable, opens_at)
+    marks = sorted(marks, key=lambda m: (m.at, m.kind, m.source)) if marks else ()
     without_badge = [m for m in marks if m.kind == WITHOUT_BADGE]
 
     findings: list[Finding] = []
@@ -235,7 +242,7 @@ def evaluate_day(
             part_scans = [s for s in counted if lower <= s < upper]
             arrivals = sorted(part_scans + [m.at for m in without_badge if lower <= m.at < upper])
             got_in, got_out, session_findings = _attendance(arrivals, part_scans, start, end,
-                                                            policy, index)
+                                                            policy, index, index)
             findings.extend(session_findings)
             if got_in is None:
                 missed.append(index)
@@ -249,27 +256,23 @@ def evaluate_day(
     else:
         worked = [i for i in range(count) if i not in covered] or list(range(count))
         start, end = sessions[worked[0]][0], sessions[worked[-1]][1]
-        arrivals = sorted(counted + [m.at for m in without_badge])
-        check_in, check_out, day_findings = _attendance(arrivals, counted, start, end, policy, None)
+        arrivals = sorted(counted + [m.at for m in without_badge]) if without_badge else counted
         # In day mode a late arrival belongs to the first worked session, a leave to the last.
-        findings.extend(
-            _with_session(f, worked[0] if f.kind == LATE else worked[-1]) for f in day_findings
-        )
+        check_in, check_out, day_findings = _attendance(arrivals, counted, start, end, policy,
+                                                        worked[0], worked[-1])
+        findings.extend(day_findings)
 
     if not counted and not marks_show_presence(marks):
         findings.append(Finding(ABSENT))
 
-    findings = [_excused(f, full, covered) for f in findings]
+    if full is not None or covered:
+        findings = [_excused(f, full, covered) for f in findings]
     return DayResult(working=True, excused=full, check_in=check_in, check_out=check_out,
                      findings=tuple(findings))
 
 
 def marks_show_presence(marks: Iterable[Mark]) -> bool:
     return any(m.kind in (WITHOUT_BADGE, PRESENT) for m in marks)
-
-
-def _with_session(finding: Finding, session: int) -> Finding:
-    return Finding(finding.kind, session, finding.minutes, finding.at, finding.source)
 
 
 def _excused(finding: Finding, full: ExcuseRef | None,
