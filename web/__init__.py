@@ -35,6 +35,7 @@ BLUEPRINTS = (
     "web.org:bp",
     "web.admin:bp",
     "web.reports:bp",
+    "web.entrance:bp",
     "web.api:bp",
 )
 

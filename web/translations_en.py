@@ -160,4 +160,20 @@ EN: dict[str, str] = {
     "Vắng không lý do": "Absent without reason",
     "Nghỉ có lý do (cả ngày)": "Excused (whole day)",
     "Buổi {n}": "Session {n}",
+    # entrance: the guard's no-badge record
+    "Ghi nhận không đeo thẻ": "Record no badge",
+    "Tìm cán bộ vào cơ quan mà không đeo thẻ, rồi bấm Ghi nhận: giờ ghi nhận là giờ hiện tại.":
+        "Find the employee who came in without a badge, then press Record: the time recorded is now.",
+    "Họ tên, mã hoặc số thẻ": "Name, code or card number",
+    "Tìm": "Search",
+    "Ghi chú": "Note",
+    "Ghi nhận": "Record",
+    "Không tìm thấy ai.": "Nobody found.",
+    "Đã ghi nhận hôm nay": "Recorded today",
+    "Giờ": "Time",
+    "Người ghi": "Recorded by",
+    "Chưa có ai.": "Nobody yet.",
+    "Mã lượt ghi": "Record id",
+    "Đã ghi nhận {name} ({code}) không đeo thẻ.": "Recorded {name} ({code}) without a badge.",
+    "Lượt ghi này đã được lưu trước đó.": "This record was already saved.",
 }

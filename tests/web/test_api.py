@@ -125,7 +125,7 @@ def test_scans_endpoint_needs_a_station_key(client, province):
     assert client.post("/api/v1/scans", json={"scans": []}).status_code == 401
     response = client.post("/api/v1/scans", json={"scans": []},
                            headers={"Authorization": f"Bearer {province.station_key}"})
-    assert response.status_code == 501  # the placeholder until the station issue lands
+    assert response.status_code == 400  # an empty batch: 1 to 500 scans
     assert set(response.get_json()) == {"error"}
 
 

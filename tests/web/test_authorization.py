@@ -55,6 +55,14 @@ MATRIX = [
     row("GET", f"/api/v1/reports/daily?date={DAY}&unit=STC", 401, 200, 200, 404, 403),
     row("GET", f"/api/v1/reports/daily?date={DAY}&unit=NOPE", 401, 404, 404, 404, 403),
     row("POST", "/api/v1/scans",                        401,   401,  401,  401,  401),
+    row("GET", "/api/v1/station/sync",                  401,   401,  401,  401,  401),
+    row("POST", "/api/v1/station/heartbeat",            401,   401,  401,  401,  401),
+    row("GET", "/api/v1/station/employees?q=E",         401,   401,  401,  401,  401),
+    row("POST", "/api/v1/station/no-badge",             401,   401,  401,  401,  401),
+    row("GET", "/entrance/no-badge",                    LOGIN, 200,  200,  200,  403),
+    row("GET", "/entrance/no-badge?q=Phạm",             LOGIN, 200,  200,  200,  403),
+    row("POST", "/entrance/no-badge",                   LOGIN, 400,  400,  400,  403),
+    row("GET", "/scans/999999/photo",                   LOGIN, 404,  404,  404,  404),
 ]
 
 # Endpoints the matrix covers, and those deliberately left out (with the reason).
@@ -62,6 +70,8 @@ COVERED = {
     "home.index", "auth.change_password", "org.units", "org.employees", "org.employee",
     "reports.daily", "admin.users", "admin.new_user", "admin.stations", "admin.new_station",
     "admin.audit_log", "api.health", "api.openapi", "api.daily", "api.post_scans",
+    "api.station_sync", "api.station_heartbeat", "api.station_employees",
+    "api.station_no_badge", "entrance.no_badge", "entrance.scan_photo",
 }
 NOT_IN_MATRIX = {
     "static": "public assets",

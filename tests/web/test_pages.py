@@ -91,7 +91,7 @@ def test_station_key_is_shown_once_and_stored_hashed(login_as, session_factory):
     assert "CONG-STC" in listing and key not in listing and "Chưa kết nối" in listing
     # The key works at once, and the list then shows when the station was last seen.
     assert client.post("/api/v1/scans", json={"scans": []},
-                       headers={"Authorization": f"Bearer {key}"}).status_code == 501
+                       headers={"Authorization": f"Bearer {key}"}).status_code == 400
     # Duplicate codes are refused.
     response = client.post("/admin/stations/new", data={
         "csrf_token": token, "code": "CONG-STC", "unit": "STC"})

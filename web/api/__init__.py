@@ -3,7 +3,9 @@
 One module per resource; each registers its views on ``bp``:
 - ``health.py``   GET /health
 - ``docs.py``     GET /openapi.json
-- ``scans.py``    POST /scans — stations only (the station issue fills it in)
+- ``scans.py``    POST /scans — stations only
+- ``station.py``  GET /station/sync, POST /station/heartbeat, GET /station/employees,
+                  POST /station/no-badge — stations only
 - ``reports.py``  GET /reports/daily
 
 Authentication (``web.api.auth``): ``station_required`` for station bearer keys,
@@ -17,7 +19,7 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from web.api import docs, health, reports, scans  # noqa: E402,F401
+from web.api import docs, health, reports, scans, station  # noqa: E402,F401
 from web.security import csrf  # noqa: E402
 
 csrf.exempt(bp)

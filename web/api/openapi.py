@@ -54,17 +54,32 @@ DOCUMENT: dict = {
                 },
             },
             "ScanBatch": {
-                "type": "object", "required": ["scans"], "additionalProperties": False,
+                "type": "object", "required": ["scans"],
+                "description": "Unknown fields are ignored. An item that cannot be read is "
+                               "answered `rejected` / `malformed` and not stored.",
                 "properties": {
+                    "sent_at": {"type": "string", "format": "date-time",
+                                "description": "When the station sent the batch, by its clock."},
                     "scans": {
                         "type": "array", "minItems": 1, "maxItems": 500,
                         "items": {
                             "type": "object",
                             "required": ["event_id", "payload", "scanned_at"],
                             "properties": {
-                                "event_id": {"type": "string", "minLength": 1, "maxLength": 80},
+                                "event_id": {"type": "string", "minLength": 1, "maxLength": 80,
+                                             "description": "Unique per station; printable ASCII."},
                                 "payload": {"type": "string", "description": "The QR text as read."},
-                                "scanned_at": {"type": "string", "format": "date-time"},
+                                "scanned_at": {"type": "string", "format": "date-time",
+                                               "description": "Station clock, with an offset."},
+                                "queued_seconds": {
+                                    "type": "number", "minimum": 0,
+                                    "description": "How long the scan waited in the station's "
+                                                   "outbox; 30 or more makes it a late upload."},
+                                "evidence_jpeg": {
+                                    "type": ["string", "null"], "contentEncoding": "base64",
+                                    "description": "A JPEG of the frame, at most 200 KB."},
+                                "no_face": {"type": ["boolean", "null"],
+                                            "description": "No face was visible in the frame."},
                             },
                         },
                     },
@@ -73,13 +88,42 @@ DOCUMENT: dict = {
             "ScanResult": {
                 "type": "object", "required": ["event_id", "status"],
                 "properties": {
-                    "event_id": {"type": "string"},
+                    "event_id": {"type": ["string", "null"]},
                     "status": {"type": "string", "enum": ["accepted", "duplicate", "rejected"]},
-                    "reason": {"type": ["string", "null"]},
+                    "reason": {"type": "string", "enum": [
+                        "unknown_format", "bad_signature", "retired_key", "revoked",
+                        "unknown_employee", "malformed"]},
                     "employee": {
-                        "type": ["object", "null"],
+                        "type": "object",
                         "properties": {"code": {"type": "string"}, "full_name": {"type": "string"}},
                     },
+                    "original_status": {"type": "string", "enum": ["accepted", "rejected"],
+                                        "description": "For a duplicate: the stored outcome."},
+                    "flags": {"type": "array", "items": {"type": "string", "enum": [
+                        "clock_skew", "late_upload", "no_face", "evidence_invalid"]}},
+                },
+            },
+            "Employee": {
+                "type": "object", "required": ["code", "full_name", "unit"],
+                "properties": {"code": {"type": "string"}, "full_name": {"type": "string"},
+                               "unit": {"type": "string", "description": "The unit's code."},
+                               "unit_name": {"type": "string"}},
+            },
+            "TrustBundle": {
+                "type": "object",
+                "required": ["server_time", "station", "public_keys", "retired_key_ids",
+                             "revoked_serials", "employees"],
+                "properties": {
+                    "server_time": {"type": "string", "format": "date-time"},
+                    "station": {"type": "object", "properties": {
+                        "code": {"type": "string"}, "name": {"type": ["string", "null"]},
+                        "unit": {"type": "string"}}},
+                    "public_keys": {"type": "object", "additionalProperties": {"type": "string"},
+                                    "description": "Key id → base64 of the raw Ed25519 key."},
+                    "retired_key_ids": {"type": "array", "items": {"type": "string"}},
+                    "revoked_serials": {"type": "array", "items": {"type": "string"}},
+                    "employees": {"type": "object", "additionalProperties": {"type": "string"},
+                                  "description": "Code → full name of every active employee."},
                 },
             },
             "EmployeeRef": {"type": "string", "description": "An employee code."},
@@ -174,8 +218,88 @@ DOCUMENT: dict = {
                     "401": _error("No valid station key."),
                     "413": _error("The request is too large."),
                     "415": _error("The body is not JSON."),
-                    "422": _error("The batch does not match the schema."),
-                    "501": _error("Not implemented yet."),
+                    "503": _error("The server has no badge keys yet; retry later."),
+                },
+            },
+        },
+        "/station/sync": {
+            "get": {
+                "operationId": "stationSync",
+                "summary": "What a station needs to check badges offline (stations only)",
+                "security": [{"stationKey": []}],
+                "parameters": [{"name": "If-None-Match", "in": "header", "required": False,
+                                "schema": {"type": "string"},
+                                "description": "The ETag of the bundle the station holds."}],
+                "responses": {
+                    "200": _json("The bundle; the ETag header names it.",
+                                 {"$ref": "#/components/schemas/TrustBundle"}),
+                    "304": {"description": "Unchanged since the ETag given."},
+                    "401": _error("No valid station key."),
+                    "503": _error("The server has no badge keys yet."),
+                },
+            },
+        },
+        "/station/heartbeat": {
+            "post": {
+                "operationId": "stationHeartbeat",
+                "summary": "The station is alive (updates its last seen time)",
+                "security": [{"stationKey": []}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {
+                        "queue": {"type": "integer", "minimum": 0,
+                                  "description": "Scans waiting in the outbox."},
+                        "version": {"type": "string", "maxLength": 80}}}}}},
+                "responses": {
+                    "200": _json("The server's time.", {
+                        "type": "object", "required": ["server_time"],
+                        "properties": {"server_time": {"type": "string", "format": "date-time"}}}),
+                    "400": _error("Malformed body."),
+                    "401": _error("No valid station key."),
+                },
+            },
+        },
+        "/station/employees": {
+            "get": {
+                "operationId": "stationEmployees",
+                "summary": "Search active employees by name (tones optional), code or card number",
+                "security": [{"stationKey": []}],
+                "parameters": [{"name": "q", "in": "query", "required": True,
+                                "schema": {"type": "string", "minLength": 1, "maxLength": 80}}],
+                "responses": {
+                    "200": _json("Up to 20 matches, best first.", {
+                        "type": "array", "maxItems": 20,
+                        "items": {"$ref": "#/components/schemas/Employee"}}),
+                    "400": _error("No query."),
+                    "401": _error("No valid station key."),
+                },
+            },
+        },
+        "/station/no-badge": {
+            "post": {
+                "operationId": "stationNoBadge",
+                "summary": "A guard records an employee who came in without a badge",
+                "security": [{"stationKey": []}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["event_id", "employee", "recorded_at"],
+                    "properties": {
+                        "event_id": {"type": "string", "minLength": 1, "maxLength": 80},
+                        "employee": {"type": "string", "description": "Code or card number."},
+                        "recorded_at": {"type": "string", "format": "date-time"},
+                        "queued_seconds": {"type": "number", "minimum": 0}}}}}},
+                "responses": {
+                    "200": _json("Recorded (or already recorded with this event id).", {
+                        "type": "object", "required": ["event_id", "status", "employee",
+                                                       "recorded_at"],
+                        "properties": {
+                            "event_id": {"type": "string"},
+                            "status": {"type": "string", "enum": ["accepted", "duplicate"]},
+                            "employee": {"type": "object", "properties": {
+                                "code": {"type": "string"}, "full_name": {"type": "string"}}},
+                            "recorded_at": {"type": "string", "format": "date-time"}}}),
+                    "400": _error("Malformed body."),
+                    "401": _error("No valid station key."),
+                    "404": _error("No active employee with this code."),
+                    "409": _error("The event id was used for another employee."),
                 },
             },
         },

@@ -1,0 +1,545 @@
+"""Recording what stations send: badge scans, evidence photos and the guard's no-badge records.
+
+Framework-free; the web API parses requests into :class:`ScanItem` and calls
+:func:`record_scans`, which never commits (the request does, once).
+
+- Every scan a station uploads is verified again on the server
+  (:func:`attendance.badges.check_payload`) and stored as a ``Scan`` row: ``accepted``, or
+  ``rejected`` with the reason, so inspectors see forged, revoked and random codes too.
+- ``(source, event_id)`` is unique: a retried scan answers ``duplicate`` with the original's
+  outcome and is never stored twice, also when two retries of one batch race each other
+  (the stream's head row is locked first, and an ``IntegrityError`` that slips through is
+  answered from the row that won).
+- Time (RULES.md "Time"): a *live* scan whose station clock is off by more than
+  ``config.clock_skew_seconds`` is flagged ``clock_skew`` and gets the server's time; a scan
+  that waited in the station's outbox (``queued_seconds`` ≥ ``LIVE_QUEUE_SECONDS``) keeps
+  the station's time and is flagged ``late_upload``.
+- Evidence photos are files under ``<instance>/evidence/YYYY/MM/DD/<scan id>.jpg`` (the
+  local date of the scan), removed by :func:`purge_evidence` after the retention period.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import math
+import os
+import re
+import shutil
+import unicodedata
+import warnings
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from attendance import badges
+from attendance.config import Config
+from attendance.db import instance_path
+from attendance.models import ChainHead, Employee, NoBadgeRecord, Scan, Station
+from attendance.models.chain import GENESIS, append
+
+MAX_BATCH = 500
+MAX_EVENT_ID = 80
+MAX_STORED_PAYLOAD = 512  # rejected junk is kept for inspectors, but not without bound
+MAX_EVIDENCE_BYTES = 200 * 1024
+MAX_EVIDENCE_PIXELS = 4096 * 4096
+# A scan that waited this long in the station's outbox is a late upload, not a live scan.
+LIVE_QUEUE_SECONDS = 30.0
+EVIDENCE_DIR = "evidence"
+
+ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
+MALFORMED = "malformed"  # an item of a batch that cannot be read; answered, never stored
+
+# Flags (comma-separated in Scan.flags).
+CLOCK_SKEW = "clock_skew"
+LATE_UPLOAD = "late_upload"
+NO_FACE = "no_face"
+EVIDENCE_INVALID = "evidence_invalid"
+
+_EVENT_ID = re.compile(r"[\x21-\x7e]{1,80}")  # printable ASCII, no spaces
+
+
+def valid_event_id(value: object) -> bool:
+    return isinstance(value, str) and _EVENT_ID.fullmatch(value) is not None
+
+
+class MalformedItem(ValueError):
+    """One item of a batch that does not follow the API; the message says which field."""
+
+
+class MalformedRecord(ValueError):
+    """A no-badge record that cannot be stored (unknown employee, bad fields)."""
+
+
+# --- what a station sends ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScanItem:
+    """One scan as the station reported it."""
+
+    event_id: str
+    payload: str
+    station_time: datetime  # aware; the station's clock
+    queued_seconds: float | None = None
+    evidence_jpeg: bytes | None = None
+    evidence_invalid: bool = False  # sent, but not base64
+    no_face: bool = False
+
+
+def parse_instant(value: object) -> datetime | None:
+    """An ISO 8601 text with an offset (``Z`` allowed) as an aware datetime, else None."""
+    if not isinstance(value, str) or not 10 <= len(value) <= 40:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        return None
+    return parsed
+
+
+def item_from_json(raw: object, *, sent_at: datetime | None = None) -> ScanItem:
+    """Read one element of ``scans``. Raises :class:`MalformedItem`.
+
+    Unknown fields are ignored, so that a newer station works with an older server. When
+    ``queued_seconds`` is absent but the batch says when it was sent (``sent_at``, station
+    clock), the time the scan waited is ``sent_at - scanned_at``: both come from one clock,
+    so its error cancels out.
+    """
+    if not isinstance(raw, dict):
+        raise MalformedItem("a scan must be an object")
+    event_id = raw.get("event_id")
+    if not isinstance(event_id, str) or not _EVENT_ID.fullmatch(event_id):
+        raise MalformedItem("event_id: 1 to 80 printable ASCII characters")
+    payload = raw.get("payload")
+    if not isinstance(payload, str):
+        raise MalformedItem("payload: a string")
+    station_time = parse_instant(raw.get("scanned_at"))
+    if station_time is None:
+        raise MalformedItem("scanned_at: ISO 8601 with an offset")
+    queued = raw.get("queued_seconds")
+    if queued is not None:
+        if isinstance(queued, bool) or not isinstance(queued, (int, float)) \
+                or not math.isfinite(queued) or queued < 0:
+            raise MalformedItem("queued_seconds: a number ≥ 0")
+        queued = float(queued)
+    elif sent_at is not None:
+        queued = max(0.0, (sent_at - station_time).total_seconds())
+    no_face = raw.get("no_face")
+    if no_face is not None and not isinstance(no_face, bool):
+        raise MalformedItem("no_face: true or false")
+    evidence = raw.get("evidence_jpeg")
+    jpeg, invalid = None, False
+    if evidence is not None:
+        if not isinstance(evidence, str):
+            raise MalformedItem("evidence_jpeg: base64 text")
+        if len(evidence) > (MAX_EVIDENCE_BYTES * 4) // 3 + 8:
+            invalid = True
+        else:
+            try:
+                jpeg = base64.b64decode(evidence, validate=True)
+            except (binascii.Error, ValueError):
+                invalid = True
+    return ScanItem(event_id=event_id, payload=payload, station_time=station_time,
+                    queued_seconds=queued, evidence_jpeg=jpeg, evidence_invalid=invalid,
+                    no_face=bool(no_face))
+
+
+# --- the outcome ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    event_id: str | None
+    status: str
+    reason: str | None = None
+    employee_code: str | None = None
+    employee_name: str | None = None
+    scan_id: int | None = None
+    original_status: str | None = None  # for a duplicate: what the stored scan was
+    flags: tuple[str, ...] = ()
+
+    def as_json(self) -> dict:
+        """The API's result object; optional keys only when they have a value."""
+        out: dict = {"event_id": self.event_id, "status": self.status}
+        if self.reason:
+            out["reason"] = self.reason
+        if self.employee_code is not None:
+            out["employee"] = {"code": self.employee_code, "full_name": self.employee_name}
+        if self.original_status:
+            out["original_status"] = self.original_status
+        if self.flags:
+            out["flags"] = list(self.flags)
+        return out
+
+
+def malformed(event_id: object) -> ScanResult:
+    return ScanResult(event_id if isinstance(event_id, str) else None, REJECTED, MALFORMED)
+
+
+# --- time ----------------------------------------------------------------------------------
+
+
+def resolve_time(station_time: datetime, received_at: datetime, queued_seconds: float | None,
+                 skew_seconds: float) -> tuple[datetime, tuple[str, ...]]:
+    """The instant the rules use for a station's record, and the flags that explain it.
+
+    The server's estimate of when the scan happened is ``received_at - queued_seconds``. A
+    live scan whose station time is further from it than the allowed skew takes the
+    estimate; a late upload keeps the station's time (RULES.md) unless that time lies in the
+    future beyond the skew, which no honest clock can produce.
+    """
+    queued = queued_seconds or 0.0
+    estimate = received_at - timedelta(seconds=queued)
+    skew = timedelta(seconds=skew_seconds)
+    if queued < LIVE_QUEUE_SECONDS:
+        if abs(station_time - estimate) > skew:
+            return estimate, (CLOCK_SKEW,)
+        return station_time, ()
+    if station_time > received_at + skew:
+        return estimate, (LATE_UPLOAD, CLOCK_SKEW)
+    return station_time, (LATE_UPLOAD,)
+
+
+# --- recording -----------------------------------------------------------------------------
+
+
+def station_source(station: Station) -> str:
+    return f"station:{station.code}"
+
+
+def station_stream(station: Station) -> str:
+    return f"scan:{station.code}"
+
+
+def lock_stream(session: Session, stream: str) -> None:
+    """Take the write lock on a chain's head row for the rest of the transaction.
+
+    A no-op UPDATE locks the row on PostgreSQL and takes SQLite's write lock, so a second
+    request for the same stream waits here and then reads what the first one committed.
+    A missing head is created in a savepoint (two first requests may race to create it).
+    """
+    heads = ChainHead.__table__
+    touch = update(heads).where(heads.c.stream == stream).values(seq=heads.c.seq)
+    if session.execute(touch).rowcount:
+        return
+    try:
+        with session.begin_nested():
+            session.execute(insert(heads).values(stream=stream, seq=0, hash=GENESIS))
+    except IntegrityError:
+        pass  # another transaction created it first
+    session.execute(touch)
+
+
+def record_scans(session: Session, station: Station, items: list[ScanItem | ScanResult], *,
+                 keyring: badges.Keyring, config: Config, now: datetime,
+                 evidence_root: Path | None = None) -> list[ScanResult]:
+    """Verify and store a station's batch; one result per item, in order. Never commits.
+
+    ``items`` may contain ready :class:`ScanResult` objects (items the caller could not
+    read, see :func:`malformed`); they are passed through in their place.
+    """
+    source, stream = station_source(station), station_stream(station)
+    session.flush()  # pending changes (the station's last_seen_at) stay outside the savepoints
+    lock_stream(session, stream)
+    ids = [item.event_id for item in items if isinstance(item, ScanItem)]
+    stored: dict[str, Scan] = {}
+    for chunk in range(0, len(ids), 200):
+        stored.update((scan.event_id, scan) for scan in session.scalars(
+            select(Scan).where(Scan.source == source, Scan.event_id.in_(ids[chunk:chunk + 200]))))
+    results: list[ScanResult] = []
+    for item in items:
+        if isinstance(item, ScanResult):
+            results.append(item)
+            continue
+        existing = stored.get(item.event_id)
+        if existing is None:
+            scan = _store_scan(session, station, item, source=source, stream=stream,
+                               keyring=keyring, config=config, now=now,
+                               evidence_root=evidence_root)
+            if isinstance(scan, Scan):
+                stored[item.event_id] = scan
+                results.append(_result(scan, scan.status))
+                continue
+            existing = scan.existing  # lost a race to a concurrent retry
+        results.append(_result(existing, DUPLICATE))
+    return results
+
+
+@dataclass
+class _Lost:
+    existing: Scan
+
+
+def _store_scan(session: Session, station: Station, item: ScanItem, *, source: str, stream: str,
+                keyring: badges.Keyring, config: Config, now: datetime,
+                evidence_root: Path | None) -> Scan | _Lost:
+    scanned_at, flags = resolve_time(item.station_time, now, item.queued_seconds,
+                                     config.clock_skew_seconds)
+    local_day = scanned_at.astimezone(config.tz).date()
+    check = badges.check_payload(session, item.payload, keyring, today=local_day)
+    employee = None
+    if check.employee_code is not None:  # set only when the signature is genuine
+        employee = session.scalar(select(Employee).where(Employee.code == check.employee_code))
+    flag_list = list(flags)
+    if item.no_face:
+        flag_list.append(NO_FACE)
+    scan = Scan(
+        source=source, station_id=station.id, event_id=item.event_id,
+        employee_id=employee.id if employee else None, employee=employee,
+        badge_serial=check.serial, status=ACCEPTED if check.ok else REJECTED,
+        reason=None if check.ok else check.reason, payload=_storable(item.payload),
+        scanned_at=scanned_at, station_time=item.station_time, received_at=now,
+        flags="", supersedes_id=None,
+    )
+    photo = None if item.evidence_invalid else item.evidence_jpeg
+    if photo is not None and not valid_jpeg(photo):
+        photo = None
+        flag_list.append(EVIDENCE_INVALID)
+    elif item.evidence_invalid:
+        flag_list.append(EVIDENCE_INVALID)
+    scan.flags = ",".join(flag_list)
+    try:
+        with session.begin_nested():
+            append(session, scan, stream)
+            session.flush()
+    except IntegrityError:
+        existing = session.scalar(
+            select(Scan).where(Scan.source == source, Scan.event_id == item.event_id))
+        if existing is None:
+            raise
+        return _Lost(existing)
+    if photo is not None and scanned_at >= now - timedelta(days=config.evidence_retention_days):
+        scan.evidence_path = save_evidence(photo, scan.id, local_day, root=evidence_root)
+    return scan
+
+
+def _result(scan: Scan, status: str) -> ScanResult:
+    employee = scan.employee
+    return ScanResult(
+        event_id=scan.event_id, status=status, reason=scan.reason,
+        employee_code=employee.code if employee else None,
+        employee_name=employee.full_name if employee else None,
+        scan_id=scan.id, original_status=scan.status if status == DUPLICATE else None,
+        flags=tuple(f for f in scan.flags.split(",") if f),
+    )
+
+
+def _storable(text: str) -> str:
+    """Text any database keeps: no NUL, no lone surrogates, bounded."""
+    text = text[:MAX_STORED_PAYLOAD]
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return text.replace("\x00", "\ufffd")
+
+
+# --- evidence photos -----------------------------------------------------------------------
+
+
+def valid_jpeg(data: bytes) -> bool:
+    """True when ``data`` is a JPEG of sane size that decodes completely."""
+    if not data or len(data) > MAX_EVIDENCE_BYTES:
+        return False
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                if image.format != "JPEG":
+                    return False
+                width, height = image.size
+                if width * height > MAX_EVIDENCE_PIXELS:
+                    return False
+                image.load()
+    except Exception:  # Pillow raises many kinds for broken input; all mean "not a photo"
+        return False
+    return True
+
+
+def evidence_root() -> Path:
+    return instance_path() / EVIDENCE_DIR
+
+
+def save_evidence(data: bytes, scan_id: int, day: date, *, root: Path | None = None) -> str:
+    """Write the photo and return its path relative to the instance folder."""
+    root = root or evidence_root()
+    folder = root / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{scan_id}.jpg"
+    temporary = folder / f".{scan_id}.jpg.tmp"
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, target)
+    return f"{EVIDENCE_DIR}/{day:%Y}/{day:%m}/{day:%d}/{scan_id}.jpg"
+
+
+def evidence_file(scan: Scan, *, root: Path | None = None) -> Path | None:
+    """The photo of ``scan`` on disk, or None (never stored, purged, or missing)."""
+    if not scan.evidence_path:
+        return None
+    root = root or evidence_root()
+    relative = Path(scan.evidence_path)
+    if relative.parts[:1] == (EVIDENCE_DIR,):
+        relative = Path(*relative.parts[1:])
+    path = (root / relative).resolve()
+    if root.resolve() not in path.parents or not path.is_file():
+        return None
+    return path
+
+
+def purge_evidence(session: Session, config: Config, now: datetime, *,
+                   root: Path | None = None) -> int:
+    """Delete photos older than ``config.evidence_retention_days``; returns files deleted.
+
+    Clears ``Scan.evidence_path`` (a housekeeping column, outside the hash chain) and then
+    removes whole day folders past the period, which also catches files of transactions
+    that were rolled back. Never commits.
+    """
+    root = root or evidence_root()
+    cutoff = now - timedelta(days=config.evidence_retention_days)
+    deleted = 0
+    old = session.scalars(
+        select(Scan).where(Scan.evidence_path.is_not(None), Scan.scanned_at < cutoff))
+    for scan in old:
+        path = evidence_file(scan, root=root)
+        if path is not None:
+            path.unlink(missing_ok=True)
+            deleted += 1
+        scan.evidence_path = None
+    session.flush()
+    # A day folder is past the period when all of that local day is before the cutoff.
+    last_day = (cutoff.astimezone(config.tz) - timedelta(days=1)).date()
+    for year_dir in _numbered(root):
+        for month_dir in _numbered(year_dir):
+            for day_dir in _numbered(month_dir):
+                try:
+                    day = date(int(year_dir.name), int(month_dir.name), int(day_dir.name))
+                except ValueError:
+                    continue
+                if day <= last_day:
+                    deleted += sum(1 for p in day_dir.iterdir() if p.suffix == ".jpg")
+                    shutil.rmtree(day_dir, ignore_errors=True)
+            _remove_if_empty(month_dir)
+        _remove_if_empty(year_dir)
+    return deleted
+
+
+def _numbered(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_dir() and p.name.isdigit())
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+# --- the guard's no-badge record -----------------------------------------------------------
+
+
+def fold(text: str) -> str:
+    """Lower case without Vietnamese tones or marks: "Nguyễn Văn Đức" → "nguyen van duc"."""
+    text = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
+
+
+def search_employees(session: Session, query: str, *, on: date, limit: int = 20,
+                     unit_ids: frozenset[int] | None = None,
+                     prefer_unit_ids: frozenset[int] = frozenset()) -> list[Employee]:
+    """Active employees matching ``query`` by code, card number or name (tones optional).
+
+    Exact code or card number first, then codes that start with the query, then names whose
+    words start with the query's words (so "nguyen van a" finds "Nguyễn Văn A"), then names
+    that merely contain them. ``unit_ids`` limits the search (None: everyone);
+    ``prefer_unit_ids`` ranks those units' staff first within each group.
+    """
+    needle = fold(query)
+    words = needle.split()
+    if not words:
+        return []
+    statement = select(Employee)
+    if unit_ids is not None:
+        statement = statement.where(Employee.unit_id.in_(sorted(unit_ids)))
+    ranked = []
+    for employee in session.scalars(statement):
+        if not employee.is_active_on(on):
+            continue
+        code = employee.code.casefold()
+        card = (employee.card_number or "").casefold()
+        name_words = fold(employee.full_name).split()
+        if needle in (code, card):
+            rank = 0
+        elif code.startswith(needle):
+            rank = 1
+        elif _words_start(words, name_words):
+            rank = 2
+        elif all(w in " ".join(name_words) for w in words):
+            rank = 3
+        else:
+            continue
+        ranked.append((rank, employee.unit_id not in prefer_unit_ids, fold(employee.full_name),
+                       employee.code, employee))
+    ranked.sort(key=lambda entry: entry[:4])
+    return [entry[-1] for entry in ranked[:limit]]
+
+
+def _words_start(words: list[str], name_words: list[str]) -> bool:
+    """Each query word starts a distinct name word, in order."""
+    position = 0
+    for word in words:
+        while position < len(name_words) and not name_words[position].startswith(word):
+            position += 1
+        if position == len(name_words):
+            return False
+        position += 1
+    return True
+
+
+def no_badge_stream(employee: Employee) -> str:
+    return f"nobadge:{employee.unit.code}"
+
+
+def record_no_badge(session: Session, employee: Employee, *, recorded_at: datetime,
+                    event_id: str, place: str | None, recorded_by: str,
+                    note: str | None = None, source: str = "guard") -> tuple[NoBadgeRecord, bool]:
+    """Append a no-badge record; ``(record, created)``. Never commits.
+
+    ``event_id`` makes it idempotent: a second call with the same id returns the stored
+    record and ``created=False`` (raises :class:`MalformedRecord` when that id was used
+    for someone else).
+    """
+    if not _EVENT_ID.fullmatch(event_id or ""):
+        raise MalformedRecord("event_id: 1 to 80 printable ASCII characters")
+    stream = no_badge_stream(employee)
+    existing = session.scalar(select(NoBadgeRecord).where(NoBadgeRecord.event_id == event_id))
+    if existing is None:
+        record = NoBadgeRecord(employee_id=employee.id, recorded_at=recorded_at, source=source,
+                               place=place, note=note, recorded_by=recorded_by,
+                               event_id=event_id, supersedes_id=None, void=False,
+                               employee=employee)
+        try:
+            with session.begin_nested():
+                append(session, record, stream)
+                session.flush()
+        except IntegrityError:
+            existing = session.scalar(
+                select(NoBadgeRecord).where(NoBadgeRecord.event_id == event_id))
+            if existing is None:
+                raise
+        else:
+            return record, True
+    if existing.employee_id != employee.id:
+        raise MalformedRecord("event_id was already used for another employee")
+    return existing, False

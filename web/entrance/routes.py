@@ -1,0 +1,109 @@
+"""Views of the entrance blueprint."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from attendance import access
+from attendance import scans as service
+from attendance.models import Employee, NoBadgeRecord, Scan
+from web.db import domain_config, get_db, now
+from web.entrance import ENTRANCE_ROLES, bp
+from web.entrance.forms import NoBadgeForm
+from web.i18n import _
+from web.security import current_account, roles_required, signed_in_required, visible_units
+
+PLACE = "web"
+MAX_QUERY = 80
+
+
+def _today():
+    return now().astimezone(domain_config().tz).date()
+
+
+def _employee_in_scope(code: str) -> Employee | None:
+    db = get_db()
+    employee = db.scalar(select(Employee).where(Employee.code == code))
+    if employee is None or not employee.is_active_on(_today()):
+        return None
+    if not access.can_see_employee(db, current_account(), employee):
+        return None
+    return employee
+
+
+def _recent_records() -> list[NoBadgeRecord]:
+    """Today's no-badge records of the units the user may see, newest first."""
+    db = get_db()
+    tz = domain_config().tz
+    start = datetime.combine(_today(), time(0), tzinfo=tz)
+    query = (select(NoBadgeRecord).join(NoBadgeRecord.employee)
+             .options(joinedload(NoBadgeRecord.employee))
+             .where(NoBadgeRecord.recorded_at >= start,
+                    NoBadgeRecord.recorded_at < start + timedelta(days=1),
+                    NoBadgeRecord.void.is_(False),
+                    access.employee_filter(db, current_account()))
+             .order_by(NoBadgeRecord.recorded_at.desc()).limit(50))
+    return list(db.scalars(query))
+
+
+def _render(form: NoBadgeForm, status: int = 200):
+    search = request.args.get("q", "").strip()[:MAX_QUERY]
+    found = []
+    if search:
+        found = service.search_employees(get_db(), search, on=_today(),
+                                         unit_ids=visible_units())
+    return render_template("entrance/no_badge.html", form=form, search=search, found=found,
+                           event_id=str(uuid.uuid4()), recent=_recent_records()), status
+
+
+@bp.route("/entrance/no-badge", methods=["GET", "POST"])
+@roles_required(*ENTRANCE_ROLES)
+def no_badge():
+    form = NoBadgeForm()
+    if request.method == "GET":
+        return _render(form)
+    if not form.validate_on_submit():
+        return _render(form, 400)
+    employee = _employee_in_scope(form.employee.data.strip())
+    if employee is None:
+        abort(404)
+    user = current_account()
+    try:
+        record, created = service.record_no_badge(
+            get_db(), employee, recorded_at=now(), event_id=form.event_id.data, place=PLACE,
+            recorded_by=user.username, note=(form.note.data or "").strip() or None)
+    except service.MalformedRecord:
+        abort(409)
+    if created:
+        flash(_("Đã ghi nhận {name} ({code}) không đeo thẻ.",
+                name=employee.full_name, code=employee.code), "success")
+    else:
+        flash(_("Lượt ghi này đã được lưu trước đó."), "info")
+    return redirect(url_for("entrance.no_badge"), 303)
+
+
+@bp.route("/scans/<int:scan_id>/photo")
+@signed_in_required
+def scan_photo(scan_id: int):
+    """The evidence photo of a scan, for those who may see the employee scanned (a refused
+    code with no employee: admins and inspectors only)."""
+    db = get_db()
+    user = current_account()
+    scan = db.get(Scan, scan_id)
+    if scan is None:
+        abort(404)
+    if scan.employee is not None:
+        allowed = access.can_see_employee(db, user, scan.employee)
+    else:
+        allowed = access.sees_all_units(user)
+    path = service.evidence_file(scan) if allowed else None
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
