@@ -312,17 +312,17 @@ class Sender(threading.Thread):
         self.sent_at = sent_at
         self.on_result = on_result
         self.idle_wait = idle_wait
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self.sent = 0
         self.last_error: str | None = None
         self._batch_limit = self.batch_size
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.outbox.changed.set()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 progressed = self.send_once()
             except (TransportError, Unauthorized) as exc:
@@ -330,11 +330,11 @@ class Sender(threading.Thread):
                 delay = self.backoff.next_delay()
                 log.warning("server unreachable (%s); %d queued; retrying in %.1f s",
                             exc, self.outbox.count(), delay)
-                self._stop.wait(delay)
+                self._halt.wait(delay)
                 continue
             except Exception:  # a bug must not silently stop uploads: log and slow down
                 log.exception("sender failed")
-                self._stop.wait(self.backoff.next_delay())
+                self._halt.wait(self.backoff.next_delay())
                 continue
             self.backoff.reset()
             self.last_error = None
