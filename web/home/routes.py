@@ -15,7 +15,11 @@ from web.security import current_account, signed_in_required, visible_units
 def index():
     user = current_account()
     if user.role == "staff":
-        return render_template("home/staff.html", employee=user.employee)
+        from web.org.employee import history_context
+
+        employee = user.employee
+        history = history_context(employee) if employee is not None else {}
+        return render_template("home/staff.html", employee=employee, **history)
     visible = visible_units()
     unit = get_db().get(Unit, user.unit_id) if user.role == "unit_head" and user.unit_id else None
     return render_template("home/index.html", unit=unit,

@@ -10,4 +10,4 @@ ORG_ROLES = frozenset({"admin", "inspector", "unit_head"})
 NAV.append(NavItem("org.units", "Đơn vị", ORG_ROLES, order=20))
 NAV.append(NavItem("org.employees", "Cán bộ, công chức", ORG_ROLES, order=30))
 
-from web.org import routes  # noqa: E402,F401
+from web.org import employee, routes  # noqa: E402,F401

@@ -11,9 +11,7 @@ from attendance.models import Employee, Unit
 from web.db import get_db
 from web.format import name_sort_key, paginate
 from web.org import bp
-from web.security import (
-    current_account, employee_or_404, roles_required, signed_in_required, visible_units,
-)
+from web.security import current_account, roles_required, visible_units
 
 ORG_ROLES = ("admin", "inspector", "unit_head")
 
@@ -72,13 +70,4 @@ def employees():
                            search=search, args=args)
 
 
-@bp.route("/employees/<int:employee_id>")
-@signed_in_required
-def employee(employee_id: int):
-    employee = employee_or_404(employee_id)
-    path = []
-    unit = employee.unit
-    while unit is not None and len(path) < 50:
-        path.append(unit)
-        unit = unit.parent
-    return render_template("org/employee.html", employee=employee, unit_path=list(reversed(path)))
+# The employee page (org.employee and its badge/photo routes) is in web/org/employee.py.
