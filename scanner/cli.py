@@ -285,6 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-evidence", action="store_true",
                    help="no photo (and no face check) with accepted scans")
     p.add_argument("--no-sound", action="store_true")
+    p.add_argument("--face-model", help="YuNet ONNX file for the no-face flag (OpenCV 5 has "
+                   "no Haar cascades; or ATTENDANCE_FACE_MODEL)")
     p.add_argument("--realtime", action="store_true",
                    help="play a video file or folder at its frame rate")
     p.add_argument("--guard", action="store_true",
@@ -473,7 +475,7 @@ def _scan(args, client, trust, outbox, stop: threading.Event) -> bool:
         else:
             event_ids = ReplayEventIds(source_namespace(args.source))
         loop = StationLoop(source, FrameDecoder(), trust, outbox, feedback, sound=sound,
-                           evidence=None if args.no_evidence else Evidence(),
+                           evidence=None if args.no_evidence else Evidence(face_model=args.face_model),
                            debounce_seconds=args.debounce_seconds, realtime=args.realtime,
                            stop=stop, on_key=on_key)
         try:
