@@ -47,6 +47,28 @@ MATRIX = [
     row("GET", "/admin/stations/new",                   LOGIN, 200,  403,  403,  403),
     row("POST", "/admin/stations/new",                  LOGIN, 400,  403,  403,  403),
     row("GET", "/admin/audit",                          LOGIN, 200,  403,  403,  403),
+    # spot checks (admins and inspectors; every unit)
+    row("GET", "/spotcheck",                            LOGIN, 200,  200,  403,  403),
+    row("GET", "/spotcheck/units/SNV",                  LOGIN, 200,  200,  403,  403),
+    row("GET", "/spotcheck/units/NOPE",                 LOGIN, 404,  404,  403,  403),
+    row("POST", "/spotcheck/units/SNV",                 LOGIN, 400,  400,  403,  403),
+    row("POST", "/spotcheck/units/SNV/badge",           LOGIN, 400,  400,  403,  403),
+    row("GET", "/spotcheck/999999",                     LOGIN, 404,  404,  403,  403),
+    row("POST", "/spotcheck/findings/999999/correct",   LOGIN, 404,  404,  403,  403),
+    # excuses (own requests for everyone with an employee record; heads and admins decide)
+    row("GET", "/excuses",                              LOGIN, 200,  200,  200,  200),
+    row("GET", "/excuses?status=approved",              LOGIN, 200,  200,  200,  200),
+    row("GET", "/excuses/new",                          LOGIN, 302,  302,  302,  200),
+    row("POST", "/excuses/new",                         LOGIN, 302,  302,  302,  400),
+    row("GET", "/excuses/999999",                       LOGIN, 404,  404,  404,  404),
+    row("POST", "/excuses/999999/decide",               LOGIN, 404,  403,  404,  403),
+    # the employee page's badges and photo (admins act; whoever sees the employee sees the photo)
+    row("GET", "/employees/{e_snv}/photo",              LOGIN, 404,  404,  404,  404),
+    row("GET", "/employees/{e_stc}/photo",              LOGIN, 404,  404,  404,  404),
+    row("POST", "/employees/{e_snv}/photo",             LOGIN, 303,  403,  403,  403),
+    row("POST", "/employees/{e_snv}/badges/revoke",     LOGIN, 303,  403,  403,  403),
+    row("POST", "/employees/999999/badges/issue",       LOGIN, 404,  403,  403,  403),
+    row("GET", "/employees/{e_snv}/badges/card.pdf",    LOGIN, 404,  403,  403,  403),
     row("GET", "/api/v1/health",                        200,   200,  200,  200,  200),
     row("GET", "/api/v1/openapi.json",                  200,   200,  200,  200,  200),
     row("GET", f"/api/v1/reports/daily?date={DAY}",     401,   200,  200,  200,  403),
@@ -72,6 +94,9 @@ COVERED = {
     "admin.audit_log", "api.health", "api.openapi", "api.daily", "api.post_scans",
     "api.station_sync", "api.station_heartbeat", "api.station_employees",
     "api.station_no_badge", "entrance.no_badge", "entrance.scan_photo",
+    "spotcheck.index", "spotcheck.visit", "spotcheck.badge", "spotcheck.detail",
+    "spotcheck.correct", "excuses.index", "excuses.new", "excuses.detail", "excuses.decide",
+    "org.photo", "org.upload_photo", "org.issue_badge", "org.revoke_badge", "org.card_pdf",
 }
 NOT_IN_MATRIX = {
     "static": "public assets",
