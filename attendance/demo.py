@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from attendance.audit import record
 from attendance.calendar import WorkCalendar
 from attendance.config import Config, Schedule
-from attendance.imports import BulkChains
+from attendance.models.chain import BulkChains
 from attendance.models import (
     Employee,
     Excuse,

@@ -23,12 +23,12 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attendance.audit import record
 from attendance.config import Config, load_config
-from attendance.models.chain import GENESIS, Chained, ChainHead
+from attendance.models.chain import BulkChains
 from attendance.models.excuses import KINDS as EXCUSE_KINDS
 from attendance.models.excuses import PARTS as EXCUSE_PARTS
 from attendance.models.excuses import Excuse, ExcuseDecision
@@ -745,108 +745,3 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
     result.applied = True
     _audit(session, "excuses", source, result, actor, now)
     return result
-
-
-# ---------------------------------------------------------------------------------------
-# Chains for many records at once
-
-
-def _fill_defaults(record: Any) -> None:
-    """Scalar column defaults now, so that the hash covers the values that are stored."""
-    for column in record.__table__.columns:
-        default = column.default
-        if default is not None and default.is_scalar and getattr(record, column.key) is None:
-            setattr(record, column.key, default.arg)
-
-
-class _RowView:
-    """A plain row seen as a chained record, so that its hash is computed the same way."""
-
-    content = Chained.content
-    compute_hash = Chained.compute_hash
-
-    def __init__(self, model: type, values: Mapping[str, Any]):
-        self.chain_fields = model.chain_fields
-        self.__dict__.update(values)
-
-
-class BulkChains:
-    """Append many records to their streams with one head lookup per stream.
-
-    ``attendance.models.chain.append`` queries (and locks) the stream's head for every
-    record, which costs a flush and a query per row; here each stream's head is locked
-    once and then advanced in memory with the records' own hashing, so the chains are
-    exactly what one ``append`` per record would give. ``append`` takes ORM objects;
-    ``append_row`` takes plain column values, inserted in bulk without building objects
-    (for tens of thousands of scans).
-    """
-
-    def __init__(self, session: Session):
-        self.session = session
-        self.heads: dict[str, ChainHead] = {}
-        self.pending: list[Any] = []
-        self.rows: dict[type, list[dict[str, Any]]] = {}
-        self.defaults: dict[type, dict[str, Any]] = {}
-
-    def __enter__(self) -> BulkChains:
-        return self
-
-    def _head(self, stream: str) -> ChainHead:
-        head = self.heads.get(stream)
-        if head is None:
-            head = self.session.execute(
-                select(ChainHead).where(ChainHead.stream == stream).with_for_update()
-            ).scalar_one_or_none()
-            if head is None:
-                head = ChainHead(stream=stream, seq=0, hash=GENESIS)
-                self.session.add(head)
-            self.heads[stream] = head
-        return head
-
-    def _link(self, record: Any, stream: str) -> None:
-        head = self._head(stream)
-        record.stream = stream
-        record.seq = head.seq + 1
-        record.prev_hash = head.hash
-        record.hash = record.compute_hash()
-        head.seq = record.seq
-        head.hash = record.hash
-
-    def append(self, record: Any, stream: str) -> Any:
-        _fill_defaults(record)
-        self._link(record, stream)
-        self.pending.append(record)
-        if len(self.pending) >= 2000:
-            self.flush()
-        return record
-
-    def append_row(self, model: type, values: dict[str, Any], stream: str) -> dict[str, Any]:
-        defaults = self.defaults.get(model)
-        if defaults is None:
-            defaults = self.defaults[model] = {
-                column.key: column.default.arg if column.default is not None
-                and column.default.is_scalar else None
-                for column in model.__table__.columns if not column.primary_key}
-        values = {**defaults, **values}
-        view = _RowView(model, values)
-        self._link(view, stream)
-        values.update(stream=view.stream, seq=view.seq, prev_hash=view.prev_hash, hash=view.hash)
-        rows = self.rows.setdefault(model, [])
-        rows.append(values)
-        if len(rows) >= 5000:
-            self.flush()
-        return values
-
-    def flush(self) -> None:
-        if self.pending:
-            self.session.add_all(self.pending)
-            self.pending = []
-        self.session.flush()
-        for model, rows in self.rows.items():
-            if rows:
-                self.session.execute(insert(model), rows)
-        self.rows = {}
-
-    def __exit__(self, exc_type, *_exc) -> None:
-        if exc_type is None:
-            self.flush()

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, datetime, timezone
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from sqlalchemy import String, UniqueConstraint, event, inspect, select
+from sqlalchemy import String, UniqueConstraint, event, insert, inspect, select
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from attendance.db import Base
@@ -70,25 +71,33 @@ class Chained:
         return hashlib.sha256(body.encode()).hexdigest()
 
 
-def append(session: Session, record: Chained, stream: str) -> Chained:
-    """Link ``record`` to the end of ``stream`` and add it to the session.
-
-    The stream's head row is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite
-    serializes writers anyway) until the caller commits.
-    """
+def _locked_head(session: Session, stream: str) -> ChainHead:
     head = session.execute(
         select(ChainHead).where(ChainHead.stream == stream).with_for_update()
     ).scalar_one_or_none()
     if head is None:
         head = ChainHead(stream=stream, seq=0, hash=GENESIS)
         session.add(head)
-    _apply_defaults(record)
+    return head
+
+
+def _link(head: ChainHead, record, stream: str) -> None:
     record.stream = stream
     record.seq = head.seq + 1
     record.prev_hash = head.hash
     record.hash = record.compute_hash()
     head.seq = record.seq
     head.hash = record.hash
+
+
+def append(session: Session, record: Chained, stream: str) -> Chained:
+    """Link ``record`` to the end of ``stream`` and add it to the session.
+
+    The stream's head row is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite
+    serializes writers anyway) until the caller commits.
+    """
+    _apply_defaults(record)
+    _link(_locked_head(session, stream), record, stream)
     session.add(record)
     return record
 
@@ -117,3 +126,81 @@ def _refuse_changes_to_evidence(session: Session, _context, _instances) -> None:
 
 def _changed_attributes(obj):
     return [attr for attr in inspect(obj).attrs if attr.history.has_changes()]
+
+
+class _RowView:
+    """A plain row seen as a chained record, so that its hash is computed the same way."""
+
+    content = Chained.content
+    compute_hash = Chained.compute_hash
+
+    def __init__(self, model: type, values: Mapping[str, Any]):
+        self.chain_fields = model.chain_fields
+        self.__dict__.update(values)
+
+
+class BulkChains:
+    """Append many records to their streams with one head lookup per stream.
+
+    ``attendance.models.chain.append`` queries (and locks) the stream's head for every
+    record, which costs a flush and a query per row; here each stream's head is locked
+    once and then advanced in memory with the records' own hashing, so the chains are
+    exactly what one ``append`` per record would give. ``append`` takes ORM objects;
+    ``append_row`` takes plain column values, inserted in bulk without building objects
+    (for tens of thousands of scans).
+    """
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.heads: dict[str, ChainHead] = {}
+        self.pending: list[Any] = []
+        self.rows: dict[type, list[dict[str, Any]]] = {}
+        self.defaults: dict[type, dict[str, Any]] = {}
+
+    def __enter__(self) -> BulkChains:
+        return self
+
+    def _link(self, record: Any, stream: str) -> None:
+        head = self.heads.get(stream)
+        if head is None:
+            head = self.heads[stream] = _locked_head(self.session, stream)
+        _link(head, record, stream)
+
+    def append(self, record: Any, stream: str) -> Any:
+        _apply_defaults(record)
+        self._link(record, stream)
+        self.pending.append(record)
+        if len(self.pending) >= 2000:
+            self.flush()
+        return record
+
+    def append_row(self, model: type, values: dict[str, Any], stream: str) -> dict[str, Any]:
+        defaults = self.defaults.get(model)
+        if defaults is None:
+            defaults = self.defaults[model] = {
+                column.key: column.default.arg if column.default is not None
+                and column.default.is_scalar else None
+                for column in model.__table__.columns if not column.primary_key}
+        values = {**defaults, **values}
+        view = _RowView(model, values)
+        self._link(view, stream)
+        values.update(stream=view.stream, seq=view.seq, prev_hash=view.prev_hash, hash=view.hash)
+        rows = self.rows.setdefault(model, [])
+        rows.append(values)
+        if len(rows) >= 5000:
+            self.flush()
+        return values
+
+    def flush(self) -> None:
+        if self.pending:
+            self.session.add_all(self.pending)
+            self.pending = []
+        self.session.flush()
+        for model, rows in self.rows.items():
+            if rows:
+                self.session.execute(insert(model), rows)
+        self.rows = {}
+
+    def __exit__(self, exc_type, *_exc) -> None:
+        if exc_type is None:
+            self.flush()
