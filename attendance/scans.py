@@ -37,10 +37,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from attendance import badges
+from attendance import access, badges
 from attendance.config import Config
 from attendance.db import instance_path
-from attendance.models import ChainHead, Employee, NoBadgeRecord, Scan, Station
+from attendance.models import ChainHead, Employee, NoBadgeRecord, Scan, Station, Unit
 from attendance.models.chain import GENESIS, append
 
 MAX_BATCH = 500
@@ -206,6 +206,34 @@ def resolve_time(station_time: datetime, received_at: datetime, queued_seconds: 
     if station_time > received_at + skew:
         return estimate, (LATE_UPLOAD, CLOCK_SKEW)
     return station_time, (LATE_UPLOAD,)
+
+
+# --- stations ------------------------------------------------------------------------------
+
+STATION_CODE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+
+
+class StationError(ValueError):
+    """A station that cannot be registered; the message is one Vietnamese sentence."""
+
+
+def register_station(session: Session, code: str, unit: Unit, *, name: str | None, now: datetime,
+                     actor: str) -> tuple[Station, str]:
+    """Add a station and return it with its key, which is stored only as a hash: show it
+    once. Writes an audit entry; never commits."""
+    code = code.strip()
+    if not STATION_CODE.fullmatch(code):
+        raise StationError("mã điểm quét: 1 đến 40 chữ không dấu, số hoặc . _ -")
+    if session.scalar(select(Station.id).where(Station.code == code)) is not None:
+        raise StationError(f"mã điểm quét {code} đã được dùng")
+    key = access.new_station_key()
+    station = Station(code=code, name=(name or "").strip() or None, unit_id=unit.id, unit=unit,
+                      key_hash=access.hash_station_key(key), created_at=now, active=True)
+    session.add(station)
+    session.flush()
+    access.log_action(session, actor=actor, action="station.registered", at=now,
+                      target=f"station:{code}", details={"unit": unit.code})
+    return station, key
 
 
 # --- recording -----------------------------------------------------------------------------
