@@ -1,0 +1,145 @@
+"""Excuses in the domain: requests, decisions on the chained stream, who decides, the rules."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from attendance import excuses
+from attendance.audit import verify_chains
+from attendance.evaluation import evaluate_range
+from attendance.models import AuditEntry, ExcuseDecision
+from attendance.models.chain import AppendOnlyError
+from factories import NOW, make_employee, make_unit, make_user
+
+MONDAY = date(2026, 11, 23)
+
+
+@pytest.fixture
+def org(db_session):
+    prov = make_unit(db_session, "PROV", "UBND tỉnh")
+    snv = make_unit(db_session, "SNV", "Sở Nội vụ", parent=prov)
+    p1 = make_unit(db_session, "SNV-P1", "Phòng Công chức", parent=snv)
+    stc = make_unit(db_session, "STC", "Sở Tài chính", parent=prov)
+    people = {
+        "head_snv": make_employee(db_session, snv, "E-HEAD", "Nguyễn Văn Thủ"),
+        "p1": make_employee(db_session, p1, "E-P1", "Lê Văn Cường"),
+        "stc": make_employee(db_session, stc, "E-STC", "Phạm Minh Dũng"),
+    }
+    users = {
+        "admin": make_user(db_session, "admin", "admin"),
+        "inspector": make_user(db_session, "inspector", "inspector"),
+        "head_snv": make_user(db_session, "head_snv", "unit_head", unit=snv,
+                              employee=people["head_snv"]),
+        "head_prov": make_user(db_session, "head_prov", "unit_head", unit=prov),
+        "staff_p1": make_user(db_session, "staff_p1", "staff", employee=people["p1"]),
+    }
+    return people, users
+
+
+def ask(session, employee, **overrides):
+    values = dict(start_date=MONDAY, end_date=MONDAY, part="full", kind="leave",
+                  note="Việc gia đình", requested_by="staff_p1", now=NOW, today=MONDAY)
+    values.update(overrides)
+    return excuses.request_excuse(session, employee, **values)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(end_date=MONDAY - timedelta(days=1)), "ngày kết thúc trước ngày bắt đầu"),
+    (dict(part="morning", end_date=MONDAY + timedelta(days=1)), "chỉ áp dụng cho một ngày"),
+    (dict(note="  "), "cần ghi lý do"),
+    (dict(kind="holiday"), "loại đơn không hợp lệ"),
+    (dict(part="evening"), "không hợp lệ"),
+    (dict(end_date=MONDAY + timedelta(days=400)), "không quá 366 ngày"),
+    (dict(start_date=MONDAY - timedelta(days=90)), "quá 60 ngày"),
+])
+def test_bad_requests_are_refused_in_vietnamese(db_session, org, overrides, message):
+    people, _ = org
+    with pytest.raises(excuses.ExcuseError, match=message):
+        ask(db_session, people["p1"], **overrides)
+
+
+def test_a_request_is_pending_and_audited(db_session, org):
+    people, _ = org
+    excuse = ask(db_session, people["p1"], kind="business_trip",
+                 end_date=MONDAY + timedelta(days=2))
+    assert excuse.status == "pending" and excuse.decisions == []
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "excuse.requested"))
+    assert entry.target == "employee:E-P1" and entry.actor == "staff_p1"
+
+
+def test_approval_appends_a_chained_decision_and_sets_the_status(db_session, org):
+    people, _ = org
+    excuse = ask(db_session, people["p1"])
+    decision = excuses.decide_excuse(db_session, excuse, "approved", "Nguyễn Văn Thủ", "Đồng ý",
+                                     NOW + timedelta(hours=1))
+    db_session.flush()
+    assert excuse.status == "approved"
+    # The employee's own unit names the stream, not the unit of whoever decided.
+    assert decision.stream == "excuse:SNV-P1" and decision.seq == 1
+    with pytest.raises(excuses.ExcuseError, match="đã được xử lý"):
+        excuses.decide_excuse(db_session, excuse, "rejected", "x", "đổi ý", NOW)
+    decision.reason = "sửa lén"
+    with pytest.raises(AppendOnlyError):
+        db_session.flush()
+    db_session.rollback()
+
+
+def test_decisions_keep_the_chain_intact(db_session, org):
+    people, _ = org
+    for employee in (people["p1"], people["p1"], people["stc"]):
+        excuse = ask(db_session, employee)
+        excuses.decide_excuse(db_session, excuse, "approved", "x", None, NOW)
+    db_session.flush()
+    streams = [(d.stream, d.seq) for d in db_session.scalars(select(ExcuseDecision))]
+    assert streams == [("excuse:SNV-P1", 1), ("excuse:SNV-P1", 2), ("excuse:STC", 1)]
+    assert verify_chains(db_session)[1] is None
+
+
+def test_a_rejection_needs_a_reason(db_session, org):
+    people, _ = org
+    excuse = ask(db_session, people["p1"])
+    with pytest.raises(excuses.ExcuseError, match="lý do từ chối"):
+        excuses.decide_excuse(db_session, excuse, "rejected", "x", " ", NOW)
+    with pytest.raises(excuses.ExcuseError, match="quyết định không hợp lệ"):
+        excuses.decide_excuse(db_session, excuse, "maybe", "x", "?", NOW)
+    excuses.decide_excuse(db_session, excuse, "rejected", "x", "Trùng lịch họp", NOW)
+    assert excuse.status == "rejected"
+    assert db_session.scalars(select(ExcuseDecision)).one().decision == "rejected"
+
+
+def test_who_may_decide(db_session, org):
+    people, users = org
+    of_p1 = ask(db_session, people["p1"])
+    of_stc = ask(db_session, people["stc"], requested_by="someone")
+    own = ask(db_session, people["head_snv"], requested_by="head_snv")
+    decide = lambda who, excuse: excuses.may_decide(db_session, users[who], excuse)  # noqa: E731
+    assert decide("head_snv", of_p1) and decide("admin", of_p1) and decide("head_prov", of_p1)
+    assert not decide("head_snv", of_stc) and decide("head_prov", of_stc)
+    # A unit head's own request goes to the unit above (or an admin).
+    assert not decide("head_snv", own)
+    assert decide("head_prov", own) and decide("admin", own)
+    assert not decide("inspector", of_p1) and not decide("staff_p1", of_p1)
+    # Nobody decides a request they filed, whatever it is about.
+    filed_by_admin = ask(db_session, people["stc"], requested_by="admin")
+    assert not decide("admin", filed_by_admin)
+
+
+def test_only_an_approved_excuse_reaches_the_rules(db_session, org, config):
+    people, _ = org
+    excuse = ask(db_session, people["p1"])
+
+    def day_result():
+        [(_, _, result)] = evaluate_range(db_session, config, MONDAY, MONDAY,
+                                          employee_codes=["E-P1"])
+        return result
+
+    assert day_result().excused is None and day_result().has_open("absent")
+    excuses.decide_excuse(db_session, excuse, "approved", "Nguyễn Văn Thủ", None, NOW)
+    db_session.flush()
+    result = day_result()
+    assert result.excused is not None and result.excused.kind == "leave"
+    assert result.excused.approved_by == "Nguyễn Văn Thủ"
+    assert not result.expected and not result.open_findings()
