@@ -5,6 +5,7 @@ from attendance.models.badges import Badge
 from attendance.models.chain import ChainHead
 from attendance.models.checks import SpotCheck, SpotCheckFinding
 from attendance.models.excuses import Excuse, ExcuseDecision
+from attendance.models.feedback import ServiceFeedback
 from attendance.models.mail import MailDelivery
 from attendance.models.org import Employee, Unit
 from attendance.models.reports import IssuedReport
@@ -13,6 +14,6 @@ from attendance.models.users import User
 
 __all__ = [
     "AuditEntry", "Badge", "ChainHead", "Employee", "Excuse", "ExcuseDecision", "IssuedReport",
-    "MailDelivery", "NoBadgeRecord", "Scan", "SpotCheck", "SpotCheckFinding", "Station", "Unit",
-    "User",
+    "MailDelivery", "NoBadgeRecord", "Scan", "ServiceFeedback", "SpotCheck", "SpotCheckFinding",
+    "Station", "Unit", "User",
 ]

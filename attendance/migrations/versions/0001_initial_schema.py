@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 23:52:51.011152
+Create Date: 2026-11-22 23:59:30.340733
 """
 
 from alembic import op
@@ -222,6 +222,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_scans_supersedes_id'), ['supersedes_id'], unique=False)
         batch_op.create_index('ix_scans_time', ['scanned_at'], unique=False)
 
+    op.create_table('service_feedback',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('employee_id', sa.Integer(), nullable=False),
+    sa.Column('badge_serial', sa.String(length=40), nullable=False),
+    sa.Column('rating', sa.SmallInteger(), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=True),
+    sa.Column('contact', sa.String(length=200), nullable=True),
+    sa.Column('created_at', attendance.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ip_hash', sa.String(length=64), nullable=False),
+    sa.CheckConstraint('rating BETWEEN 1 AND 5', name=op.f('ck_service_feedback_rating_range')),
+    sa.ForeignKeyConstraint(['employee_id'], ['employees.id'], name=op.f('fk_service_feedback_employee_id_employees')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_feedback'))
+    )
+    with op.batch_alter_table('service_feedback', schema=None) as batch_op:
+        batch_op.create_index('ix_service_feedback_badge_serial_created_at', ['badge_serial', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_feedback_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_feedback_employee_id'), ['employee_id'], unique=False)
+        batch_op.create_index('ix_service_feedback_ip_hash_created_at', ['ip_hash', 'created_at'], unique=False)
+
     op.create_table('spot_check_findings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('spot_check_id', sa.Integer(), nullable=False),
@@ -294,6 +313,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_spot_check_findings_employee_id'))
 
     op.drop_table('spot_check_findings')
+    with op.batch_alter_table('service_feedback', schema=None) as batch_op:
+        batch_op.drop_index('ix_service_feedback_ip_hash_created_at')
+        batch_op.drop_index(batch_op.f('ix_service_feedback_employee_id'))
+        batch_op.drop_index(batch_op.f('ix_service_feedback_created_at'))
+        batch_op.drop_index('ix_service_feedback_badge_serial_created_at')
+
+    op.drop_table('service_feedback')
     with op.batch_alter_table('scans', schema=None) as batch_op:
         batch_op.drop_index('ix_scans_time')
         batch_op.drop_index(batch_op.f('ix_scans_supersedes_id'))
