@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, time, timedelta
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -104,6 +104,8 @@ def scan_photo(scan_id: int):
     path = service.evidence_file(scan) if allowed else None
     if path is None:
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=0)
+    # Photos are small (≤ 200 KB): read whole, so no file handle outlives the request.
+    response = make_response(path.read_bytes())
+    response.mimetype = "image/jpeg"
     response.headers["Cache-Control"] = "private, no-store"
     return response
