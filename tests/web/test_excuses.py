@@ -1,0 +1,198 @@
+"""Excuse pages: staff request, the unit head approves or rejects, the reports follow."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from attendance.models import Employee, Excuse, ExcuseDecision, Unit, User
+from factories import make_employee, make_user
+from web_helpers import csrf_token, login
+
+DAY = "2026-11-23"
+EVIL = '<script>alert("x")</script>'
+
+
+def request_leave(client, **fields):
+    data = {"csrf_token": csrf_token(client, "/excuses/new"), "kind": "leave",
+            "start_date": DAY, "end_date": DAY, "part": "full", "note": "Con ốm"}
+    data.update(fields)
+    return client.post("/excuses/new", data=data)
+
+
+def decide(client, excuse_id, decision, reason=""):
+    token = csrf_token(client, "/excuses")
+    return client.post(f"/excuses/{excuse_id}/decide",
+                       data={"csrf_token": token, "decision": decision, "reason": reason})
+
+
+def report(client, unit="SNV"):
+    return client.get(f"/api/v1/reports/daily?date={DAY}&unit={unit}").get_json()
+
+
+def unit_entry(data, code):
+    return next(u for u in data["units"] if u["unit"] == code)
+
+
+def only_excuse(session_factory) -> int:
+    with session_factory() as session:
+        return session.scalars(select(Excuse.id)).one()
+
+
+def test_staff_requests_and_the_head_approves_then_the_report_changes(
+        app, province, session_factory):
+    staff = app.test_client()
+    login(staff, "staff_snv")
+    response = request_leave(staff, note="Đưa con đi khám bệnh")
+    assert response.status_code == 302
+    excuse_id = only_excuse(session_factory)
+    mine = staff.get("/excuses").get_data(as_text=True)
+    assert "Chờ duyệt" in mine and "Đơn của tôi" in mine
+    assert "Đưa con đi khám bệnh" in staff.get(f"/excuses/{excuse_id}").get_data(as_text=True)
+
+    head = app.test_client()
+    login(head, "head_snv")
+    before = unit_entry(report(head), "SNV")
+    assert "E-SNV" in before["absent"] and "E-SNV" not in before["excused"]
+    pending = head.get("/excuses").get_data(as_text=True)
+    assert "Trần Thị Bình" in pending and f"/excuses/{excuse_id}" in pending
+    detail = head.get(f"/excuses/{excuse_id}").get_data(as_text=True)
+    assert 'value="approved"' in detail and 'value="rejected"' in detail
+
+    assert decide(head, excuse_id, "approved", "Đồng ý").status_code == 302
+    after = unit_entry(report(head), "SNV")
+    assert "E-SNV" in after["excused"] and "E-SNV" not in after["absent"]
+    assert after["expected"] == before["expected"] - 1
+    with session_factory() as session:
+        excuse = session.get(Excuse, excuse_id)
+        assert excuse.status == "approved"
+        [decision] = excuse.decisions
+        assert decision.decided_by == "head_snv" and decision.stream == "excuse:SNV"
+    assert "Đã duyệt" in staff.get("/excuses").get_data(as_text=True)
+    # Decided once: a second decision is refused and nothing is appended.
+    decide(head, excuse_id, "rejected", "nhầm")
+    with session_factory() as session:
+        assert len(session.scalars(select(ExcuseDecision)).all()) == 1
+
+
+def test_a_rejection_needs_a_reason_and_leaves_the_report_alone(app, province, session_factory):
+    staff = app.test_client()
+    login(staff, "staff_snv")
+    request_leave(staff, kind="business_trip", part="morning")
+    excuse_id = only_excuse(session_factory)
+    head = app.test_client()
+    login(head, "head_snv")
+    decide(head, excuse_id, "rejected", "")
+    assert "cần ghi lý do từ chối" in head.get(f"/excuses/{excuse_id}").get_data(as_text=True)
+    assert decide(head, excuse_id, "rejected", "Không có quyết định cử đi").status_code == 302
+    with session_factory() as session:
+        assert session.get(Excuse, excuse_id).status == "rejected"
+    assert "E-SNV" in unit_entry(report(head), "SNV")["absent"]
+    page = staff.get(f"/excuses/{excuse_id}").get_data(as_text=True)
+    assert "Từ chối" in page and "Không có quyết định cử đi" in page
+
+
+def test_bad_requests_are_refused_with_vietnamese_messages(login_as, session_factory):
+    client = login_as("staff_snv")
+    response = request_leave(client, start_date="2026-11-25", end_date="2026-11-24")
+    assert response.status_code == 400
+    assert "ngày kết thúc trước ngày bắt đầu" in response.get_data(as_text=True)
+    response = request_leave(client, start_date="25/11/2026")
+    assert response.status_code == 400 and "Ngày không hợp lệ" in response.get_data(as_text=True)
+    assert request_leave(client, note="").status_code == 400
+    assert request_leave(client, kind="nghỉ mát").status_code == 400
+    response = client.post("/excuses/new", data={"kind": "leave", "start_date": DAY,
+                                                 "end_date": DAY, "part": "full", "note": "x"})
+    assert response.status_code == 400  # no CSRF token
+    with session_factory() as session:
+        assert session.scalars(select(Excuse)).all() == []
+
+
+def _excuse_of(session_factory, code: str, requested_by: str) -> int:
+    from datetime import date, datetime, timezone
+
+    with session_factory() as session:
+        employee = session.scalar(select(Employee).where(Employee.code == code))
+        excuse = Excuse(employee_id=employee.id, start_date=date(2026, 11, 23),
+                        end_date=date(2026, 11, 23), part="full", kind="other", note="Việc riêng",
+                        requested_by=requested_by,
+                        requested_at=datetime(2026, 11, 22, tzinfo=timezone.utc), status="pending")
+        session.add(excuse)
+        session.commit()
+        return excuse.id
+
+
+def test_heads_see_and_decide_only_their_units(app, province, session_factory):
+    other = _excuse_of(session_factory, "E-STC", "someone")
+    sub_unit = _excuse_of(session_factory, "E-P1", "someone")
+    head = app.test_client()
+    login(head, "head_snv")
+    listing = head.get("/excuses").get_data(as_text=True)
+    assert "Lê Văn Cường" in listing and "Phạm Minh Dũng" not in listing
+    assert head.get(f"/excuses/{other}").status_code == 404
+    assert decide(head, other, "approved").status_code == 404
+    assert decide(head, sub_unit, "approved").status_code == 302
+    # The inspector reads every unit's requests but decides none.
+    inspector = app.test_client()
+    login(inspector, "inspector")
+    assert inspector.get(f"/excuses/{other}").status_code == 200
+    assert 'value="approved"' not in inspector.get(f"/excuses/{other}").get_data(as_text=True)
+    assert decide(inspector, other, "approved").status_code == 403
+    # Staff see their own requests only.
+    staff = app.test_client()
+    login(staff, "staff_snv")
+    assert staff.get(f"/excuses/{sub_unit}").status_code == 404
+    assert "Lê Văn Cường" not in staff.get("/excuses").get_data(as_text=True)
+    with session_factory() as session:
+        assert session.get(Excuse, other).status == "pending"
+
+
+def test_a_heads_own_request_goes_to_the_unit_above_or_an_admin(app, province, session_factory):
+    with session_factory() as session:
+        snv = session.get(Unit, province["SNV"])
+        own = make_employee(session, snv, "E-HEAD", "Nguyễn Văn Thủ")
+        session.scalar(select(User).where(User.username == "head_snv")).employee_id = own.id
+        make_user(session, "head_prov", "unit_head", unit=session.get(Unit, province["PROV"]))
+        session.commit()
+    head = app.test_client()
+    login(head, "head_snv")
+    assert request_leave(head).status_code == 302
+    excuse_id = only_excuse(session_factory)
+    page = head.get(f"/excuses/{excuse_id}").get_data(as_text=True)
+    assert 'value="approved"' not in page and "cấp trên" in page
+    assert decide(head, excuse_id, "approved", "tự duyệt").status_code == 403
+    with session_factory() as session:
+        assert session.get(Excuse, excuse_id).status == "pending"
+    above = app.test_client()
+    login(above, "head_prov")
+    assert decide(above, excuse_id, "approved", "Đồng ý").status_code == 302
+    with session_factory() as session:
+        assert session.get(Excuse, excuse_id).status == "approved"
+
+
+def test_accounts_without_an_employee_record_cannot_request(login_as):
+    client = login_as("admin")
+    response = client.get("/excuses/new")
+    assert response.status_code == 302
+    assert "không thể gửi đơn" in client.get("/excuses").get_data(as_text=True)
+
+
+def test_names_and_notes_are_escaped(app, province, session_factory):
+    with session_factory() as session:
+        session.get(Employee, province["e_p1"]).full_name = EVIL
+        session.commit()
+    excuse_id = _excuse_of(session_factory, "E-P1", EVIL)
+    with session_factory() as session:
+        session.get(Excuse, excuse_id).note = EVIL
+        session.commit()
+    head = app.test_client()
+    login(head, "head_snv")
+    for path in ("/excuses", f"/excuses/{excuse_id}"):
+        html = head.get(path).get_data(as_text=True)
+        assert "<script>alert" not in html and "&lt;script&gt;alert(" in html, path
+    decide(head, excuse_id, "approved", EVIL)
+    html = head.get(f"/excuses/{excuse_id}").get_data(as_text=True)
+    assert "<script>alert" not in html
+    flashes = re.findall(r'class="flash[^"]*"', html)
+    assert flashes  # the approval's message, with the escaped name
