@@ -475,9 +475,10 @@ def _scan(args, client, trust, outbox, stop: threading.Event) -> bool:
         else:
             event_ids = ReplayEventIds(source_namespace(args.source))
         loop = StationLoop(source, FrameDecoder(), trust, outbox, feedback, sound=sound,
-                           evidence=None if args.no_evidence else Evidence(face_model=args.face_model),
+                           evidence=None if args.no_evidence
+                           else Evidence(face_model=args.face_model),
                            debounce_seconds=args.debounce_seconds, realtime=args.realtime,
-                           stop=stop, on_key=on_key)
+                           stop=stop, on_key=on_key, event_ids=event_ids)
         try:
             stats = loop.run()
         finally:
