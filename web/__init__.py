@@ -35,6 +35,8 @@ BLUEPRINTS = (
     "web.org:bp",
     "web.admin:bp",
     "web.reports:bp",
+    "web.dashboard:bp",
+    "web.violations:bp",
     "web.spotcheck:bp",
     "web.excuses:bp",
     "web.entrance:bp",

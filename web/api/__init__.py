@@ -7,6 +7,7 @@ One module per resource; each registers its views on ``bp``:
 - ``station.py``  GET /station/sync, POST /station/heartbeat, GET /station/employees,
                   POST /station/no-badge — stations only
 - ``reports.py``  GET /reports/daily
+- ``violations.py`` GET /violations — the violation log, paginated
 
 Authentication (``web.api.auth``): ``station_required`` for station bearer keys,
 ``api_roles_required(*roles)`` for signed-in users (session cookie). The blueprint is
@@ -19,7 +20,7 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from web.api import docs, health, reports, scans, station  # noqa: E402,F401
+from web.api import docs, health, reports, scans, station, violations  # noqa: E402,F401
 from web.security import csrf  # noqa: E402
 
 csrf.exempt(bp)

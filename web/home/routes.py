@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from flask import render_template
 
-from attendance.models import Unit
-from web.db import get_db
 from web.home import bp
-from web.security import current_account, signed_in_required, visible_units
+from web.security import current_account, signed_in_required
 
 
 @bp.route("/")
@@ -20,7 +18,7 @@ def index():
         employee = user.employee
         history = history_context(employee) if employee is not None else {}
         return render_template("home/staff.html", employee=employee, **history)
-    visible = visible_units()
-    unit = get_db().get(Unit, user.unit_id) if user.role == "unit_head" and user.unit_id else None
-    return render_template("home/index.html", unit=unit,
-                           unit_count=None if visible is None else len(visible))
+    # Admins, inspectors and unit heads start on the "today" dashboard of their units.
+    from web.dashboard.routes import render_today
+
+    return render_today()

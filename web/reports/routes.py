@@ -1,62 +1,194 @@
-"""Views of the reports blueprint."""
+"""Views of the reports blueprint: the daily report (with its exports, issued versions and
+evidence photos) and the monthly report with the emulation ranking of units."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import json
+from datetime import datetime, time, timedelta
 
-from flask import abort, render_template, request
+from flask import abort, current_app, render_template, url_for
 from sqlalchemy import select
 
-from attendance import access
-from attendance.models import Employee, Unit
-from web.db import domain_config, get_db, now
-from web.reports import bp
+from attendance import exports
+from attendance.models import Employee, IssuedReport, Scan, Unit
+from attendance.reports import (
+    compile_daily, compile_monthly, daily_json, local_iso, offenders_of,
+)
+from web.db import domain_config, get_db
+from web.reports import REPORT_ROLES, bp
+from web.reports.common import (
+    day_arg, download, issuer, month_arg, scope_units, today, unit_arg, yesterday,
+)
 from web.security import current_account, roles_required, visible_units
 
 SOURCES = {"guard": "Bảo vệ ghi nhận", "spot_check": "Kiểm tra đột xuất"}
-
-
-def _day_arg() -> date:
-    text = request.args.get("date")
-    if not text:
-        return now().astimezone(domain_config().tz).date()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        abort(400)
+DAILY_FORMATS = ("xlsx", "pdf", "csv")
+MONTHLY_FORMATS = ("xlsx", "pdf", "csv")
+ISSUED_KINDS = {"morning": "Báo cáo đầu giờ", "daily": "Báo cáo ngày", "monthly": "Báo cáo tháng"}
+LIST_LABELS = {
+    "late": "Đi muộn", "early_leave": "Về sớm", "missing_checkout": "Không quét thẻ khi về",
+    "no_badge": "Không đeo thẻ", "absent_from_post": "Vắng mặt tại vị trí làm việc",
+    "absent": "Vắng không lý do", "missed_session": "Vắng buổi",
+    "excused": "Nghỉ có lý do (cả ngày)", "not_arrived": "Chưa đến",
+}
+CHANGE_LABELS = {"added": "thêm", "removed": "bớt", "changed": "thay đổi"}
 
 
 @bp.route("/daily")
-@roles_required("admin", "inspector", "unit_head")
+@roles_required(*REPORT_ROLES)
 def daily():
-    from attendance.reports import daily_report
-
     db = get_db()
-    day = _day_arg()
-    visible = visible_units()
-    unit = None
-    code = request.args.get("unit", "").strip()
-    if code:
-        unit = db.scalar(select(Unit).where(Unit.code == code))
-        if unit is None or (visible is not None and unit.id not in visible):
-            abort(404)
-    report = daily_report(db, domain_config(), day, unit.code if unit else None, unit_ids=visible)
-    codes = {e for u in report["units"] for e in _employee_codes(u)}
-    names = dict(db.execute(select(Employee.code, Employee.full_name)
-                            .where(Employee.code.in_(sorted(codes)))).all()) if codes else {}
-    units = sorted(db.scalars(select(Unit).where(access.unit_filter(db, current_account()))),
-                   key=lambda u: u.code)
+    day = day_arg()
+    unit = unit_arg()
+    compiled = compile_daily(db, domain_config(), day, unit.code if unit else None,
+                             unit_ids=visible_units())
+    report = daily_json(compiled)
+    codes = {e.employee.code for u in compiled.units for e in u.employees}
+    names = {e.employee.code: e.employee.full_name for u in compiled.units for e in u.employees}
     return render_template(
-        "reports/daily.html", report=report, day=day, unit=unit, units=units, names=names,
-        sources=SOURCES, previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
+        "reports/daily.html", report=report, day=day, unit=unit, units=scope_units(),
+        names=names, sources=SOURCES, previous_day=day - timedelta(days=1),
+        next_day=day + timedelta(days=1), formats=DAILY_FORMATS,
+        photos=_evidence_photos(day, codes), issued=_issued_versions(day, unit),
+        kinds=ISSUED_KINDS, list_labels=LIST_LABELS, change_labels=CHANGE_LABELS,
     )
 
 
-def _employee_codes(unit_entry: dict):
-    for key, value in unit_entry.items():
-        if isinstance(value, list):
-            for item in value:
-                if isinstance(item, str):
-                    yield item
-                elif isinstance(item, dict) and "employee" in item:
-                    yield item["employee"]
+@bp.route("/daily/export/<fmt>")
+@roles_required(*REPORT_ROLES)
+def daily_export(fmt: str):
+    if fmt not in DAILY_FORMATS:
+        abort(404)
+    db = get_db()
+    config = domain_config()
+    day = day_arg()
+    unit = unit_arg()
+    compiled = compile_daily(db, config, day, unit.code if unit else None,
+                             unit_ids=visible_units())
+    if fmt == "csv":
+        data = exports.daily_csv(compiled)
+    elif fmt == "xlsx":
+        data = exports.daily_xlsx(compiled)
+    else:
+        unit_name, head = issuer(unit)
+        data = exports.daily_pdf(compiled, config, unit_name=unit_name, issued_on=today(),
+                                 signer_name=head)
+    return download(data, fmt, f"bao-cao-ngay-{day.isoformat()}-{unit.code if unit else 'tat-ca'}")
+
+
+@bp.route("/issued/<int:report_id>")
+@roles_required(*REPORT_ROLES)
+def issued(report_id: int):
+    """One issued version as it was issued (its canonical JSON), for the user's units."""
+    report = get_db().get(IssuedReport, report_id)
+    visible = visible_units()
+    if report is None or (visible is not None and report.unit_id not in visible):
+        abort(404)
+    unit = report.unit.code if report.unit else "tat-ca"
+    return download(report.content.encode("utf-8"), "json",
+                    f"{report.kind}-{report.period}-{unit}-v{report.version}")
+
+
+@bp.route("/monthly")
+@roles_required(*REPORT_ROLES)
+def monthly():
+    config = domain_config()
+    first = month_arg()
+    unit = unit_arg()
+    report = compile_monthly(get_db(), config, first, unit.code if unit else None,
+                             unit_ids=visible_units(), through=yesterday())
+    offenders = offenders_of(report, config)
+    this_month = today().replace(day=1)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    people = []
+    if unit is not None:
+        people = [(u, p) for u in sorted(report.units, key=lambda u: u.unit.code)
+                  for p in u.employees]
+    return render_template(
+        "reports/monthly.html", report=report, first=first, unit=unit, units=scope_units(),
+        offenders=offenders, people=people, formats=MONTHLY_FORMATS,
+        thresholds=config.reports, previous_month=previous,
+        next_month=following if following <= this_month else None,
+        in_progress=first == this_month,
+    )
+
+
+@bp.route("/monthly/export/<fmt>")
+@roles_required(*REPORT_ROLES)
+def monthly_export(fmt: str):
+    if fmt not in MONTHLY_FORMATS:
+        abort(404)
+    config = domain_config()
+    first = month_arg()
+    unit = unit_arg()
+    report = compile_monthly(get_db(), config, first, unit.code if unit else None,
+                             unit_ids=visible_units(), through=yesterday())
+    offenders = offenders_of(report, config)
+    if fmt == "csv":
+        data = exports.monthly_csv(report)
+    elif fmt == "xlsx":
+        data = exports.monthly_xlsx(report, offenders)
+    else:
+        unit_name, head = issuer(unit)
+        data = exports.monthly_pdf(report, config, offenders, unit_name=unit_name,
+                                   issued_on=today(), signer_name=head)
+    return download(data, fmt, f"bao-cao-thang-{first:%Y-%m}-{unit.code if unit else 'tat-ca'}")
+
+
+def _evidence_photos(day, codes: set[str]) -> dict[tuple[str, str], str]:
+    """(employee code, local ISO time) → the URL of the photo of the scan at that time.
+
+    Empty when the photo route is not installed; only scans with a stored photo appear.
+    """
+    if not codes or "entrance.scan_photo" not in current_app.view_functions:
+        return {}
+    tz = domain_config().tz
+    start = datetime.combine(day, time(), tz)
+    rows = get_db().execute(
+        select(Scan.id, Employee.code, Scan.scanned_at)
+        .join(Employee, Employee.id == Scan.employee_id)
+        .where(Scan.status == "accepted", Scan.evidence_path.is_not(None),
+               Scan.scanned_at >= start, Scan.scanned_at < start + timedelta(days=1),
+               Employee.code.in_(sorted(codes)))
+    ).all()
+    return {(r.code, local_iso(r.scanned_at, tz)): url_for("entrance.scan_photo", scan_id=r.id)
+            for r in rows}
+
+
+def _issued_versions(day, unit: Unit | None) -> list[dict]:
+    """The issued versions of the day's reports for the unit shown (or the user's top units)."""
+    db = get_db()
+    if unit is not None:
+        unit_ids = [unit.id]
+    else:
+        account = current_account()
+        visible = visible_units()
+        if account.role == "unit_head" and account.unit_id is not None:
+            unit_ids = [account.unit_id]
+        else:
+            unit_ids = [u.id for u in db.scalars(select(Unit).where(Unit.parent_id.is_(None)))
+                        if visible is None or u.id in visible]
+    if not unit_ids:
+        return []
+    rows = db.scalars(
+        select(IssuedReport)
+        .where(IssuedReport.unit_id.in_(unit_ids), IssuedReport.period == day.isoformat(),
+               IssuedReport.kind.in_(("morning", "daily")))
+        .order_by(IssuedReport.unit_id, IssuedReport.kind, IssuedReport.version)
+    ).all()
+    out = []
+    for row in rows:
+        changes = json.loads(row.changes) if row.changes else None
+        out.append({"report": row, "changes": _change_lines(changes) if changes else []})
+    return out
+
+
+def _change_lines(changes: dict) -> list[tuple[str, str, str, list[str]]]:
+    """(unit code, list name, change, employee codes) of a version's ``changes``."""
+    lines = []
+    for code, change in changes.get("units", {}).items():
+        for name, moves in change.get("lists", {}).items():
+            for move, employees in moves.items():
+                lines.append((code, name, move, employees))
+    return lines

@@ -1,0 +1,132 @@
+"""The filters of the violation log, read from query arguments, and the scoped query.
+
+Shared by the pages (``web.violations.routes``) and the API (``web.api.violations``):
+``from``/``to`` (YYYY-MM-DD; default: yesterday and the first day of its month, as the
+command line), ``unit`` (a code; with its sub-units), ``type`` (a finding kind or its
+Vietnamese label; repeated or comma-separated), ``employee`` (a code), ``status``
+(``open`` / ``excused``). A staff member's log is their own record only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from attendance.models import Employee, Unit
+from attendance.reports import EXCUSED, OPEN, Violation, kind_from_text, violations
+from web.db import domain_config, get_db
+from web.reports.common import yesterday
+from web.security import current_account, visible_units
+
+MAX_DAYS = 366
+MAX_PER_PAGE = 200
+DEFAULT_PER_PAGE = 50
+STATUSES = (OPEN, EXCUSED)
+
+
+class BadFilter(ValueError):
+    """A filter that cannot be read; the message says which (in English, for the API)."""
+
+
+class UnknownUnit(LookupError):
+    """A unit code that does not exist or is outside the caller's scope."""
+
+
+@dataclass
+class LogQuery:
+    first: date
+    last: date
+    unit: Unit | None
+    kinds: list[str] | None
+    employee: str | None
+    status: str | None
+
+    def args(self) -> dict:
+        """The filters as query arguments (for links to other pages and exports)."""
+        out: dict = {"from": self.first.isoformat(), "to": self.last.isoformat()}
+        if self.unit is not None:
+            out["unit"] = self.unit.code
+        if self.kinds:
+            out["type"] = ",".join(self.kinds)
+        if self.employee:
+            out["employee"] = self.employee
+        if self.status:
+            out["status"] = self.status
+        return out
+
+
+def _date(args: MultiDict, name: str) -> date | None:
+    text = args.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadFilter(f"{name} must be YYYY-MM-DD") from None
+
+
+def parse(args: MultiDict) -> LogQuery:
+    last = _date(args, "to") or yesterday()
+    first = _date(args, "from") or last.replace(day=1)
+    if first > last:
+        raise BadFilter("from must not be after to")
+    if (last - first).days >= MAX_DAYS:
+        raise BadFilter(f"at most {MAX_DAYS} days at a time")
+    unit = None
+    code = args.get("unit", "").strip()
+    if code:
+        unit = get_db().scalar(select(Unit).where(Unit.code == code))
+        visible = visible_units()  # staff: no unit (their own record only)
+        if unit is None or (visible is not None and unit.id not in visible):
+            raise UnknownUnit(code)
+    kinds: list[str] = []
+    for value in args.getlist("type"):
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    kind = kind_from_text(part)
+                except ValueError:
+                    raise BadFilter(f"unknown type {part.strip()[:40]!r}") from None
+                if kind not in kinds:
+                    kinds.append(kind)
+    status = args.get("status", "").strip() or None
+    if status is not None and status not in STATUSES:
+        raise BadFilter("status must be open or excused")
+    employee = args.get("employee", "").strip() or None
+    return LogQuery(first, last, unit, kinds or None, employee, status)
+
+
+def page_args(args: MultiDict, default_per_page: int = DEFAULT_PER_PAGE) -> tuple[int, int]:
+    """``page`` (from 1) and ``per_page`` (1 to 200)."""
+    try:
+        page = int(args.get("page") or 1)
+        per_page = int(args.get("per_page") or default_per_page)
+    except ValueError:
+        raise BadFilter("page and per_page must be integers") from None
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise BadFilter(f"page must be 1 or more, per_page 1 to {MAX_PER_PAGE}")
+    return page, per_page
+
+
+def run(query: LogQuery, *, offset: int = 0, limit: int | None = None,
+        ) -> tuple[list[Violation], int]:
+    """The page of the log the caller may see, and the total of rows matching."""
+    account = current_account()
+    unit_ids = visible_units()
+    employee = query.employee
+    if account.role == "staff":
+        # Staff see their own record only, whatever the filters say.
+        own = get_db().get(Employee, account.employee_id) if account.employee_id else None
+        if own is None or (employee is not None and employee != own.code):
+            return [], 0
+        employee, unit_ids = own.code, None
+    return violations(get_db(), domain_config(), query.first, query.last, unit_ids=unit_ids,
+                      unit_code=query.unit.code if query.unit else None, kinds=query.kinds,
+                      employee=employee, status=query.status, offset=offset, limit=limit)
+
+
+def includes_today(query: LogQuery) -> bool:
+    return query.last >= yesterday() + timedelta(days=1)

@@ -1,0 +1,108 @@
+"""Views of the violations blueprint: the log, its exports, and repeat offenders."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+
+from attendance import exports
+from attendance.reports import (
+    EXCUSE_KIND_LABELS, EXCUSE_PART_LABELS, FINDING_KINDS, KIND_LABELS, SOURCE_LABELS,
+    STATUS_LABELS, compile_monthly, month_bounds, offenders_of,
+)
+from web.db import domain_config, get_db
+from web.format import Page
+from web.reports.common import download, issuer, month_arg, scope_units, today, unit_arg, yesterday
+from web.security import roles_required, visible_units
+from web.violations import LOG_ROLES, bp
+from web.violations.query import BadFilter, UnknownUnit, includes_today, page_args, parse, run
+
+LOG_FORMATS = ("xlsx", "csv", "pdf")
+OFFENDER_FORMATS = ("xlsx", "csv", "pdf")
+
+
+def _query():
+    try:
+        return parse(request.args)
+    except BadFilter:
+        abort(400)
+    except UnknownUnit:
+        abort(404)
+
+
+@bp.route("")
+@roles_required(*LOG_ROLES)
+def log():
+    query = _query()
+    try:
+        number, per_page = page_args(request.args)
+    except BadFilter:
+        abort(400)
+    rows, total = run(query, offset=(number - 1) * per_page, limit=per_page)
+    page = Page(rows, number, per_page, total)
+    return render_template(
+        "violations/log.html", query=query, rows=rows, page=page, args=query.args(),
+        units=scope_units(), kinds=[(k, KIND_LABELS[k]) for k in FINDING_KINDS],
+        kind_labels=KIND_LABELS, source_labels=SOURCE_LABELS, status_labels=STATUS_LABELS,
+        excuse_kinds=EXCUSE_KIND_LABELS, excuse_parts=EXCUSE_PART_LABELS,
+        formats=LOG_FORMATS, partial=includes_today(query),
+        tz=domain_config().tz,
+    )
+
+
+@bp.route("/export/<fmt>")
+@roles_required(*LOG_ROLES)
+def export(fmt: str):
+    if fmt not in LOG_FORMATS:
+        abort(404)
+    query = _query()
+    rows, _ = run(query)
+    config = domain_config()
+    if fmt == "csv":
+        data = exports.violations_csv(rows, config)
+    elif fmt == "xlsx":
+        data = exports.violations_xlsx(rows, config)
+    else:
+        unit_name, head = issuer(query.unit)
+        data = exports.violations_pdf(rows, config, first=query.first, last=query.last,
+                                      unit_name=unit_name, issued_on=today(), signer_name=head)
+    scope = query.unit.code if query.unit else "tat-ca"
+    return download(data, fmt, f"nhat-ky-vi-pham-{query.first}-{query.last}-{scope}")
+
+
+def _offenders():
+    config = domain_config()
+    first = month_arg()
+    unit = unit_arg()
+    report = compile_monthly(get_db(), config, first, unit.code if unit else None,
+                             unit_ids=visible_units(), through=yesterday())
+    return first, unit, offenders_of(report, config)
+
+
+@bp.route("/offenders")
+@roles_required(*LOG_ROLES)
+def offenders():
+    first, unit, found = _offenders()
+    return render_template(
+        "violations/offenders.html", first=first, unit=unit, offenders=found,
+        units=scope_units(), thresholds=domain_config().reports, formats=OFFENDER_FORMATS,
+        in_progress=first == today().replace(day=1),
+        log_to=max(first, min(month_bounds(first)[1], yesterday())),
+    )
+
+
+@bp.route("/offenders/export/<fmt>")
+@roles_required(*LOG_ROLES)
+def offenders_export(fmt: str):
+    if fmt not in OFFENDER_FORMATS:
+        abort(404)
+    first, unit, found = _offenders()
+    if fmt == "csv":
+        data = exports.offenders_csv(first, found)
+    elif fmt == "xlsx":
+        data = exports.offenders_xlsx(first, found)
+    else:
+        unit_name, head = issuer(unit)
+        data = exports.offenders_pdf(first, found, domain_config(), unit_name=unit_name,
+                                     issued_on=today(), signer_name=head)
+    scope = unit.code if unit else "tat-ca"
+    return download(data, fmt, f"vi-pham-nhieu-lan-{first:%Y-%m}-{scope}")
