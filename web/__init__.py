@@ -40,6 +40,8 @@ BLUEPRINTS = (
     "web.spotcheck:bp",
     "web.excuses:bp",
     "web.entrance:bp",
+    "web.feedback:bp",
+    "web.public:bp",
     "web.api:bp",
 )
 

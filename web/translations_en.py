@@ -385,4 +385,61 @@ EN: dict[str, str] = {
     "Tỷ lệ đi muộn {n} ngày qua": "Lateness, last {n} days",
     "Số người đi muộn trên số người có mặt, mỗi ngày làm việc.": "Those late among those present, each working day.",
     "Thấp nhất ở trên; mục tiêu 100%.": "Lowest first; the target is 100%.",
+    # public badge page and citizens' feedback
+    "Kiểm tra thẻ": "Badge check",
+    "Trang kiểm tra thẻ cán bộ, công chức, viên chức": "Public servant badge check",
+    "Thẻ đang có hiệu lực": "This badge is valid",
+    "Thẻ đã bị thu hồi": "This badge has been revoked",
+    "Thẻ không hợp lệ": "This badge is not valid",
+    "Chưa kiểm tra được thẻ": "The badge could not be checked",
+    "Kiểm tra lúc {time}": "Checked at {time}",
+    "Thông tin in trên thẻ": "What the badge shows",
+    "Chưa có ảnh": "No photo",
+    "Mã thẻ": "Badge serial",
+    "Hãy đối chiếu ảnh và họ tên trên trang này với người đeo thẻ.":
+        "Compare the photo and name on this page with the person wearing the badge.",
+    "Thẻ này đã bị thu hồi hoặc đã được thay bằng thẻ mới, không còn giá trị sử dụng.":
+        "This badge was revoked or replaced by a new one and is no longer valid.",
+    "Mã QR này không phải thẻ cán bộ, công chức, viên chức do cơ quan cấp, hoặc thẻ không còn giá trị sử dụng.":
+        "This QR code is not a public servant badge issued by the agency, or the badge is no longer valid.",
+    "Nếu có người đang dùng thẻ này khi làm việc với bạn, hãy báo cho bộ phận tiếp công dân của cơ quan.":
+        "If someone is using this badge while serving you, please tell the agency's citizen reception desk.",
+    "Hệ thống tạm thời chưa kiểm tra được thẻ. Vui lòng thử lại sau ít phút.":
+        "The badge cannot be checked right now. Please try again in a few minutes.",
+    "Góp ý về thái độ phục vụ": "Feedback on the service",
+    "Ý kiến của bạn được gửi tới thủ trưởng đơn vị và cán bộ thanh tra, kiểm tra.":
+        "Your feedback goes to the head of the unit and to the inspectors.",
+    "Mức độ hài lòng": "Satisfaction",
+    "Rất không hài lòng": "Very dissatisfied",
+    "Không hài lòng": "Dissatisfied",
+    "Bình thường": "Neutral",
+    "Hài lòng": "Satisfied",
+    "Rất hài lòng": "Very satisfied",
+    "Vui lòng chọn mức độ hài lòng": "Please choose a satisfaction level",
+    "Nội dung góp ý (không bắt buộc)": "Comment (optional)",
+    "Số điện thoại hoặc email để liên hệ lại (không bắt buộc)":
+        "Phone number or email to reach you (optional)",
+    "Chỉ dùng để cơ quan trả lời bạn; không hiển thị công khai.":
+        "Used only for the agency to reply to you; never shown publicly.",
+    "Gửi góp ý": "Send feedback",
+    "Cảm ơn bạn đã góp ý. Ý kiến của bạn đã được gửi tới thủ trưởng đơn vị.":
+        "Thank you. Your feedback has been sent to the head of the unit.",
+    "Không gửi được góp ý, vui lòng kiểm tra lại nội dung.":
+        "The feedback could not be sent; please check what you entered.",
+    "Bạn đã gửi quá nhiều góp ý. Vui lòng thử lại sau {minutes} phút.":
+        "You have sent too much feedback. Please try again in {minutes} minutes.",
+    "Cán bộ này đã nhận quá nhiều góp ý hôm nay. Vui lòng thử lại sau.":
+        "This officer has received too much feedback today. Please try again later.",
+    "Góp ý của người dân": "Citizens' feedback",
+    "Góp ý về thái độ phục vụ do người dân gửi từ trang kiểm tra thẻ (quét mã QR trên thẻ).":
+        "Feedback on the service that citizens sent from the badge check page (scanning the QR code on a badge).",
+    "Tất cả đơn vị": "All units",
+    "Chỉ đánh giá thấp (1–2)": "Low ratings only (1–2)",
+    "{count} góp ý": "{count} feedback entries",
+    "Điểm trung bình: {average}/5": "Average: {average}/5",
+    "Chỉ hiện {shown} góp ý mới nhất; lọc theo đơn vị để xem thêm.":
+        "Only the newest {shown} entries are shown; filter by unit to see more.",
+    "Nội dung góp ý": "Comment",
+    "Liên hệ": "Contact",
+    "Chưa có góp ý nào.": "No feedback yet.",
 }

@@ -111,6 +111,14 @@ MATRIX = [
     row("GET", "/entrance/no-badge?q=Phạm",             LOGIN, 200,  200,  200,  403),
     row("POST", "/entrance/no-badge",                   LOGIN, 400,  400,  400,  403),
     row("GET", "/scans/999999/photo",                   LOGIN, 404,  404,  404,  404),
+    # citizens' feedback (heads read their units'; inspectors and admins all) and the public
+    # badge page (no sign-in; a token that is not a genuine badge is 404 for everyone)
+    row("GET", "/feedback",                             LOGIN, 200,  200,  200,  403),
+    row("GET", "/feedback?unit=SNV-P1&rating=low",      LOGIN, 200,  200,  200,  403),
+    row("GET", "/feedback?unit=STC",                    LOGIN, 200,  200,  404,  403),
+    row("GET", "/b/TCC1.E-SNV.ABCDEFGH.KEYS.forged",    404,   404,  404,  404,  404),
+    row("POST", "/b/TCC1.E-SNV.ABCDEFGH.KEYS.forged/feedback", 404, 404, 404, 404, 404),
+    row("GET", "/b/photo/ABCDEFGH",                     404,   404,  404,  404,  404),
 ]
 
 # Endpoints the matrix covers, and those deliberately left out (with the reason).
@@ -126,9 +134,11 @@ COVERED = {
     "dashboard.index", "dashboard.live", "reports.daily_export", "reports.issued",
     "reports.monthly", "reports.monthly_export", "violations.log", "violations.export",
     "violations.offenders", "violations.offenders_export", "api.violations",
+    "feedback.index", "public.badge", "public.feedback", "public.photo",
 }
 NOT_IN_MATRIX = {
     "static": "public assets",
+    "public.static": "public assets (the badge page's stylesheet)",
     "dashboard.static": "public assets (the dashboard's refresh script)",
     "auth.login": "public; tested in test_auth.py",
     "auth.logout": "any session; tested in test_auth.py",
