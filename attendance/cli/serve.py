@@ -39,7 +39,7 @@ def _start_scheduler_beside(app: AppContext) -> None:
               help="gunicorn worker processes.")
 @click.option("--no-scheduler", is_flag=True, help="Do not run the scheduler in this process.")
 @click.option("--demo-station", is_flag=True,
-              help="Also run a simulated scan station (demo; not available yet).")
+              help="Also run a demo scan station on a generated video of real badges.")
 @pass_app
 def serve(app: AppContext, host: str, port: int, workers: int, no_scheduler: bool,
           demo_station: bool) -> None:
@@ -52,8 +52,13 @@ def serve(app: AppContext, host: str, port: int, workers: int, no_scheduler: boo
     flask_app = create_app({"DOMAIN_CONFIG": config})
     engine = flask_app.extensions["attendance"]["engine"]
     if demo_station:
-        click.echo("--demo-station: trạm quét mẫu chưa có (the demo station is not available "
-                   "yet); ignored.", err=True)
+        from scanner import demo as demo_scanner
+
+        local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        try:
+            demo_scanner.start(app.session_factory, config, f"http://{local}:{port}")
+        except LookupError as exc:
+            click.echo(f"--demo-station: {exc}", err=True)
     if not no_scheduler:
         _start_scheduler_beside(app)
 

@@ -311,3 +311,24 @@ def test_decode_only_prints_frame_and_text(tmp_path):
     assert {text for _, text in rows} == {
         "CC1|E0001|5DNW|k1|rcE2fn45dqprgzutNIu1qT_EkA-KiYf1D4w7jvyMTOcz2n1Fl3WMXL3RMOFH2dgvfFtwEC1YuF9I196tJJJLHw",
         "CC1|E0002|5LHT|k1|hxg85TRrSeLCM0jfSr10TlyLvQS4XTTH820etc3CXsVZn04AbS-xCfp13IAPrcxVdGnJb5Trae67YAg0ErUphw"}
+
+
+def test_demo_station_uses_real_badges_and_a_working_key(world, server, session_factory,
+                                                         config, tmp_path):
+    from scanner import demo
+
+    prepared = demo.prepare(session_factory, config, folder=tmp_path / "demo", passages=2)
+    assert set(prepared.payloads.values()) <= set(world.payloads.values())
+    again = demo.prepare(session_factory, config, folder=tmp_path / "demo", passages=2)
+    assert again.key != prepared.key  # a fresh key each start; the old one stops working
+    client = ApiClient(server.url, again.key, timeout=5)
+    trust = TrustStore(tmp_path / "station")
+    assert Upkeep(client, trust, Outbox(tmp_path / "q.sqlite3"), sync_seconds=1,
+                  heartbeat_seconds=1, stop=threading.Event()).sync_now()
+    assert all(trust.check(p).ok for p in again.payloads.values())
+    assert trust.station["code"] == demo.STATION_CODE
+    clip = demo.render_clip(list(again.payloads.values()), tmp_path / "demo", size=(320, 240))
+    run = subprocess.run(demo.station_command(again, clip, server.url), cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert sorted(s.employee.code for s in scans(session_factory)) == sorted(again.payloads)
