@@ -1,0 +1,165 @@
+"""Report pages: daily exports, issued versions, evidence photos; the monthly report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timezone
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from attendance.models import IssuedReport, Unit
+from november_data import build
+from report_factories import FORMULA_NAME
+
+DAY = "2026-11-10"
+
+
+def _workbook(response):
+    assert response.status_code == 200
+    assert response.mimetype == \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return load_workbook(io.BytesIO(response.data))
+
+
+def test_daily_page_offers_the_three_exports(login_as, session_factory):
+    build(session_factory)
+    html = login_as("head_snv").get(f"/reports/daily?date={DAY}&unit=SNV").get_data(as_text=True)
+    for fmt in ("xlsx", "pdf", "csv"):
+        assert f'href="/reports/daily/export/{fmt}?date={DAY}&amp;unit=SNV"' in html
+
+
+@pytest.mark.parametrize("fmt, media", [("csv", "text/csv"), ("pdf", "application/pdf")])
+def test_daily_export_downloads(login_as, session_factory, fmt, media):
+    build(session_factory)
+    response = login_as("inspector").get(f"/reports/daily/export/{fmt}?date={DAY}&unit=STC")
+    assert response.status_code == 200 and response.mimetype == media
+    assert response.headers["Content-Disposition"] == \
+        f'attachment; filename="bao-cao-ngay-{DAY}-STC.{fmt}"'
+    if fmt == "pdf":
+        assert response.data.startswith(b"%PDF")
+
+
+def test_daily_csv_and_xlsx_neutralize_formula_names(login_as, session_factory):
+    build(session_factory)
+    client = login_as("admin")
+    text = client.get(f"/reports/daily/export/csv?date={DAY}").data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    names = [row[2] for row in rows[1:]]
+    assert "'" + FORMULA_NAME in names and FORMULA_NAME not in names
+    book = _workbook(client.get(f"/reports/daily/export/xlsx?date={DAY}"))
+    cells = [c.value for sheet in book for row in sheet.iter_rows() for c in row]
+    assert "'" + FORMULA_NAME in cells
+    assert not any(isinstance(v, str) and v.startswith("=") for v in cells)
+
+
+def test_export_is_scoped_like_the_page(login_as, session_factory):
+    build(session_factory)
+    client = login_as("head_snv")
+    book = _workbook(client.get(f"/reports/daily/export/xlsx?date={DAY}"))
+    cells = {c.value for sheet in book for row in sheet.iter_rows() for c in row}
+    assert "Lê Văn Cường" in cells and "Phạm Minh Dũng" not in cells
+    assert client.get(f"/reports/daily/export/xlsx?date={DAY}&unit=STC").status_code == 404
+
+
+def _issue(session_factory, unit_code: str, version: int, changes: dict | None = None) -> int:
+    with session_factory() as session:
+        unit = session.scalar(select(Unit).where(Unit.code == unit_code))
+        report = IssuedReport(
+            kind="daily", unit_id=unit.id, period=DAY, version=version,
+            content=json.dumps({"date": DAY, "units": [], "version": version}),
+            content_hash="0" * 64, changes=json.dumps(changes) if changes else None,
+            issued_at=datetime(2026, 11, 10, 10 + version, 0, tzinfo=timezone.utc),
+            issued_late=version > 1)
+        session.add(report)
+        session.commit()
+        return report.id
+
+
+def test_issued_versions_with_their_changes(login_as, session_factory):
+    build(session_factory)
+    first = _issue(session_factory, "SNV", 1)
+    second = _issue(session_factory, "SNV", 2, {
+        "units": {"SNV-P1": {"lists": {"late": {"removed": ["E-P1"]}}}},
+        "units_added": [], "units_removed": []})
+    other = _issue(session_factory, "STC", 1)
+    client = login_as("head_snv")
+    html = client.get(f"/reports/daily?date={DAY}&unit=SNV").get_data(as_text=True)
+    section = html[html.index("Các phiên bản đã ban hành"):]
+    assert f'href="/reports/issued/{first}">1</a>' in section
+    assert f'href="/reports/issued/{second}">2</a>' in section
+    assert "ban hành muộn" in section and "Bản đầu tiên" in section
+    assert "SNV-P1 · Đi muộn: bớt Lê Văn Cường (E-P1)" in section
+    # Issued at 18:00 and 19:00 UTC+7.
+    assert "10/11/2026 18:00" in section and "10/11/2026 19:00" in section
+    # The unit head's default view shows their own unit's versions.
+    assert f"/reports/issued/{second}" in client.get(f"/reports/daily?date={DAY}") \
+        .get_data(as_text=True)
+    download = client.get(f"/reports/issued/{second}")
+    assert download.status_code == 200 and json.loads(download.data)["version"] == 2
+    assert download.headers["Content-Disposition"] == \
+        'attachment; filename="daily-2026-11-10-SNV-v2.json"'
+    assert client.get(f"/reports/issued/{other}").status_code == 404
+
+
+def test_no_issued_section_without_versions(login_as, session_factory):
+    build(session_factory)
+    html = login_as("admin").get(f"/reports/daily?date={DAY}").get_data(as_text=True)
+    assert "Các phiên bản đã ban hành" not in html
+
+
+def test_evidence_photo_of_a_late_scan(login_as, session_factory, app):
+    ids = build(session_factory)
+    html = login_as("head_snv").get("/reports/daily?date=2026-11-23&unit=SNV-P1") \
+        .get_data(as_text=True)
+    late = html[html.index("Đi muộn ("):]
+    if "entrance.scan_photo" not in app.view_functions:
+        pytest.skip("the photo route (GET /scans/<id>/photo) is not installed")
+    assert f'<img src="/scans/{ids["late_scan"]}/photo" loading="lazy"' in late
+    # Only scans with a stored photo get a link.
+    assert late.count("/photo") == 2  # the link and the image of the one scan
+
+
+def test_monthly_ranking_and_offenders(login_as, session_factory):
+    build(session_factory)
+    html = login_as("inspector").get("/reports/monthly?month=2026-11").get_data(as_text=True)
+    assert "Xếp hạng thi đua các đơn vị" in html
+    ranking = html[html.index('class="ranking"'):html.index("</table>", html.index('class="ranking"'))]
+    # SNV and SNV-P1 wore badges throughout; SNV (no one late) leads; STC had a no-badge day.
+    assert ranking.index("Sở Nội vụ") < ranking.index("Phòng Công chức") \
+        < ranking.index("Sở Tài chính")
+    assert "Tổng cộng" in ranking
+    offenders = html[html.index("Vi phạm nhiều lần"):]
+    assert "Lê Văn Cường" in offenders and "Trần Thị Bình" in offenders  # late ×3; absent
+    assert "Phạm Minh Dũng" not in offenders
+    assert "tính đến hết hôm qua" in html  # the month is in progress
+
+
+def test_monthly_per_employee_table_for_a_unit(login_as, session_factory):
+    build(session_factory)
+    html = login_as("head_snv").get("/reports/monthly?month=2026-11&unit=SNV") \
+        .get_data(as_text=True)
+    table = html[html.index("Theo cán bộ"):]
+    assert "Lê Văn Cường" in table and "3 / 45" in table  # 3 late days × 15 minutes
+    assert "Phạm Minh Dũng" not in html
+
+
+def test_monthly_exports(login_as, session_factory):
+    build(session_factory)
+    client = login_as("admin")
+    book = _workbook(client.get("/reports/monthly/export/xlsx?month=2026-11"))
+    assert book.sheetnames == ["Xếp hạng thi đua", "Theo cán bộ", "Vi phạm nhiều lần"]
+    ranking = [row[2] for row in book["Xếp hạng thi đua"].iter_rows(min_row=2, values_only=True)]
+    assert ranking[:3] == ["Sở Nội vụ", "Phòng Công chức", "Sở Tài chính"]
+    text = client.get("/reports/monthly/export/csv?month=2026-11").data.decode("utf-8-sig")
+    assert "'" + FORMULA_NAME in text
+    assert client.get("/reports/monthly/export/pdf?month=2026-11&unit=SNV").data[:4] == b"%PDF"
+
+
+def test_monthly_rejects_a_bad_month(login_as):
+    client = login_as("admin")
+    assert client.get("/reports/monthly?month=11-2026").status_code == 400
+    assert client.get("/reports/monthly?month=2026-13").status_code == 400

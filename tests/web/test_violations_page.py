@@ -1,0 +1,145 @@
+"""The violation log page, its exports, repeat offenders, and GET /api/v1/violations."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from openpyxl import load_workbook
+
+from november_data import build
+from report_factories import FORMULA_NAME
+
+RANGE = "from=2026-11-01&to=2026-11-20"
+
+
+def _rows(html: str) -> list[str]:
+    body = html[html.index('class="violations"'):html.index("</table>")]
+    return re.findall(r"<tr>(.*?)</tr>", body, re.S)[1:]
+
+
+def test_log_lists_every_finding_in_the_range(login_as, session_factory):
+    build(session_factory)
+    html = login_as("inspector").get(f"/violations?{RANGE}").get_data(as_text=True)
+    assert "7 vi phạm từ ngày 01/11/2026 đến ngày 20/11/2026." in html
+    rows = _rows(html)
+    # 2, 3, 4/11 late (E-P1); 5/11 no badge (E-STC); 6/11 absent (E-SNV);
+    # 9/11 absent but excused (E-SNV); 10/11 late (E-FX).
+    assert [re.search(r"\d\d/11/2026", r).group(0) for r in rows] == [
+        "02/11/2026", "03/11/2026", "04/11/2026", "05/11/2026", "06/11/2026", "09/11/2026",
+        "10/11/2026"]
+    assert "Đi muộn" in rows[0] and "07:45" in rows[0] and "15 phút" in rows[0]
+    assert "Không đeo thẻ" in rows[3] and "Bảo vệ ghi nhận" in rows[3]
+    assert "Có lý do đã duyệt" in rows[5] and "Nghỉ phép" in rows[5]
+    assert FORMULA_NAME.replace("'", "&#39;") in rows[6]
+
+
+def test_filters(login_as, session_factory):
+    build(session_factory)
+    client = login_as("admin")
+
+    def count(query: str) -> int:
+        html = client.get(f"/violations?{RANGE}&{query}").get_data(as_text=True)
+        return int(re.search(r"(\d+) vi phạm từ ngày", html).group(1))
+
+    assert count("type=late") == 4
+    assert count("type=đi muộn") == 4  # the Vietnamese label works too
+    assert count("type=late,absent") == 6
+    assert count("status=open") == 6 and count("status=excused") == 1
+    assert count("unit=SNV") == 5  # with its sub-unit SNV-P1
+    assert count("unit=SNV-P1") == 3
+    assert count("employee=E-SNV") == 2
+    assert count("employee=E-SNV&status=open") == 1
+    assert client.get(f"/violations?{RANGE}&type=sleeping").status_code == 400
+    assert client.get("/violations?from=2026-11-20&to=2026-11-01").status_code == 400
+    assert client.get("/violations?from=2025-01-01&to=2026-11-20").status_code == 400
+
+
+def test_default_range_is_this_month_through_yesterday(login_as, session_factory):
+    build(session_factory)
+    html = login_as("admin").get("/violations").get_data(as_text=True)
+    assert 'name="from" value="2026-11-01"' in html and 'name="to" value="2026-11-22"' in html
+
+
+def test_unit_head_sees_their_units_only(login_as, session_factory):
+    build(session_factory)
+    client = login_as("head_snv")
+    html = client.get(f"/violations?{RANGE}").get_data(as_text=True)
+    assert "5 vi phạm" in html and "Phạm Minh Dũng" not in html and 'value="STC"' not in html
+    # An employee of another unit is simply not in their log.
+    assert "0 vi phạm" in client.get(f"/violations?{RANGE}&employee=E-STC").get_data(as_text=True)
+
+
+def test_pagination_keeps_the_filters(login_as, session_factory):
+    build(session_factory)
+    client = login_as("admin")
+    html = client.get(f"/violations?{RANGE}&type=late&per_page=3").get_data(as_text=True)
+    assert len(_rows(html)) == 3 and "Trang 1/2" in html
+    link = re.search(r'href="(/violations\?[^"]*page=2[^"]*)"', html).group(1).replace("&amp;", "&")
+    assert "type=late" in link and "per_page=3" in link
+    second = client.get(link).get_data(as_text=True)
+    assert len(_rows(second)) == 1 and "10/11/2026" in second
+    assert client.get(f"/violations?{RANGE}&page=0").status_code == 400
+
+
+def test_export_xlsx_and_csv_follow_the_filters_and_neutralize(login_as, session_factory):
+    build(session_factory)
+    client = login_as("inspector")
+    html = client.get(f"/violations?{RANGE}&type=late").get_data(as_text=True)
+    link = re.search(r'href="(/violations/export/xlsx\?[^"]+)"', html).group(1).replace("&amp;", "&")
+    response = client.get(link)
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == \
+        'attachment; filename="nhat-ky-vi-pham-2026-11-01-2026-11-20-tat-ca.xlsx"'
+    sheet = load_workbook(io.BytesIO(response.data))["Nhật ký vi phạm"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 4 and {r[6] for r in rows} == {"đi muộn"}
+    assert "'" + FORMULA_NAME in [r[2] for r in rows]
+    assert "'-Chuyên viên" in [r[3] for r in rows]
+    text = client.get(link.replace("/xlsx", "/csv")).data.decode("utf-8-sig")
+    names = [r[2] for r in csv.reader(io.StringIO(text))][1:]
+    assert len(names) == 4 and "'" + FORMULA_NAME in names
+
+
+def test_repeat_offenders_tab(login_as, session_factory):
+    build(session_factory)
+    client = login_as("head_snv")
+    html = client.get("/violations/offenders?month=2026-11").get_data(as_text=True)
+    assert "Lê Văn Cường" in html and "Trần Thị Bình" in html
+    assert "Phạm Minh Dũng" not in html
+    sheet = load_workbook(io.BytesIO(
+        client.get("/violations/offenders/export/xlsx?month=2026-11").data))["Vi phạm nhiều lần"]
+    assert {r[2] for r in sheet.iter_rows(min_row=2, values_only=True)} == \
+        {"Lê Văn Cường", "Trần Thị Bình"}
+
+
+def test_api_items_and_paging(login_as, session_factory):
+    build(session_factory)
+    client = login_as("inspector")
+    page = client.get(f"/api/v1/violations?{RANGE}&type=late&per_page=3&page=2").get_json()
+    assert page["total"] == 4 and page["pages"] == 2 and page["page"] == 2
+    assert page["filters"] == {"unit": None, "type": ["late"], "employee": None, "status": None}
+    (item,) = page["items"]
+    assert item["employee"] == "E-FX" and item["full_name"] == FORMULA_NAME
+    assert item["type"] == "late" and item["type_label"] == "đi muộn"
+    assert item["at"] == "2026-11-10T07:40:00+07:00" and item["minutes"] == 10
+    excused = client.get(f"/api/v1/violations?{RANGE}&status=excused").get_json()["items"]
+    assert excused[0]["excuse"]["kind"] == "leave" and excused[0]["status"] == "excused"
+    bad = client.get("/api/v1/violations?per_page=1000")
+    assert bad.status_code == 400 and "per_page" in bad.get_json()["error"]
+    assert client.get("/api/v1/violations?from=yesterday").status_code == 400
+
+
+def test_api_scope(login_as, session_factory, client):
+    build(session_factory)
+    head = login_as("head_snv").get(f"/api/v1/violations?{RANGE}").get_json()
+    assert {i["unit"] for i in head["items"]} == {"SNV", "SNV-P1"}
+    client.post("/auth/logout", data={"csrf_token": re.search(
+        r'name="csrf_token" value="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)})
+    staff = login_as("staff_snv")
+    own = staff.get(f"/api/v1/violations?{RANGE}").get_json()
+    assert own["total"] == 2 and {i["employee"] for i in own["items"]} == {"E-SNV"}
+    assert staff.get(f"/api/v1/violations?{RANGE}&employee=E-P1").get_json()["total"] == 0
+    assert staff.get("/api/v1/violations?unit=SNV").status_code == 404
+    assert staff.get("/violations").status_code == 403
