@@ -34,6 +34,7 @@ BLUEPRINTS = (
     "web.home:bp",
     "web.org:bp",
     "web.admin:bp",
+    "web.deliveries:bp",
     "web.reports:bp",
     "web.dashboard:bp",
     "web.violations:bp",

@@ -47,6 +47,9 @@ MATRIX = [
     row("GET", "/admin/stations/new",                   LOGIN, 200,  403,  403,  403),
     row("POST", "/admin/stations/new",                  LOGIN, 400,  403,  403,  403),
     row("GET", "/admin/audit",                          LOGIN, 200,  403,  403,  403),
+    row("GET", "/admin/deliveries/",                    LOGIN, 200,  403,  403,  403),
+    row("GET", "/admin/deliveries/?status=failed",      LOGIN, 200,  403,  403,  403),
+    row("POST", "/admin/deliveries/999999/retry",       LOGIN, 404,  403,  403,  403),
     # spot checks (admins and inspectors; every unit)
     row("GET", "/spotcheck",                            LOGIN, 200,  200,  403,  403),
     row("GET", "/spotcheck/units/SNV",                  LOGIN, 200,  200,  403,  403),
@@ -125,7 +128,8 @@ MATRIX = [
 COVERED = {
     "home.index", "auth.change_password", "org.units", "org.employees", "org.employee",
     "reports.daily", "admin.users", "admin.new_user", "admin.stations", "admin.new_station",
-    "admin.audit_log", "api.health", "api.openapi", "api.daily", "api.post_scans",
+    "admin.audit_log", "deliveries.index", "deliveries.retry", "api.health", "api.openapi",
+    "api.daily", "api.post_scans",
     "api.station_sync", "api.station_heartbeat", "api.station_employees",
     "api.station_no_badge", "entrance.no_badge", "entrance.scan_photo",
     "spotcheck.index", "spotcheck.visit", "spotcheck.badge", "spotcheck.detail",
