@@ -58,15 +58,17 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%".replace(".", ",")
 
 
-def period_text(kind: str, period: str) -> str:
+def title(kind: str, period: str) -> str:
+    """"Báo cáo ngày 04/08/2026", "Báo cáo đầu giờ ngày 04/08/2026", "Báo cáo tháng 07/2026"."""
     if kind == MONTHLY:
         year, month = period.split("-")
-        return f"tháng {month}/{year}"
-    return f"ngày {format_day(date.fromisoformat(period))}"
+        return f"{KIND_LABELS[MONTHLY]} {month}/{year}"
+    day = format_day(date.fromisoformat(period))
+    return f"{KIND_LABELS[DAILY]} {day}" if kind == DAILY else f"{KIND_LABELS[kind]} ngày {day}"
 
 
 def subject(report: IssuedReport, unit_name: str) -> str:
-    text = f"{KIND_LABELS[report.kind]} {period_text(report.kind, report.period)} – {unit_name}"
+    text = f"{title(report.kind, report.period)} – {unit_name}"
     if report.version > 1:
         text += f" (bản cập nhật số {report.version})"
     return text
@@ -84,8 +86,16 @@ class Rendered:
     attachments: list[tuple[str, bytes, tuple[str, str]]] = field(default_factory=list)
 
 
-def _names(session: Session, content: dict) -> dict[str, str]:
-    codes: set[str] = set()
+def _changed_codes(report: IssuedReport) -> set[str]:
+    if not report.changes:
+        return set()
+    return {code for unit in json.loads(report.changes).get("units", {}).values()
+            for delta in unit.get("lists", {}).values() for people in delta.values()
+            for code in people}
+
+
+def _names(session: Session, content: dict, extra: set[str] = frozenset()) -> dict[str, str]:
+    codes: set[str] = set(extra)
     for unit in content.get("units", ()):
         for name in set(DAILY_LISTS) | set(MORNING_LISTS):
             for item in unit.get(name, ()):
@@ -94,8 +104,9 @@ def _names(session: Session, content: dict) -> dict[str, str]:
             codes.add(person["employee"])
     if not codes:
         return {}
-    return dict(session.execute(select(Employee.code, Employee.full_name)
-                                .where(Employee.code.in_(codes))).tuples())
+    rows = session.execute(select(Employee.code, Employee.full_name)
+                           .where(Employee.code.in_(codes)))
+    return {code: name for code, name in rows}
 
 
 def _person(code: str, names: dict[str, str]) -> str:
@@ -199,10 +210,11 @@ def render(session: Session, config: Config, report: IssuedReport) -> Rendered:
     """The parts shared by every recipient of ``report``."""
     unit = session.get(Unit, report.unit_id)
     content = json.loads(report.content)
-    names = _names(session, content)
+    names = _names(session, content, _changed_codes(report))
     unit_names = {u["unit"]: u["name"] for u in content.get("units", ())}
     head = unit.head.full_name if unit.head is not None else None
-    what = f"{KIND_LABELS[report.kind].lower()} {period_text(report.kind, report.period)}"
+    what = title(report.kind, report.period)
+    what = what[0].lower() + what[1:]
     intro = (f"<p>Hệ thống Chấm công và kiểm tra đeo thẻ gửi {escape(what)} của "
              f"<b>{escape(unit.name)}</b> (gồm cả các đơn vị trực thuộc).</p>")
     if report.kind == MORNING:

@@ -1,0 +1,233 @@
+"""Mailing issued reports through a real SMTP server (aiosmtpd on 127.0.0.1): unit heads get
+their unit's report, inspectors the roll-up; attachments open; failures are retried, then
+shown to admins as failed."""
+
+from __future__ import annotations
+
+import io
+import socket
+import tomllib
+from datetime import date, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import openpyxl
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from attendance import access, jobs
+from attendance.config import parse_config
+from attendance.models import Employee, MailDelivery
+from attendance.models.mail import FAILED, PENDING, SENT
+from factories import make_user
+from report_factories import add_employee, add_unit, local, no_badge, pdf_text, scan
+
+DAY = date(2026, 8, 4)  # a Tuesday in summer: 07:00–11:30, 13:30–17:00
+XSS_NAME = "Đỗ <b>Thị</b> Hằng"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(
+            envelope.original_content or envelope.content, policy=policy.default)))
+        return "250 OK"
+
+    def to(self, address: str):
+        return [m for rcpts, m in self.messages if address in rcpts]
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+def mail_config(port: int):
+    data = tomllib.loads((Path(__file__).parent.parent / "config" / "default.toml").read_text())
+    data["agency"] = "UBND tỉnh Hà Nam"
+    data["place"] = "Hà Nam"
+    data["mail"] = {"host": "127.0.0.1", "port": port, "sender": "chamcong@hanam.gov.vn"}
+    return parse_config(data)
+
+
+@pytest.fixture
+def province(session_factory, monkeypatch):
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(access, "password_hasher",
+                        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    with session_factory() as session:
+        root = add_unit(session, "UBND", "Ủy ban nhân dân tỉnh")
+        snv = add_unit(session, "SNV", "Sở Nội vụ", root)
+        stc = add_unit(session, "STC", "Sở Tài chính", root)
+        chair = add_employee(session, "E100", "Hoàng Văn Chủ", root, "Chủ tịch")
+        chair.email = "chutich@hanam.gov.vn"
+        head = add_employee(session, "E200", "Lê Văn Trưởng", snv, "Giám đốc")
+        head.email = "giamdoc.snv@hanam.gov.vn"
+        inspector = add_employee(session, "E300", "Vũ Thị Kiểm", root, "Thanh tra viên")
+        inspector.email = "thanhtra@hanam.gov.vn"
+        root.head_id, snv.head_id = chair.id, head.id  # STC has no head: nobody to mail
+        late = add_employee(session, "E201", "Nguyễn Văn An", snv)
+        guard_found = add_employee(session, "E202", XSS_NAME, snv)
+        add_employee(session, "E203", "Trần Thị Bích", snv)  # never comes: absent
+        add_employee(session, "E400", "Phạm Thị Dung", stc)
+        for person in (chair, head, inspector):
+            scan(session, person, local(DAY, "06:50"))
+            scan(session, person, local(DAY, "17:10"))
+        scan(session, late, local(DAY, "07:20"))
+        scan(session, late, local(DAY, "17:05"))
+        no_badge(session, guard_found, local(DAY, "06:58"))
+        scan(session, guard_found, local(DAY, "17:02"))
+        make_user(session, "thanhtra", "inspector", employee=inspector)
+        session.commit()
+
+
+def deliveries(session_factory):
+    with session_factory() as session:
+        return session.scalars(select(MailDelivery).order_by(MailDelivery.id)).all()
+
+
+def test_heads_and_inspectors_receive_the_reports_with_attachments_that_open(
+        session_factory, province, smtp, tmp_path):
+    inbox, port = smtp
+    config = mail_config(port)
+    jobs.tick(config, session_factory, local(DAY, "08:00"))
+    run = jobs.deliver(config, session_factory, local(DAY, "08:02"))
+    assert (run.sent, run.failed) == (2, 0)  # the morning report: to the two heads
+    morning = inbox.to("giamdoc.snv@hanam.gov.vn")
+    assert len(morning) == 1 and morning[0]["Subject"] == (
+        "Báo cáo đầu giờ ngày 04/08/2026 – Sở Nội vụ")
+    html = morning[0].get_body(("html",)).get_content()
+    assert "Nguyễn Văn An (E201), đến 07:20, 20 phút" in html
+    assert "Trần Thị Bích (E203)" in html and "Chưa đến" in html
+    assert "Đỗ &lt;b&gt;Thị&lt;/b&gt; Hằng (E202)" in html and "<b>Thị</b>" not in html
+
+    jobs.tick(config, session_factory, local(DAY, "18:00"))
+    run = jobs.deliver(config, session_factory, local(DAY, "18:02"))
+    # The end-of-day report: SNV's head (SNV), the chair and the inspector (the roll-up).
+    assert (run.sent, run.failed) == (3, 0)
+    assert {d.status for d in deliveries(session_factory)} == {SENT}
+    [snv_mail] = [m for m in inbox.to("giamdoc.snv@hanam.gov.vn")
+                  if m["Subject"].startswith("Báo cáo ngày")]
+    [rollup] = inbox.to("thanhtra@hanam.gov.vn")
+    assert rollup["Subject"] == "Báo cáo ngày 04/08/2026 – Ủy ban nhân dân tỉnh"
+    assert len([m for m in inbox.to("chutich@hanam.gov.vn")
+                if m["Subject"].startswith("Báo cáo ngày")]) == 1
+    html = snv_mail.get_body(("html",)).get_content()
+    assert "Kính gửi: Lê Văn Trưởng" in html and "Vắng không lý do" in html
+    assert "Đỗ &lt;b&gt;Thị&lt;/b&gt; Hằng" in html
+
+    for mail_message, names in ((snv_mail, ["Nguyễn Văn An", "Trần Thị Bích"]),
+                                (rollup, ["Nguyễn Văn An", "Phạm Thị Dung"])):
+        files = {part.get_filename(): part.get_content()
+                 for part in mail_message.iter_attachments()}
+        xlsx = next(data for name, data in files.items() if name.endswith(".xlsx"))
+        pdf = next(data for name, data in files.items() if name.endswith(".pdf"))
+        book = openpyxl.load_workbook(io.BytesIO(xlsx))
+        cells = {str(c.value) for sheet in book.worksheets for row in sheet.iter_rows()
+                 for c in row if c.value is not None}
+        assert "Chi tiết" in book.sheetnames
+        for name in names:
+            assert name in cells
+        path = tmp_path / "report.pdf"
+        path.write_bytes(pdf)
+        text = pdf_text(path)
+        assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
+        assert "Độc lập - Tự do - Hạnh phúc" in text
+        for name in names:
+            if name in ("Trần Thị Bích", "Nguyễn Văn An"):
+                assert name in text
+    assert "Lê Văn Trưởng" in pdf_text_of(snv_mail, tmp_path)  # the signature block
+
+
+def pdf_text_of(mail_message, tmp_path) -> str:
+    part = next(p for p in mail_message.iter_attachments() if p.get_filename().endswith(".pdf"))
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(part.get_content())
+    return pdf_text(path)
+
+
+def test_a_new_version_is_mailed_with_what_changed(session_factory, province, smtp):
+    inbox, port = smtp
+    config = mail_config(port)
+    jobs.tick(config, session_factory, local(DAY, "18:00"))
+    jobs.deliver(config, session_factory, local(DAY, "18:02"))
+    with session_factory() as session:  # a late upload: Trần Thị Bích was in after all
+        bich = session.scalar(select(Employee).where(Employee.code == "E203"))
+        scan(session, bich, local(DAY, "07:01"))
+        scan(session, bich, local(DAY, "17:01"))
+        session.commit()
+    jobs.recheck(config, session_factory, local(DAY + timedelta(days=1), "08:20"))
+    jobs.deliver(config, session_factory, local(DAY + timedelta(days=1), "08:22"))
+    updates = [m for m in inbox.to("giamdoc.snv@hanam.gov.vn")
+               if "bản cập nhật số 2" in m["Subject"]]
+    assert len(updates) == 1
+    html = updates[0].get_body(("html",)).get_content()
+    assert "Thay đổi so với bản số 1" in html
+    assert "danh sách vắng không lý do: bỏ Trần Thị Bích (E203)" in html
+
+
+def test_a_failed_send_is_retried_then_shown_to_admins_as_failed(
+        session_factory, province, database_url, smtp):
+    inbox, _ = smtp
+    config = mail_config(free_port())  # nobody listens there
+    jobs.tick(config, session_factory, local(DAY, "18:00"))
+    moment = local(DAY, "18:02")
+    attempts = []
+    for _ in range(10):
+        jobs.deliver(config, session_factory, moment)
+        rows = deliveries(session_factory)
+        attempts.append(rows[0].attempts)
+        if rows[0].status == FAILED:
+            break
+        assert rows[0].status == PENDING and rows[0].next_attempt_at > moment
+        # Not before its time: a delivery run now leaves it alone.
+        jobs.deliver(config, session_factory, moment + timedelta(seconds=30))
+        assert deliveries(session_factory)[0].attempts == attempts[-1]
+        moment = rows[0].next_attempt_at
+    assert attempts == [1, 2, 3, 4, 5]
+    rows = deliveries(session_factory)
+    # Started at 18:00: the end-of-day report (3 recipients) and that day's morning report,
+    # issued late (2 heads).
+    assert {r.status for r in rows} == {FAILED} and len(rows) == 5
+    assert all("ConnectionRefusedError" in r.last_error for r in rows)
+    assert inbox.messages == []
+
+    # The admin sees them on /admin/deliveries and puts one back in the queue.
+    from web import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": database_url,
+                      "DOMAIN_CONFIG": config, "WTF_CSRF_ENABLED": False,
+                      "CLOCK": lambda: moment + timedelta(hours=1)})
+    with session_factory() as session:
+        make_user(session, "quantri", "admin", password="mat-khau-123")
+        session.commit()
+    client = app.test_client()
+    response = client.post("/auth/login", data={"username": "quantri",
+                                                "password": "mat-khau-123"})
+    assert response.status_code == 302
+    page = client.get("/admin/deliveries/?status=failed").get_data(as_text=True)
+    assert page.count("gửi không được") >= 5 and "ConnectionRefusedError" in page
+    assert "Báo cáo ngày 04/08/2026 – Sở Nội vụ" in page
+    assert "giamdoc.snv@hanam.gov.vn" in page
+    response = client.post(f"/admin/deliveries/{rows[0].id}/retry")
+    assert response.status_code == 302
+    app.extensions["attendance"]["engine"].dispose()
+    # With the server back (the right port), the retried mail goes out.
+    inbox, port = smtp
+    jobs.deliver(mail_config(port), session_factory, moment + timedelta(hours=2))
+    assert [d.status for d in deliveries(session_factory)] == [SENT] + [FAILED] * 4
+    assert len(inbox.messages) == 1
