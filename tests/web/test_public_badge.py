@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
 from PIL import Image
 from sqlalchemy import select
+from web_helpers import csrf_token
 
 from attendance import badges, cards, photos
-from attendance.models.chain import append
 from attendance.db import instance_path
-from attendance.models import Badge, Employee, Scan, ServiceFeedback, Unit
-from web_helpers import csrf_token
+from attendance.models import Employee, Scan, ServiceFeedback, Unit
+from attendance.models.chain import append
 
 BASE = "https://thecongchuc.quangninh.gov.vn"
 AGENCY = "UBND tỉnh Quảng Ninh"
-NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)  # the web tests' clock: 10:00 local
+NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # the web tests' clock: 10:00 local
 
 
 @pytest.fixture
@@ -64,8 +64,8 @@ def officer(session_factory, province, keyring, config):
         append(session, Scan(source="station:CONG-SNV", station_id=province["station"],
                              event_id="ev-1", employee_id=employee.id, badge_serial=badge.serial,
                              status="accepted", payload="x",
-                             scanned_at=datetime(2026, 11, 23, 0, 42, tzinfo=timezone.utc),
-                             received_at=datetime(2026, 11, 23, 0, 42, 5, tzinfo=timezone.utc)),
+                             scanned_at=datetime(2026, 11, 23, 0, 42, tzinfo=UTC),
+                             received_at=datetime(2026, 11, 23, 0, 42, 5, tzinfo=UTC)),
                "scan:CONG-SNV")
         payload = badges.badge_payload(badge, keyring, config.public_base_url)
         card = cards.make_card(badge, payload, agency=config.agency)
