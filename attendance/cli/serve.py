@@ -29,7 +29,9 @@ def _start_scheduler_beside(app: AppContext) -> None:
     if start is None:
         click.echo(SCHEDULER_MISSING, err=True)
         return
-    start(app.config, app.session_factory)
+    if start(app.config, app.session_factory) is None:
+        click.echo("Cơ sở dữ liệu không phải SQLite: bộ lập lịch không chạy kèm dịch vụ web; "
+                   "hãy chạy `attendance scheduler` thành một tiến trình riêng.", err=True)
 
 
 @click.command("serve")
@@ -90,4 +92,6 @@ def scheduler(app: AppContext) -> None:
     run = getattr(jobs, "run_scheduler", None) if jobs else None
     if run is None:
         raise UserError(SCHEDULER_MISSING)
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     run(app.config, app.session_factory)
