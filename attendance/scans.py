@@ -29,7 +29,7 @@ import re
 import shutil
 import unicodedata
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -41,7 +41,7 @@ from attendance import access, badges
 from attendance.config import Config
 from attendance.db import instance_path
 from attendance.models import ChainHead, Employee, NoBadgeRecord, Scan, Station, Unit
-from attendance.models.chain import GENESIS, append
+from attendance.models.chain import GENESIS, BulkChains, append
 
 MAX_BATCH = 500
 MAX_EVENT_ID = 80
@@ -273,32 +273,108 @@ def record_scans(session: Session, station: Station, items: list[ScanItem | Scan
 
     ``items`` may contain ready :class:`ScanResult` objects (items the caller could not
     read, see :func:`malformed`); they are passed through in their place.
+
+    The new scans are linked in memory and inserted together (a few queries per batch, not
+    per scan); should the insert still meet a row that a concurrent request stored, the
+    batch is redone scan by scan, each in its own savepoint.
     """
     source, stream = station_source(station), station_stream(station)
     session.flush()  # pending changes (the station's last_seen_at) stay outside the savepoints
     lock_stream(session, stream)
-    ids = [item.event_id for item in items if isinstance(item, ScanItem)]
-    stored: dict[str, Scan] = {}
-    for chunk in range(0, len(ids), 200):
-        stored.update((scan.event_id, scan) for scan in session.scalars(
-            select(Scan).where(Scan.source == source, Scan.event_id.in_(ids[chunk:chunk + 200]))))
+    scan_items = [item for item in items if isinstance(item, ScanItem)]
+    employees = _prime_employees(session, scan_items)
+    context = dict(source=source, stream=stream, keyring=keyring, config=config, now=now,
+                   employees=employees)
+    try:
+        with session.begin_nested():
+            outcomes = _record_together(session, station, scan_items, **context)
+    except IntegrityError:
+        outcomes = _record_one_by_one(session, station, scan_items, **context)
     results: list[ScanResult] = []
+    done = iter(outcomes)
     for item in items:
         if isinstance(item, ScanResult):
             results.append(item)
             continue
+        scan, status, photo = next(done)
+        if photo is not None:
+            day = scan.scanned_at.astimezone(config.tz).date()
+            scan.evidence_path = save_evidence(photo, scan.id, day, root=evidence_root)
+        results.append(_result(scan, status))
+    session.flush()
+    return results
+
+
+_Outcome = tuple[Scan, str, "bytes | None"]  # the scan, the answer, a photo to save
+
+
+def _existing(session: Session, source: str, event_ids: list[str]) -> dict[str, Scan]:
+    found: dict[str, Scan] = {}
+    for start in range(0, len(event_ids), 200):
+        found.update((scan.event_id, scan) for scan in session.scalars(
+            select(Scan).where(Scan.source == source,
+                               Scan.event_id.in_(event_ids[start:start + 200]))))
+    return found
+
+
+def _prime_employees(session: Session, items: list[ScanItem]) -> dict[str, Employee]:
+    """The employees the payloads name, loaded in one query, so that the checks of a batch
+    find them in the session instead of asking the database once per scan."""
+    codes = set()
+    for item in items:
+        credential = badges.parse(item.payload)
+        if credential is not None:
+            codes.add(credential.employee_code)
+    codes_list = sorted(codes)
+    found: dict[str, Employee] = {}
+    for start in range(0, len(codes_list), 200):
+        found.update((e.code, e) for e in session.scalars(
+            select(Employee).where(Employee.code.in_(codes_list[start:start + 200]))))
+    return found
+
+
+def _record_together(session: Session, station: Station, items: list[ScanItem], *,
+                     source: str, stream: str, keyring: badges.Keyring, config: Config,
+                     now: datetime, employees: dict[str, Employee]) -> list[_Outcome]:
+    stored = _existing(session, source, [item.event_id for item in items])
+    outcomes: list[_Outcome] = []
+    new: list[Scan] = []
+    for item in items:
+        existing = stored.get(item.event_id)
+        if existing is not None:
+            outcomes.append((existing, DUPLICATE, None))
+            continue
+        scan, photo = _new_scan(session, station, item, source=source, keyring=keyring,
+                                config=config, now=now, employees=employees)
+        new.append(scan)
+        stored[item.event_id] = scan
+        outcomes.append((scan, scan.status, photo))
+    # Linked only once every check is done: a moved chain head is a pending change, and
+    # each check's query would otherwise flush it first.
+    with BulkChains(session) as chains:
+        for scan in new:
+            chains.append(scan, stream)
+    return outcomes
+
+
+def _record_one_by_one(session: Session, station: Station, items: list[ScanItem], *,
+                       source: str, stream: str, keyring: badges.Keyring, config: Config,
+                       now: datetime, employees: dict[str, Employee]) -> list[_Outcome]:
+    stored = _existing(session, source, [item.event_id for item in items])
+    outcomes: list[_Outcome] = []
+    for item in items:
         existing = stored.get(item.event_id)
         if existing is None:
-            scan = _store_scan(session, station, item, source=source, stream=stream,
-                               keyring=keyring, config=config, now=now,
-                               evidence_root=evidence_root)
-            if isinstance(scan, Scan):
-                stored[item.event_id] = scan
-                results.append(_result(scan, scan.status))
+            outcome = _store_scan(session, station, item, source=source, stream=stream,
+                                  keyring=keyring, config=config, now=now,
+                                  employees=employees)
+            if isinstance(outcome, tuple):
+                stored[item.event_id] = outcome[0]
+                outcomes.append(outcome)
                 continue
-            existing = scan.existing  # lost a race to a concurrent retry
-        results.append(_result(existing, DUPLICATE))
-    return results
+            existing = outcome.existing  # lost a race to a concurrent retry
+        outcomes.append((existing, DUPLICATE, None))
+    return outcomes
 
 
 @dataclass
@@ -308,32 +384,10 @@ class _Lost:
 
 def _store_scan(session: Session, station: Station, item: ScanItem, *, source: str, stream: str,
                 keyring: badges.Keyring, config: Config, now: datetime,
-                evidence_root: Path | None) -> Scan | _Lost:
-    scanned_at, flags = resolve_time(item.station_time, now, item.queued_seconds,
-                                     config.clock_skew_seconds)
-    local_day = scanned_at.astimezone(config.tz).date()
-    check = badges.check_payload(session, item.payload, keyring, today=local_day)
-    employee = None
-    if check.employee_code is not None:  # set only when the signature is genuine
-        employee = session.scalar(select(Employee).where(Employee.code == check.employee_code))
-    flag_list = list(flags)
-    if item.no_face:
-        flag_list.append(NO_FACE)
-    scan = Scan(
-        source=source, station_id=station.id, event_id=item.event_id,
-        employee_id=employee.id if employee else None, employee=employee,
-        badge_serial=check.serial, status=ACCEPTED if check.ok else REJECTED,
-        reason=None if check.ok else check.reason, payload=_storable(item.payload),
-        scanned_at=scanned_at, station_time=item.station_time, received_at=now,
-        flags="", supersedes_id=None,
-    )
-    photo = None if item.evidence_invalid else item.evidence_jpeg
-    if photo is not None and not valid_jpeg(photo):
-        photo = None
-        flag_list.append(EVIDENCE_INVALID)
-    elif item.evidence_invalid:
-        flag_list.append(EVIDENCE_INVALID)
-    scan.flags = ",".join(flag_list)
+                employees: dict[str, Employee] | None = None) -> _Outcome | _Lost:
+    """Store one scan in a savepoint; a unique-constraint conflict returns the stored row."""
+    scan, photo = _new_scan(session, station, item, source=source, keyring=keyring,
+                            config=config, now=now, employees=employees)
     try:
         with session.begin_nested():
             append(session, scan, stream)
@@ -344,9 +398,43 @@ def _store_scan(session: Session, station: Station, item: ScanItem, *, source: s
         if existing is None:
             raise
         return _Lost(existing)
-    if photo is not None and scanned_at >= now - timedelta(days=config.evidence_retention_days):
-        scan.evidence_path = save_evidence(photo, scan.id, local_day, root=evidence_root)
-    return scan
+    return scan, scan.status, photo
+
+
+def _new_scan(session: Session, station: Station, item: ScanItem, *, source: str,
+              keyring: badges.Keyring, config: Config, now: datetime,
+              employees: dict[str, Employee] | None = None) -> tuple[Scan, bytes | None]:
+    """The Scan row for ``item`` (not yet linked nor added) and the photo to keep, if any."""
+    scanned_at, flags = resolve_time(item.station_time, now, item.queued_seconds,
+                                     config.clock_skew_seconds)
+    local_day = scanned_at.astimezone(config.tz).date()
+    check = badges.check_payload(session, item.payload, keyring, today=local_day)
+    employee = None
+    if check.employee_code is not None:  # set only when the signature is genuine
+        if employees is not None:
+            employee = employees.get(check.employee_code)
+        else:
+            employee = session.scalar(select(Employee).where(Employee.code == check.employee_code))
+    flag_list = list(flags)
+    if item.no_face:
+        flag_list.append(NO_FACE)
+    photo = None if item.evidence_invalid else item.evidence_jpeg
+    if photo is not None and not valid_jpeg(photo):
+        photo = None
+        flag_list.append(EVIDENCE_INVALID)
+    elif item.evidence_invalid:
+        flag_list.append(EVIDENCE_INVALID)
+    if photo is not None and scanned_at < now - timedelta(days=config.evidence_retention_days):
+        photo = None  # already past the retention period: it would be purged at once
+    scan = Scan(
+        source=source, station_id=station.id, event_id=item.event_id,
+        employee_id=employee.id if employee else None, employee=employee,
+        badge_serial=check.serial, status=ACCEPTED if check.ok else REJECTED,
+        reason=None if check.ok else check.reason, payload=_storable(item.payload),
+        scanned_at=scanned_at, station_time=item.station_time, received_at=now,
+        flags=",".join(flag_list), supersedes_id=None,
+    )
+    return scan, photo
 
 
 def _result(scan: Scan, status: str) -> ScanResult:
@@ -386,7 +474,7 @@ def valid_jpeg(data: bytes) -> bool:
                 if width * height > MAX_EVIDENCE_PIXELS:
                     return False
                 image.load()
-    except Exception:  # Pillow raises many kinds for broken input; all mean "not a photo"
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds for broken input: not a photo
         return False
     return True
 

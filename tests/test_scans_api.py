@@ -16,6 +16,7 @@ import urllib.request
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from factories import make_employee, make_station, make_unit
 from PIL import Image
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
@@ -25,7 +26,6 @@ from attendance import scans as service
 from attendance.audit import verify_chains
 from attendance.db import instance_path
 from attendance.models import Badge, Employee, NoBadgeRecord, Scan, Station
-from factories import make_employee, make_station, make_unit
 from web import create_app
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # Monday 08:00 in Hà Nội
@@ -66,7 +66,7 @@ def world(session_factory, keyring):
         payloads = {b.employee.code: badges.badge_payload(b, keyring) for b in issued.issued}
         badges.revoke_badge(session, cuong, "mất thẻ", now=NOW, actor="test")
         station, key = make_station(session, snv, "CONG-SNV")
-        other, other_key = make_station(session, stc, "CONG-STC")
+        _, other_key = make_station(session, stc, "CONG-STC")
         session.commit()
         return {"payloads": payloads, "key": key, "other_key": other_key,
                 "station_id": station.id}
@@ -195,8 +195,8 @@ def test_malformed_items_are_answered_in_place(client, world, session_factory):
 
 @pytest.mark.parametrize("body", [
     b"{not json", b"[]", b'"scans"', b'{"scans": []}', b'{"scans": {}}', b'{}',
-    b'{"scans": [{"event_id": "a", "payload": "x", "scanned_at": "2026-11-23T08:00:00+07:00"}],'
-    b' "sent_at": "yesterday"}',
+    (b'{"scans": [{"event_id": "a", "payload": "x", "scanned_at": "2026-11-23T08:00:00+07:00"}],'
+     b' "sent_at": "yesterday"}'),
 ])
 def test_malformed_bodies_are_400_json_and_store_nothing(client, world, session_factory, body):
     response = client.post("/api/v1/scans", data=body, content_type="application/json",
@@ -399,7 +399,7 @@ def test_a_lost_insert_race_answers_from_the_winning_row(world, session_factory,
         station = second.get(Station, world["station_id"])
         lost = service._store_scan(second, station, item, source="station:CONG-SNV",
                                    stream="scan:CONG-SNV", keyring=keyring, config=config,
-                                   now=NOW, evidence_root=None)
+                                   now=NOW)
         assert lost.existing.id == result.scan_id
         second.commit()  # the session is still usable
     assert len(stored(session_factory)) == 1

@@ -74,7 +74,7 @@ def no_badge():
         abort(404)
     user = current_account()
     try:
-        record, created = service.record_no_badge(
+        _record, created = service.record_no_badge(
             get_db(), employee, recorded_at=now(), event_id=form.event_id.data, place=PLACE,
             recorded_by=user.username, note=(form.note.data or "").strip() or None)
     except service.MalformedRecord:
