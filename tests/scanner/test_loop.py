@@ -227,8 +227,8 @@ def test_overlay_is_green_or_red_with_vietnamese_text(clip):
     bad = draw_overlay(image, Verdict(False, "revoked", "NV0002", "Đỗ Văn Đức"), T0)
     h = image.shape[0]
     band_ok, band_bad = ok[h - h // 8:], bad[h - h // 8:]
-    g_b, g_g, g_r = band_ok.reshape(-1, 3).mean(axis=0)
-    r_b, r_g, r_r = band_bad.reshape(-1, 3).mean(axis=0)
+    _, g_g, g_r = band_ok.reshape(-1, 3).mean(axis=0)
+    _, r_g, r_r = band_bad.reshape(-1, 3).mean(axis=0)
     assert g_g > g_r + 40 and r_r > r_g + 40
     # White text is drawn into the band.
     assert (ok[h - h // 4:] > 240).all(axis=2).sum() > 200

@@ -19,16 +19,16 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from factories import make_employee, make_station, make_unit
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from attendance import badges
 from attendance.models import Employee, NoBadgeRecord, Scan
-from factories import make_employee, make_station, make_unit
 from scanner.cli import ApiClient, Upkeep, guard_prompt
 from scanner.outbox import Outbox, Sender
 from scanner.synth import ClipSpec, write_clip
@@ -36,7 +36,7 @@ from scanner.verify import TrustStore
 from web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
-NOW = datetime(2026, 11, 23, 0, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)
 NAMES = ["Nguyễn Thị Hạnh", "Trần Văn Bình", "Lê Thị Cúc", "Phạm Đức Dũng", "Hoàng Văn Em",
          "Vũ Thị Phương", "Đặng Quốc Giang", "Bùi Thị Hoa"]
 
@@ -208,7 +208,7 @@ def test_sigkill_mid_run_and_restart_upload_exactly_n_scans(
     seen_before = len(scans(session_factory))
     assert seen_before < len(codes)
     # The restart replays the file from the start: same event ids, so nothing twice.
-    again = subprocess.run(station_cmd(server, world, clip, data_dir), cwd=ROOT,
+    again = subprocess.run(station_cmd(server, world, clip, data_dir), check=False, cwd=ROOT,
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     assert accepted_codes(session_factory) == codes
@@ -230,7 +230,7 @@ def test_forged_revoked_and_random_codes_are_refused_and_recorded(
     shown = [world.payloads["NV001"], world.payloads["NV002"], forge(world.payloads["NV003"]),
              "Xin chào, đây không phải thẻ"]
     clip, _ = make_clip(tmp_path, shown, seed=13)
-    run = subprocess.run(station_cmd(server, world, clip, tmp_path / "station"), cwd=ROOT,
+    run = subprocess.run(station_cmd(server, world, clip, tmp_path / "station"), check=False, cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     lines = [line.split("  ", 1)[1] for line in run.stdout.splitlines()]
@@ -328,7 +328,7 @@ def test_demo_station_uses_real_badges_and_a_working_key(world, server, session_
     assert all(trust.check(p).ok for p in again.payloads.values())
     assert trust.station["code"] == demo.STATION_CODE
     clip = demo.render_clip(list(again.payloads.values()), tmp_path / "demo", size=(320, 240))
-    run = subprocess.run(demo.station_command(again, clip, server.url), cwd=ROOT,
+    run = subprocess.run(demo.station_command(again, clip, server.url), check=False, cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert sorted(s.employee.code for s in scans(session_factory)) == sorted(again.payloads)
