@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
 from attendance.models import Station, Unit
-from conftest import NOW
 from factories import make_employee, make_unit
 from november_data import build
 
 EVIL = '<script>alert("x")</script>'
+NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)  # the web tests' clock: Monday 10:00
 
 
 def test_home_of_admins_inspectors_and_heads_is_today(login_as, session_factory):

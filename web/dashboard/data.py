@@ -26,7 +26,7 @@ from web.security import visible_units
 
 SILENT_AFTER = timedelta(minutes=10)
 HISTORY_DAYS = 30
-ARRIVALS = 15
+ARRIVALS = 12
 
 
 def _day_start(day: date) -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template
+from flask import current_app, jsonify, render_template
 
 from web.dashboard import DASHBOARD_ROLES, bp, charts, data
 from web.db import domain_config, get_db, now
@@ -10,7 +10,7 @@ from web.i18n import _
 from web.reports.common import today
 from web.security import current_account, roles_required
 
-REFRESH_SECONDS = 15
+REFRESH_SECONDS = 15  # app.config["DASHBOARD_REFRESH_SECONDS"] overrides it
 COMPLIANCE_UNITS = 15  # the chart shows the units with the lowest compliance
 STATION_STATUS = {"online": "Đang hoạt động", "silent": "Mất tín hiệu",
                   "off_hours": "Ngoài giờ làm việc"}
@@ -39,7 +39,8 @@ def render_today():
         arrivals=data.arrivals(day), stations=data.stations(day),
         station_status=STATION_STATUS, trend=trend, compliance=compliance,
         more_units=len(past.units) - len(worst), history_days=data.HISTORY_DAYS,
-        refresh_seconds=REFRESH_SECONDS, now=now(),
+        refresh_seconds=current_app.config.get("DASHBOARD_REFRESH_SECONDS", REFRESH_SECONDS),
+        now=now(),
     )
 
 
