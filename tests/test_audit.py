@@ -95,3 +95,38 @@ def test_cli_audit_verify(evidence, engine, cli):
     bad = cli("audit", "verify")
     assert bad.exit_code == 1
     assert "no_badge_records" in bad.output and "nobadge:SNV" in bad.output
+
+
+def test_concurrent_writers_never_fork_a_stream(session_factory, engine):
+    """Writers that start and extend the same stream at once leave one unbroken chain."""
+    import threading
+
+    with session_factory() as session:
+        unit = Unit(code="SNV", name="Sở Nội vụ")
+        session.add(unit)
+        session.flush()
+        employee_id = session.scalar(sa.insert(Employee).values(
+            code="E001", full_name="A", unit_id=unit.id, category="CC").returning(Employee.id))
+        session.commit()
+    errors = []
+
+    def write(worker: int) -> None:
+        try:
+            for i in range(10):
+                with session_factory() as session:
+                    append(session, Scan(source="station:X", event_id=f"{worker}-{i}",
+                                         employee_id=employee_id, status="accepted",
+                                         scanned_at=NOW, received_at=NOW, flags=""), "scan:X")
+                    session.commit()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with session_factory() as session:
+        checked, broken = verify_chains(session)
+    assert broken is None and checked == 40

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from sqlalchemy import String, UniqueConstraint, event, insert, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from attendance.db import Base
@@ -72,12 +73,22 @@ class Chained:
 
 
 def _locked_head(session: Session, stream: str) -> ChainHead:
-    head = session.execute(
-        select(ChainHead).where(ChainHead.stream == stream).with_for_update()
-    ).scalar_one_or_none()
+    """The stream's head row, locked until the caller commits.
+
+    PostgreSQL locks the row (``SELECT … FOR UPDATE``). SQLite has no row locks: there a
+    write statement comes first, which takes the database's write lock, so no other writer
+    can read the same head in between. Either way, two writers starting a new stream at
+    once do not fail: the second insert does nothing and waits for the first.
+    """
+    query = select(ChainHead).where(ChainHead.stream == stream)
+    start = {"stream": stream, "seq": 0, "hash": GENESIS}
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(sqlite.insert(ChainHead).values(start).on_conflict_do_nothing())
+        return session.execute(query).scalar_one()
+    head = session.execute(query.with_for_update()).scalar_one_or_none()
     if head is None:
-        head = ChainHead(stream=stream, seq=0, hash=GENESIS)
-        session.add(head)
+        session.execute(postgresql.insert(ChainHead).values(start).on_conflict_do_nothing())
+        head = session.execute(query.with_for_update()).scalar_one()
     return head
 
 
