@@ -196,7 +196,7 @@ def test_sigkill_mid_run_and_restart_upload_exactly_n_scans(
     data_dir = tmp_path / "station"
     proc = start_station(station_cmd(server, world, clip, data_dir, "--realtime"))
     try:
-        wait_for(lambda: len(scans(session_factory)) >= 2, 30, "two scans on the server")
+        wait_for(lambda: len(scans(session_factory)) >= 2, 90, "two scans on the server")
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
     finally:
