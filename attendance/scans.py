@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from attendance import access, badges
 from attendance.config import Config
 from attendance.db import instance_path
-from attendance.models import ChainHead, Employee, NoBadgeRecord, Scan, Station, Unit
+from attendance.models import Badge, ChainHead, Employee, NoBadgeRecord, Scan, Station, Unit
 from attendance.models.chain import GENESIS, BulkChains, append
 
 MAX_BATCH = 500
@@ -284,7 +284,7 @@ def record_scans(session: Session, station: Station, items: list[ScanItem | Scan
     scan_items = [item for item in items if isinstance(item, ScanItem)]
     employees = _prime_employees(session, scan_items)
     context = dict(source=source, stream=stream, keyring=keyring, config=config, now=now,
-                   employees=employees)
+                   employees=employees, check=_BatchCheck(session, scan_items, keyring))
     try:
         with session.begin_nested():
             outcomes = _record_together(session, station, scan_items, **context)
@@ -333,9 +333,46 @@ def _prime_employees(session: Session, items: list[ScanItem]) -> dict[str, Emplo
     return found
 
 
+class _BatchCheck:
+    """:func:`attendance.badges.check_payload` for a whole batch with one badge query.
+
+    The keyring is read once and the badges the payloads name are loaded together, instead
+    of once per scan; the decisions are check_payload's, in the same order (the tests of
+    the scan API cover each outcome).
+    """
+
+    def __init__(self, session: Session, items: list[ScanItem], keyring: badges.Keyring):
+        self.session = session
+        self.public_keys = keyring.public_keys(include_retired=True)
+        self.retired = keyring.retired_key_ids()
+        serials = sorted({c.serial for c in map(badges.parse, (i.payload for i in items))
+                          if c is not None})
+        self.badges: dict[str, Badge] = {}
+        for start in range(0, len(serials), 200):
+            self.badges.update((b.serial, b) for b in session.scalars(
+                select(Badge).where(Badge.serial.in_(serials[start:start + 200]))))
+
+    def __call__(self, payload: str, today: date) -> badges.Verification:
+        result = badges.verify(payload, self.public_keys, retired_key_ids=self.retired)
+        if not result.ok:
+            return result
+        found = {"employee_code": result.employee_code, "serial": result.serial,
+                 "key_id": result.key_id}
+        badge = self.badges.get(result.serial)
+        if badge is None or badge.employee.code != result.employee_code or badge.revoked_at:
+            employee = badges.find_employee(self.session, result.employee_code or "")
+            if employee is None or employee.code != result.employee_code:
+                return badges.Verification(False, badges.UNKNOWN_EMPLOYEE, **found)
+            return badges.Verification(False, badges.REVOKED, **found)
+        if not badge.employee.is_active_on(today):
+            return badges.Verification(False, badges.UNKNOWN_EMPLOYEE, **found)
+        return result
+
+
 def _record_together(session: Session, station: Station, items: list[ScanItem], *,
                      source: str, stream: str, keyring: badges.Keyring, config: Config,
-                     now: datetime, employees: dict[str, Employee]) -> list[_Outcome]:
+                     now: datetime, employees: dict[str, Employee],
+                     check: _BatchCheck | None = None) -> list[_Outcome]:
     stored = _existing(session, source, [item.event_id for item in items])
     outcomes: list[_Outcome] = []
     new: list[Scan] = []
@@ -345,7 +382,7 @@ def _record_together(session: Session, station: Station, items: list[ScanItem], 
             outcomes.append((existing, DUPLICATE, None))
             continue
         scan, photo = _new_scan(session, station, item, source=source, keyring=keyring,
-                                config=config, now=now, employees=employees)
+                                config=config, now=now, employees=employees, check=check)
         new.append(scan)
         stored[item.event_id] = scan
         outcomes.append((scan, scan.status, photo))
@@ -359,7 +396,8 @@ def _record_together(session: Session, station: Station, items: list[ScanItem], 
 
 def _record_one_by_one(session: Session, station: Station, items: list[ScanItem], *,
                        source: str, stream: str, keyring: badges.Keyring, config: Config,
-                       now: datetime, employees: dict[str, Employee]) -> list[_Outcome]:
+                       now: datetime, employees: dict[str, Employee],
+                       check: _BatchCheck | None = None) -> list[_Outcome]:
     stored = _existing(session, source, [item.event_id for item in items])
     outcomes: list[_Outcome] = []
     for item in items:
@@ -367,7 +405,7 @@ def _record_one_by_one(session: Session, station: Station, items: list[ScanItem]
         if existing is None:
             outcome = _store_scan(session, station, item, source=source, stream=stream,
                                   keyring=keyring, config=config, now=now,
-                                  employees=employees)
+                                  employees=employees, check=check)
             if isinstance(outcome, tuple):
                 stored[item.event_id] = outcome[0]
                 outcomes.append(outcome)
@@ -384,10 +422,11 @@ class _Lost:
 
 def _store_scan(session: Session, station: Station, item: ScanItem, *, source: str, stream: str,
                 keyring: badges.Keyring, config: Config, now: datetime,
-                employees: dict[str, Employee] | None = None) -> _Outcome | _Lost:
+                employees: dict[str, Employee] | None = None,
+                check: _BatchCheck | None = None) -> _Outcome | _Lost:
     """Store one scan in a savepoint; a unique-constraint conflict returns the stored row."""
     scan, photo = _new_scan(session, station, item, source=source, keyring=keyring,
-                            config=config, now=now, employees=employees)
+                            config=config, now=now, employees=employees, check=check)
     try:
         with session.begin_nested():
             append(session, scan, stream)
@@ -403,18 +442,22 @@ def _store_scan(session: Session, station: Station, item: ScanItem, *, source: s
 
 def _new_scan(session: Session, station: Station, item: ScanItem, *, source: str,
               keyring: badges.Keyring, config: Config, now: datetime,
-              employees: dict[str, Employee] | None = None) -> tuple[Scan, bytes | None]:
+              employees: dict[str, Employee] | None = None,
+              check: _BatchCheck | None = None) -> tuple[Scan, bytes | None]:
     """The Scan row for ``item`` (not yet linked nor added) and the photo to keep, if any."""
     scanned_at, flags = resolve_time(item.station_time, now, item.queued_seconds,
                                      config.clock_skew_seconds)
     local_day = scanned_at.astimezone(config.tz).date()
-    check = badges.check_payload(session, item.payload, keyring, today=local_day)
+    if check is not None:
+        verdict = check(item.payload, local_day)
+    else:
+        verdict = badges.check_payload(session, item.payload, keyring, today=local_day)
     employee = None
-    if check.employee_code is not None:  # set only when the signature is genuine
+    if verdict.employee_code is not None:  # set only when the signature is genuine
         if employees is not None:
-            employee = employees.get(check.employee_code)
+            employee = employees.get(verdict.employee_code)
         else:
-            employee = session.scalar(select(Employee).where(Employee.code == check.employee_code))
+            employee = session.scalar(select(Employee).where(Employee.code == verdict.employee_code))
     flag_list = list(flags)
     if item.no_face:
         flag_list.append(NO_FACE)
@@ -429,8 +472,8 @@ def _new_scan(session: Session, station: Station, item: ScanItem, *, source: str
     scan = Scan(
         source=source, station_id=station.id, event_id=item.event_id,
         employee_id=employee.id if employee else None, employee=employee,
-        badge_serial=check.serial, status=ACCEPTED if check.ok else REJECTED,
-        reason=None if check.ok else check.reason, payload=_storable(item.payload),
+        badge_serial=verdict.serial, status=ACCEPTED if verdict.ok else REJECTED,
+        reason=None if verdict.ok else verdict.reason, payload=_storable(item.payload),
         scanned_at=scanned_at, station_time=item.station_time, received_at=now,
         flags=",".join(flag_list), supersedes_id=None,
     )
