@@ -99,11 +99,6 @@ def test_user_commands(cli, session_factory):
         assert access.verify_password(an.password_hash, "mat-khau-789")
 
 
-def test_scheduler_command_says_it_is_not_there_yet(cli):
-    result = cli("scheduler")
-    assert result.exit_code == 1 and "chưa có" in result.output
-
-
 def test_serve_help(cli):
     result = cli("serve", "--help")
     assert result.exit_code == 0
