@@ -16,7 +16,6 @@ import urllib.request
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from factories import make_employee, make_station, make_unit
 from PIL import Image
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
@@ -26,6 +25,7 @@ from attendance import scans as service
 from attendance.audit import verify_chains
 from attendance.db import instance_path
 from attendance.models import Badge, Employee, NoBadgeRecord, Scan, Station
+from factories import make_employee, make_station, make_unit
 from web import create_app
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # Monday 08:00 in Hà Nội
