@@ -30,7 +30,7 @@ import shutil
 import unicodedata
 import warnings
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import insert, select, update
@@ -50,6 +50,8 @@ MAX_EVIDENCE_BYTES = 200 * 1024
 MAX_EVIDENCE_PIXELS = 4096 * 4096
 # A scan that waited this long in the station's outbox is a late upload, not a live scan.
 LIVE_QUEUE_SECONDS = 30.0
+MAX_QUEUED_SECONDS = 10 * 366 * 86400  # beyond this a "queue time" is a broken counter
+YEARS = (1970, 2999)  # instants outside are malformed (and would overflow date arithmetic)
 EVIDENCE_DIR = "evidence"
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
@@ -102,7 +104,11 @@ def parse_instant(value: object) -> datetime | None:
         return None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         return None
-    return parsed
+    try:
+        year = parsed.astimezone(timezone.utc).year
+    except OverflowError:
+        return None
+    return parsed if YEARS[0] <= year <= YEARS[1] else None
 
 
 def item_from_json(raw: object, *, sent_at: datetime | None = None) -> ScanItem:
@@ -127,11 +133,11 @@ def item_from_json(raw: object, *, sent_at: datetime | None = None) -> ScanItem:
     queued = raw.get("queued_seconds")
     if queued is not None:
         if isinstance(queued, bool) or not isinstance(queued, (int, float)) \
-                or not math.isfinite(queued) or queued < 0:
-            raise MalformedItem("queued_seconds: a number ≥ 0")
+                or not math.isfinite(queued) or not 0 <= queued <= MAX_QUEUED_SECONDS:
+            raise MalformedItem("queued_seconds: a number of seconds ≥ 0 (at most ten years)")
         queued = float(queued)
     elif sent_at is not None:
-        queued = max(0.0, (sent_at - station_time).total_seconds())
+        queued = min(max(0.0, (sent_at - station_time).total_seconds()), MAX_QUEUED_SECONDS)
     no_face = raw.get("no_face")
     if no_face is not None and not isinstance(no_face, bool):
         raise MalformedItem("no_face: true or false")

@@ -180,6 +180,8 @@ def test_malformed_items_are_answered_in_place(client, world, session_factory):
         scan("bad-time", genuine) | {"scanned_at": "hôm qua"},
         scan("naive", genuine) | {"scanned_at": "2026-11-23T08:00:00"},  # no offset
         scan("bad-queue", genuine, queued_seconds=-1),
+        scan("huge-queue", genuine, queued_seconds=1e16),
+        scan("year-1", genuine) | {"scanned_at": "0001-01-01T00:00:00+14:00"},
         scan("bad-face", genuine, no_face="yes"),
         "not an object",
         scan("good", genuine, extra_field="ignored"),
@@ -188,6 +190,7 @@ def test_malformed_items_are_answered_in_place(client, world, session_factory):
     assert [(r["event_id"], r["status"], r.get("reason")) for r in results] == [
         (None, "rejected", "malformed"), ("bad-time", "rejected", "malformed"),
         ("naive", "rejected", "malformed"), ("bad-queue", "rejected", "malformed"),
+        ("huge-queue", "rejected", "malformed"), ("year-1", "rejected", "malformed"),
         ("bad-face", "rejected", "malformed"), (None, "rejected", "malformed"),
         ("good", "accepted", None)]
     assert [r.event_id for r in stored(session_factory)] == ["good"]

@@ -116,7 +116,7 @@ def station_no_badge():
     if recorded_at is None:
         raise ApiError(400, "recorded_at: ISO 8601 with an offset")
     if queued is not None and (isinstance(queued, bool) or not isinstance(queued, (int, float))
-                               or not 0 <= queued < 10**9):
+                               or not 0 <= queued <= service.MAX_QUEUED_SECONDS):
         raise ApiError(400, "queued_seconds: a number ≥ 0")
     db = get_db()
     employee = badges.find_employee(db, code.strip())
