@@ -29,7 +29,14 @@ from attendance.models import Employee, SpotCheck, SpotCheckFinding, Unit
 from attendance.models.chain import append
 from attendance.models.checks import RESULTS
 from attendance.rules import (
-    ABSENT_FROM_POST, AWAY, SPOT_CHECK, DayResult, ExcuseRef, Mark, Policy, evaluate_day,
+    ABSENT_FROM_POST,
+    AWAY,
+    SPOT_CHECK,
+    DayResult,
+    ExcuseRef,
+    Mark,
+    Policy,
+    evaluate_day,
 )
 
 MAX_NOTE = 1000

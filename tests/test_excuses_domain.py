@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from factories import NOW, make_employee, make_unit, make_user
 from sqlalchemy import select
 
 from attendance import excuses
@@ -12,7 +13,6 @@ from attendance.audit import verify_chains
 from attendance.evaluation import evaluate_range
 from attendance.models import AuditEntry, ExcuseDecision
 from attendance.models.chain import AppendOnlyError
-from factories import NOW, make_employee, make_unit, make_user
 
 MONDAY = date(2026, 11, 23)
 

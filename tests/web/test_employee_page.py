@@ -7,13 +7,13 @@ import re
 from datetime import date, datetime, timezone
 
 from PIL import Image
+from report_factories import excuse, local, no_badge, scan
 from sqlalchemy import select
+from web_helpers import csrf_token, login
 
 from attendance import badges, cards
 from attendance.db import instance_path
 from attendance.models import AuditEntry, Badge, Employee
-from report_factories import excuse, local, no_badge, scan
-from web_helpers import csrf_token, login
 
 EVIL = '<script>alert("x")</script>'
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
+from factories import make_employee, make_user
 from sqlalchemy import select
+from web_helpers import csrf_token, login
 
 from attendance.models import Employee, Excuse, ExcuseDecision, Unit, User
-from factories import make_employee, make_user
-from web_helpers import csrf_token, login
 
 DAY = "2026-11-23"
 EVIL = '<script>alert("x")</script>'

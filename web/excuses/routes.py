@@ -14,7 +14,12 @@ from attendance.models import Employee, Excuse, User
 from web.db import domain_config, get_db, now
 from web.excuses import bp
 from web.excuses.forms import (
-    BAD_DATE, KIND_CHOICES, PART_CHOICES, STATUS_CHOICES, DecisionForm, ExcuseForm,
+    BAD_DATE,
+    KIND_CHOICES,
+    PART_CHOICES,
+    STATUS_CHOICES,
+    DecisionForm,
+    ExcuseForm,
 )
 from web.format import paginate
 from web.i18n import _
