@@ -12,24 +12,15 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import date, datetime, timezone
-from pathlib import Path
+from datetime import date, datetime
 
 import pytest
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "config" / "example-province.toml"
-TODAY = date(2026, 11, 23)
-NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)  # Monday 10:00 in Hà Nội
-PASSWORD = "demo123"
-FORMULA_NAME = "=cmd|' /C calc'!A0"
-FORMULA_CODE = "E2E-FX"
+from e2e_helpers import (  # noqa: E402
+    CHROMIUM, CHROMIUM_ARGS, EXAMPLE, FORMULA_CODE, FORMULA_NAME, NOW, PASSWORD, TODAY,
+)
 
 
 def pytest_collection_modifyitems(config, items):

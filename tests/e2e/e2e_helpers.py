@@ -1,10 +1,22 @@
-"""Helpers of the end-to-end tests: screenshots, feature checks."""
+"""Constants and helpers of the end-to-end tests: the browser, the demo day, screenshots."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
 from pathlib import Path
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+EXAMPLE = ROOT / "config" / "example-province.toml"
+TODAY = date(2026, 11, 23)
+NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)  # Monday 10:00 in Hà Nội
+PASSWORD = "demo123"
+FORMULA_NAME = "=cmd|' /C calc'!A0"
+FORMULA_CODE = "E2E-FX"
 
 
 def screenshot(page, name: str, *, full_page: bool = False) -> Path:

@@ -20,8 +20,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from conftest import FORMULA_CODE, FORMULA_NAME, TODAY
-from e2e_helpers import has_route, screenshot
+from e2e_helpers import FORMULA_CODE, FORMULA_NAME, TODAY, has_route, screenshot
 
 pytestmark = pytest.mark.e2e
 TIMEOUT = 15_000
@@ -37,14 +36,14 @@ def _staff(factory):
 
 
 def test_unit_head_reviews_today_and_approves_an_excuse(sign_in, e2e_server):
-    base, factory, config = e2e_server
+    _, factory, config = e2e_server
     head = sign_in("thutruong")
     # The home page is today's dashboard of the unit and its sub-units.
     expect(head.locator("h1")).to_contain_text("Hôm nay 23/11/2026")
     expect(head.locator("#arrivals tr").first).to_be_visible()
     assert head.locator("#units tr").count() >= 2
     assert head.locator("svg.chart").count() == 2
-    screenshot(head, "dashboard")
+    screenshot(head, "dashboard", full_page=True)
 
     # Arrivals as they happen: a scan recorded now shows up without reloading the page.
     from attendance.models import Employee, Scan
@@ -103,8 +102,7 @@ def test_unit_head_reviews_today_and_approves_an_excuse(sign_in, e2e_server):
         assert excuse.status == "approved" and excuse.start_date == date(2026, 11, 26)
 
 
-def test_inspector_records_a_spot_check_and_exports_the_violation_log(sign_in, e2e_server):
-    base, factory, config = e2e_server
+def test_inspector_records_a_spot_check_and_exports_the_violation_log(sign_in):
     inspector = sign_in("thanhtra")
     if not has_route(inspector, "/spotcheck"):
         pytest.skip("the spot-check pages (web/spotcheck) are not installed yet")
@@ -163,7 +161,7 @@ def test_inspector_records_a_spot_check_and_exports_the_violation_log(sign_in, e
 
 
 def test_staff_sees_only_their_own_record(sign_in, e2e_server):
-    base, factory, _ = e2e_server
+    _, factory, _ = e2e_server
     own_id, own_code, own_name = _staff(factory)
     staff = sign_in("nhanvien")
     expect(staff.locator("main")).to_contain_text(own_name)

@@ -127,7 +127,8 @@ def test_monthly_ranking_and_offenders(login_as, session_factory):
     build(session_factory)
     html = login_as("inspector").get("/reports/monthly?month=2026-11").get_data(as_text=True)
     assert "Xếp hạng thi đua các đơn vị" in html
-    ranking = html[html.index('class="ranking"'):html.index("</table>", html.index('class="ranking"'))]
+    start = html.index('class="ranking"')
+    ranking = html[start:html.index("</table>", start)]
     # SNV and SNV-P1 wore badges throughout; SNV (no one late) leads; STC had a no-badge day.
     assert ranking.index("Sở Nội vụ") < ranking.index("Phòng Công chức") \
         < ranking.index("Sở Tài chính")

@@ -87,7 +87,8 @@ def test_export_xlsx_and_csv_follow_the_filters_and_neutralize(login_as, session
     build(session_factory)
     client = login_as("inspector")
     html = client.get(f"/violations?{RANGE}&type=late").get_data(as_text=True)
-    link = re.search(r'href="(/violations/export/xlsx\?[^"]+)"', html).group(1).replace("&amp;", "&")
+    link = re.search(r'href="(/violations/export/xlsx\?[^"]+)"', html).group(1)
+    link = link.replace("&amp;", "&")
     response = client.get(link)
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == \

@@ -1,7 +1,8 @@
 """Small charts drawn on the server as inline SVG: no JavaScript, nothing from a CDN.
 
 Each function returns ``Markup`` for a template; every text that comes from data (unit
-names) is escaped here. The charts scale to their container (``viewBox``, width 100%).
+names) is escaped here. A chart keeps its natural size and shrinks to fit a narrow screen
+(``viewBox`` with ``max-width: 100%``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ def _percent(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
+def _open(width: int, height: int, title: str) -> str:
+    """The SVG element: drawn at its natural size, shrunk to fit a narrow screen (CSS)."""
+    return (f'<svg class="chart" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">')
+
+
 def lateness_trend(days: Sequence[tuple[date, float | None, int, int]], *, title: str,
                    empty: str) -> Markup:
     """Bars of the share of those present who came late, one per working day.
@@ -34,8 +41,7 @@ def lateness_trend(days: Sequence[tuple[date, float | None, int, int]], *, title
     width = left + right + step * len(days)
     height = 190
     plot = height - top_pad - bottom
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="{escape(title)}" preserveAspectRatio="xMinYMin meet">']
+    parts = [_open(width, height, title)]
     for fraction in (0, 0.5, 1):
         y = top_pad + plot * (1 - fraction)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
@@ -61,18 +67,17 @@ def lateness_trend(days: Sequence[tuple[date, float | None, int, int]], *, title
 
 
 def compliance_by_unit(units: Sequence[tuple[str, float]], *, title: str, empty: str,
-                       label_width: int = 210) -> Markup:
+                       label_width: int = 170) -> Markup:
     """Horizontal bars of badge compliance per unit, 0 to 100%, the 100% target marked."""
     if not units:
         return Markup(f'<p class="muted">{escape(empty)}</p>')
-    row, bar_area, right = 24, 300, 56
+    row, bar_area, right = 24, 180, 52
     width = label_width + bar_area + right
     height = row * len(units) + 8
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="{escape(title)}" preserveAspectRatio="xMinYMin meet">']
+    parts = [_open(width, height, title)]
     for index, (name, rate) in enumerate(units):
         y = 4 + row * index
-        shown = name if len(name) <= 32 else name[:31] + "…"
+        shown = name if len(name) <= 26 else name[:25] + "…"
         length = bar_area * max(0.0, min(rate, 1.0))
         color = OK if rate >= 1 else BAD
         parts.append(f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end" '
