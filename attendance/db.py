@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -88,6 +88,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def lock_for_write(session: Session) -> None:
+    """On SQLite, take the database's write lock now, for the rest of the transaction.
+
+    SQLite has no row locks: two transactions that read, decide and then write (a chain's
+    head, a rate limit's count) could both decide on the same reading. A write statement
+    takes the lock at once, even one that changes no row; later readers then wait.
+    PostgreSQL callers lock rows (``FOR UPDATE``) or advisory keys instead.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE chain_heads SET seq = seq WHERE 0"))
 
 
 @contextmanager

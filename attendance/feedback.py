@@ -12,8 +12,8 @@ Rate limits, counted in the database so that they hold across gunicorn workers a
 
 The counts are of stored feedback (a refused attempt stores nothing). Two submissions that
 race each other cannot both slip under a limit: on PostgreSQL the address is serialized by a
-transaction-level advisory lock and the badge by a row lock on the badge; SQLite takes its
-write lock at ``BEGIN IMMEDIATE`` (``attendance.db``), which serializes every writer.
+transaction-level advisory lock and the badge by a row lock on the badge; on SQLite
+``attendance.db.lock_for_write`` takes the database's write lock first.
 
 The address itself is never stored: ``hash_ip`` keys it with a deployment secret (HMAC-SHA256),
 so the stored value still counts submissions from one address but cannot be turned back into
@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, joinedload
 
+from attendance.db import lock_for_write
 from attendance.models import Badge, Employee, ServiceFeedback
 
 RATINGS = {
@@ -108,6 +109,7 @@ def clean_text(value: str | None, limit: int, what: str) -> str | None:
 
 
 def _lock_address(session: Session, ip_hash: str) -> None:
+    lock_for_write(session)
     if session.get_bind().dialect.name == "postgresql":
         key = int(ip_hash[:7], 16)  # 28 bits: fits the signed int4 of the two-key form
         session.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"),

@@ -33,15 +33,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from attendance import access, badges
 from attendance.config import Config
 from attendance.db import instance_path
-from attendance.models import Badge, ChainHead, Employee, NoBadgeRecord, Scan, Station, Unit
-from attendance.models.chain import GENESIS, BulkChains, append
+from attendance.models import Badge, Employee, NoBadgeRecord, Scan, Station, Unit
+from attendance.models.chain import BulkChains, append, lock_head
 
 MAX_BATCH = 500
 MAX_EVENT_ID = 80
@@ -254,22 +254,12 @@ def station_stream(station: Station) -> str:
 
 
 def lock_stream(session: Session, stream: str) -> None:
-    """Take the write lock on a chain's head row for the rest of the transaction.
+    """Take the lock on a chain's head for the rest of the transaction.
 
-    A no-op UPDATE locks the row on PostgreSQL and takes SQLite's write lock, so a second
-    request for the same stream waits here and then reads what the first one committed.
-    A missing head is created in a savepoint (two first requests may race to create it).
+    A second request for the same stream waits here and then reads what the first one
+    committed.
     """
-    heads = ChainHead.__table__
-    touch = update(heads).where(heads.c.stream == stream).values(seq=heads.c.seq)
-    if session.execute(touch).rowcount:
-        return
-    try:
-        with session.begin_nested():
-            session.execute(insert(heads).values(stream=stream, seq=0, hash=GENESIS))
-    except IntegrityError:
-        pass  # another transaction created it first
-    session.execute(touch)
+    lock_head(session, stream)
 
 
 def record_scans(session: Session, station: Station, items: list[ScanItem | ScanResult], *,

@@ -72,7 +72,7 @@ class Chained:
         return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _locked_head(session: Session, stream: str) -> ChainHead:
+def lock_head(session: Session, stream: str) -> ChainHead:
     """The stream's head row, locked until the caller commits.
 
     PostgreSQL locks the row (``SELECT … FOR UPDATE``). SQLite has no row locks: there a
@@ -108,7 +108,7 @@ def append(session: Session, record: Chained, stream: str) -> Chained:
     serializes writers anyway) until the caller commits.
     """
     _apply_defaults(record)
-    _link(_locked_head(session, stream), record, stream)
+    _link(lock_head(session, stream), record, stream)
     session.add(record)
     return record
 
@@ -174,7 +174,7 @@ class BulkChains:
     def _link(self, record: Any, stream: str) -> None:
         head = self.heads.get(stream)
         if head is None:
-            head = self.heads[stream] = _locked_head(self.session, stream)
+            head = self.heads[stream] = lock_head(self.session, stream)
         _link(head, record, stream)
 
     def append(self, record: Any, stream: str) -> Any:
