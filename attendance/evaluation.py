@@ -220,9 +220,12 @@ def days(first: date, last: date) -> Iterator[date]:
 
 def evaluate_range(session: Session, config: Config, first: date, last: date, *,
                    tree: OrgTree | None = None, unit_ids: set[int] | None = None,
-                   employee_codes: Iterable[str] | None = None,
+                   employee_codes: Iterable[str] | None = None, as_of: datetime | None = None,
                    ) -> Iterator[tuple[EmployeeRow, date, DayResult]]:
-    """Every (employee, date, result) in the range for the selected units."""
+    """Every (employee, date, result) in the range for the selected units.
+
+    ``as_of`` evaluates days not yet over as they stand at that instant.
+    """
     tree = tree or OrgTree(session)
     if unit_ids is None:
         unit_ids = set(tree.units)
@@ -249,5 +252,6 @@ def evaluate_range(session: Session, config: Config, first: date, last: date, *,
                 scans=evidence.scans.get(key, empty),
                 marks=evidence.marks.get(key, empty),
                 excuses=[ref for start, end, ref in own_excuses if start <= day <= end],
+                as_of=as_of,
             )
             yield employee, day, result

@@ -151,6 +151,8 @@ def _status(entry: EmployeeDay) -> str:
         return f"{EXCUSED_LABEL} ({kind})"
     if result.has_open(ABSENT):
         return KIND_LABELS[ABSENT]
+    if result.not_arrived:
+        return "chưa đến"
     if result.check_in is None:
         return "có mặt (không có giờ đến)"
     return "có mặt"

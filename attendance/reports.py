@@ -50,6 +50,7 @@ class DailyReport:
     day: date
     units: list[UnitDay]
     tz_name: str
+    as_of: datetime | None = None
 
     @property
     def totals(self) -> UnitFigures:
@@ -68,17 +69,19 @@ def order_units(units: Iterable[UnitDay]) -> list[UnitDay]:
 
 
 def compile_daily(session: Session, config: Config, day: date, unit_code: str | None = None, *,
-                  unit_ids: Iterable[int] | None = None) -> DailyReport:
+                  unit_ids: Iterable[int] | None = None,
+                  as_of: datetime | None = None) -> DailyReport:
     """The daily report of ``unit_code`` and its sub-units (or of every unit).
 
-    ``unit_ids`` limits the report to the units a user may see. Raises ``LookupError`` for
-    an unknown unit code.
+    ``unit_ids`` limits the report to the units a user may see; ``as_of`` compiles a day
+    still in progress as it stands at that instant (see ``in_progress_as_of``). Raises
+    ``LookupError`` for an unknown unit code.
     """
     tree = OrgTree(session)
     selected = tree.select(unit_code, unit_ids)
     by_unit: dict[int, UnitDay] = {}
     for employee, _, result in evaluate_range(session, config, day, day, tree=tree,
-                                              unit_ids=selected):
+                                              unit_ids=selected, as_of=as_of):
         unit_day = by_unit.get(employee.unit_id)
         if unit_day is None:
             unit_day = by_unit[employee.unit_id] = UnitDay(tree.units[employee.unit_id])
@@ -86,7 +89,15 @@ def compile_daily(session: Session, config: Config, day: date, unit_code: str | 
         unit_day.employees.append(EmployeeDay(employee, result, session_mode))
     for unit_day in by_unit.values():
         unit_day.employees.sort(key=lambda e: e.employee.code)
-    return DailyReport(day, order_units(by_unit.values()), config.timezone)
+    return DailyReport(day, order_units(by_unit.values()), config.timezone, as_of)
+
+
+def in_progress_as_of(config: Config, day: date, now: datetime) -> datetime | None:
+    """``now`` when ``day`` is today or later in the deployment's timezone, else None.
+
+    A report of today must not call absent those who have not arrived yet.
+    """
+    return now if day >= now.astimezone(config.tz).date() else None
 
 
 def local_iso(instant: datetime, config_tz) -> str:
@@ -97,6 +108,7 @@ def unit_json(unit_day: UnitDay, tz) -> dict:
     lists: dict[str, list] = {name: [] for name in (
         LATE, EARLY_LEAVE, MISSING_CHECKOUT, NO_BADGE, ABSENT_FROM_POST, ABSENT, MISSED_SESSION)}
     excused: list[str] = []
+    not_arrived: list[str] = []
     for entry in unit_day.employees:
         code, result = entry.employee.code, entry.result
         if not result.working:
@@ -104,18 +116,22 @@ def unit_json(unit_day: UnitDay, tz) -> dict:
         if result.excused is not None:
             excused.append(code)
             continue
-        with_session = (lambda item, f: {**item, "session": f.session}) if entry.session_mode \
-            else (lambda item, f: item)
+        if result.not_arrived:
+            not_arrived.append(code)
+
+        def entry_of(item: dict, f, mode=entry.session_mode) -> dict:
+            return {**item, "session": f.session} if mode else item
+
         no_badge_sources: list[str] = []
         for f in result.open_findings():
             if f.kind == LATE:
-                lists[LATE].append(with_session(
+                lists[LATE].append(entry_of(
                     {"employee": code, "check_in": local_iso(f.at, tz), "minutes": f.minutes}, f))
             elif f.kind == EARLY_LEAVE:
-                lists[EARLY_LEAVE].append(with_session(
+                lists[EARLY_LEAVE].append(entry_of(
                     {"employee": code, "check_out": local_iso(f.at, tz), "minutes": f.minutes}, f))
             elif f.kind in (MISSING_CHECKOUT, MISSED_SESSION):
-                lists[f.kind].append(with_session({"employee": code}, f) if entry.session_mode
+                lists[f.kind].append(entry_of({"employee": code}, f) if entry.session_mode
                                      else code)
             elif f.kind == NO_BADGE:
                 if f.source not in no_badge_sources:
@@ -133,6 +149,7 @@ def unit_json(unit_day: UnitDay, tz) -> dict:
         "present": figures.present,
         **lists,
         "excused": excused,
+        "not_arrived": not_arrived,
         "badge_compliance": figures.badge_compliance,
         "punctuality": figures.punctuality,
     }
@@ -145,6 +162,7 @@ def daily_json(report: DailyReport) -> dict:
     totals = report.totals
     return {
         "date": report.day.isoformat(),
+        **({"as_of": local_iso(report.as_of, tz)} if report.as_of else {}),
         "units": [unit_json(u, tz) for u in report.units],
         "totals": {"expected": totals.expected, "present": totals.present,
                    "badge_compliance": totals.badge_compliance,
@@ -153,9 +171,10 @@ def daily_json(report: DailyReport) -> dict:
 
 
 def daily_report(session: Session, config: Config, day: date, unit_code: str | None = None, *,
-                 unit_ids: Iterable[int] | None = None) -> dict:
+                 unit_ids: Iterable[int] | None = None, as_of: datetime | None = None) -> dict:
     """The machine-readable daily report of RULES.md."""
-    return daily_json(compile_daily(session, config, day, unit_code, unit_ids=unit_ids))
+    return daily_json(compile_daily(session, config, day, unit_code, unit_ids=unit_ids,
+                                    as_of=as_of))
 
 
 # --- words a user reads ------------------------------------------------------------------

@@ -17,6 +17,10 @@ Choices where RULES.md is silent (also in docs/rules.md):
   session excuses them.
 - A half-day excuse does not cover an absence: someone excused for the morning who never
   comes in the afternoon is ``absent``.
+- A day still in progress (``as_of`` before the end of its last session) has no finding
+  that only the end can tell: no ``absent`` (someone without a check-in has not arrived
+  yet), and no early leave, missing check-out or missed session for a session not over.
+  Evidence after ``as_of`` is not looked at.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ ABSENT = "absent"
 MISSED_SESSION = "missed_session"
 FINDING_KINDS = (LATE, EARLY_LEAVE, MISSING_CHECKOUT, NO_BADGE, ABSENT_FROM_POST, ABSENT,
                  MISSED_SESSION)
+
+# Findings that only the end of their session can tell.
+UNTIL_SESSION_END = frozenset({EARLY_LEAVE, MISSING_CHECKOUT, MISSED_SESSION})
 
 # What a no-badge record or a spot-check finding says about the employee.
 WITHOUT_BADGE = "without_badge"  # a guard's record, or a spot check: present without badge
@@ -111,6 +118,12 @@ class DayResult:
     check_in: datetime | None = None
     check_out: datetime | None = None
     findings: tuple[Finding, ...] = field(default=())
+    in_progress: bool = False  # evaluated before the end of the day's last session
+
+    @property
+    def not_arrived(self) -> bool:
+        """Expected today, no check-in yet, and the day is not over."""
+        return self.in_progress and self.expected and self.check_in is None
 
     @property
     def expected(self) -> bool:
@@ -208,10 +221,19 @@ def evaluate_day(
     scans: Iterable[datetime] = (),
     marks: Iterable[Mark] = (),
     excuses: Sequence[ExcuseRef] = (),
+    as_of: datetime | None = None,
 ) -> DayResult:
-    """One employee's working day: findings from scans, marks and excuses."""
+    """One employee's working day: findings from scans, marks and excuses.
+
+    ``as_of`` evaluates the day as it stood at that instant (None: the day is over).
+    """
     if not working:
         return DayResult(working=False)
+    if as_of is not None and as_of >= timetable.end:
+        as_of = None
+    if as_of is not None:
+        scans = [s for s in scans if s <= as_of]
+        marks = [m for m in marks if m.at <= as_of]
     sessions = timetable.sessions
     count = len(sessions)
     full = next((e for e in excuses if e.part == "full"), None)
@@ -262,13 +284,16 @@ def evaluate_day(
                                                         worked[0], worked[-1])
         findings.extend(day_findings)
 
-    if not counted and not marks_show_presence(marks):
+    if as_of is not None:
+        findings = [f for f in findings if f.kind not in UNTIL_SESSION_END
+                    or sessions[f.session][1] <= as_of]
+    elif not counted and not marks_show_presence(marks):
         findings.append(Finding(ABSENT))
 
     if full is not None or covered:
         findings = [_excused(f, full, covered) for f in findings]
     return DayResult(working=True, excused=full, check_in=check_in, check_out=check_out,
-                     findings=tuple(findings))
+                     findings=tuple(findings), in_progress=as_of is not None)
 
 
 def marks_show_presence(marks: Iterable[Mark]) -> bool:

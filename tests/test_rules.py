@@ -355,3 +355,34 @@ def test_a_repeat_scan_changes_nothing(scans, policy):
     # a repeat of every scan 30 s later is inside the window unless another scan counted
     # in between; the check-in never moves
     assert evaluate_day(WINTER, policy, scans=repeated).check_in == first.check_in
+
+
+# --- a day still in progress --------------------------------------------------------------
+
+def test_in_progress_nobody_is_absent_before_the_day_is_over():
+    result = evaluate_day(WINTER, DAY_MODE, as_of=at("10:00"))
+    assert kinds(result) == [] and result.not_arrived and result.expected
+
+
+def test_in_progress_no_checkout_finding_before_the_session_ends():
+    result = evaluate_day(WINTER, DAY_MODE, scans=[at("07:50")], as_of=at("10:00"))
+    assert kinds(result) == [LATE] and not result.not_arrived
+
+
+def test_in_progress_ignores_evidence_after_the_instant():
+    result = evaluate_day(WINTER, DAY_MODE, scans=[at("07:20"), at("10:30")], as_of=at("10:00"))
+    assert result.check_out is None and kinds(result) == []
+
+
+def test_in_progress_session_mode_judges_only_sessions_that_are_over():
+    # At 14:00 the morning is over (missing check-out) and the afternoon is not.
+    result = evaluate_day(WINTER, SESSION_MODE, scans=[at("07:20"), at("13:20")],
+                          as_of=at("14:00"))
+    assert [(f.kind, f.session) for f in result.open_findings()] == [
+        (MISSING_CHECKOUT, 0), (LATE, 1)]
+
+
+def test_as_of_after_the_last_session_is_the_whole_day():
+    scans = [at("07:20")]
+    assert evaluate_day(WINTER, DAY_MODE, scans=scans, as_of=at("16:30")) == \
+        evaluate_day(WINTER, DAY_MODE, scans=scans)

@@ -176,3 +176,21 @@ def test_one_unit(province, cli):
     assert list(report(cli, "2026-11-23", "--unit", "P1")) == ["P1"]
     bad = cli("report", "daily", "--date", "2026-11-23", "--unit", "NOPE")
     assert bad.exit_code == 1 and "NOPE" in bad.output
+
+
+def test_a_day_in_progress(province, cli):
+    def as_of(instant: str) -> dict:
+        result = cli("report", "daily", "--date", "2026-11-23", "--format", "json",
+                     "--as-of", instant)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    morning = as_of("2026-11-23T09:00:00+07:00")
+    assert morning["as_of"] == "2026-11-23T09:00:00+07:00"
+    snv = {u["unit"]: u for u in morning["units"]}["SNV"]
+    assert snv["absent"] == [] and snv["missing_checkout"] == [] and snv["early_leave"] == []
+    # E005 is excused for the morning and has not come yet; everyone else has checked in.
+    assert snv["not_arrived"] == ["E005"]
+    assert [x["employee"] for x in snv["late"]] == ["E002"]
+    bad = cli("report", "daily", "--date", "2026-11-23", "--as-of", "09:00")
+    assert bad.exit_code == 1 and "thời điểm không hợp lệ" in bad.output

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import click
 from sqlalchemy import select
@@ -26,6 +26,20 @@ from attendance.reports import (
 )
 
 FORMATS = ["json", "csv", "xlsx", "pdf"]
+
+
+def _parse_as_of(text: str | None, config) -> datetime | None:
+    if text is None:
+        return None
+    if text == "now":
+        return datetime.now(timezone.utc)
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise UserError(f"thời điểm không hợp lệ: {text!r} (cần ISO 8601 có múi giờ, hoặc now)")
+    return instant
 
 
 def _parse_date(text: str) -> date:
@@ -97,14 +111,19 @@ def report() -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Ghi ra tệp thay vì màn hình.")
+@click.option("--as-of", "as_of", metavar="now|ISO",
+              help="Báo cáo của ngày chưa kết thúc, tính đến thời điểm này (không ghi nhận "
+                   "vắng trước khi hết giờ).")
 @pass_app
-def daily(app: AppContext, day: str, unit_code: str | None, fmt: str, output: str | None) -> None:
+def daily(app: AppContext, day: str, unit_code: str | None, fmt: str, output: str | None,
+          as_of: str | None) -> None:
     """Báo cáo ngày của đơn vị (daily report)."""
     the_day = _parse_date(day)
     config = app.config
     with app.session() as session:
         try:
-            compiled = compile_daily(session, config, the_day, unit_code)
+            compiled = compile_daily(session, config, the_day, unit_code,
+                                     as_of=_parse_as_of(as_of, config))
         except LookupError:
             raise _unknown_unit(unit_code) from None
         if fmt == "json":

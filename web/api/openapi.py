@@ -364,10 +364,15 @@ DOCUMENT: dict = {
                     {"name": "unit", "in": "query", "required": False,
                      "description": "A unit code; the report covers it and its sub-units.",
                      "schema": {"type": "string"}},
+                    {"name": "as_of", "in": "query", "required": False,
+                     "description": "`now`: a day not yet over as it stands now (no absence "
+                                    "or missing check-out before their time; `not_arrived` "
+                                    "lists who has no check-in yet). Default: the whole day.",
+                     "schema": {"type": "string", "enum": ["now"]}},
                 ],
                 "responses": {
                     "200": _json("The report.", {"$ref": "#/components/schemas/DailyReport"}),
-                    "400": _error("The date is not YYYY-MM-DD."),
+                    "400": _error("The date is not YYYY-MM-DD, or as_of is not `now`."),
                     "401": _error("Not signed in."),
                     "403": _error("The caller's role has no reports."),
                     "404": _error("Unknown unit, or outside the caller's scope."),

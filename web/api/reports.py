@@ -42,11 +42,13 @@ def scoped_unit(code: str | None) -> Unit | None:
     return unit
 
 
-def scoped_daily_report(day: date, unit: Unit | None) -> dict:
-    from attendance.reports import daily_report
+def scoped_daily_report(day: date, unit: Unit | None, *, in_progress: bool = False) -> dict:
+    from attendance.reports import daily_report, in_progress_as_of
 
-    return daily_report(get_db(), domain_config(), day, unit.code if unit else None,
-                        unit_ids=visible_units())
+    config = domain_config()
+    as_of = in_progress_as_of(config, day, now()) if in_progress else None
+    return daily_report(get_db(), config, day, unit.code if unit else None,
+                        unit_ids=visible_units(), as_of=as_of)
 
 
 @bp.route("/reports/daily")
@@ -54,4 +56,7 @@ def scoped_daily_report(day: date, unit: Unit | None) -> dict:
 def daily():
     day = parse_day(request.args.get("date"))
     unit = scoped_unit(request.args.get("unit"))
-    return jsonify(scoped_daily_report(day, unit))
+    as_of = request.args.get("as_of")
+    if as_of not in (None, "now"):
+        raise ApiError(400, "as_of must be 'now'")
+    return jsonify(scoped_daily_report(day, unit, in_progress=as_of == "now"))

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from attendance.calendar import WorkCalendar
 from attendance.evaluation import OrgTree, UnitRow, evaluate_range
 from attendance.models import Employee, Scan, Station, Unit
-from attendance.reports import UnitMonth, compile_daily
+from attendance.reports import UnitMonth, compile_daily, in_progress_as_of
 from web.db import domain_config, get_db, now
 from web.format import datetime_vn
 from web.security import visible_units
@@ -65,7 +65,9 @@ def arrivals(day: date, limit: int = ARRIVALS) -> list[dict]:
 
 def unit_rows(day: date) -> tuple[list[dict], dict]:
     """Each unit's figures so far on ``day`` (worst badge compliance first), and the totals."""
-    report = compile_daily(get_db(), domain_config(), day, unit_ids=visible_units())
+    config = domain_config()
+    report = compile_daily(get_db(), config, day, unit_ids=visible_units(),
+                           as_of=in_progress_as_of(config, day, now()))
 
     def figures(f) -> dict:
         return {"expected": f.expected, "present": f.present, "late": f.late,

@@ -12,9 +12,10 @@ from sqlalchemy import select
 from attendance import exports
 from attendance.models import Employee, IssuedReport, Scan, Unit
 from attendance.reports import (
+    in_progress_as_of,
     compile_daily, compile_monthly, daily_json, local_iso, offenders_of,
 )
-from web.db import domain_config, get_db
+from web.db import domain_config, get_db, now
 from web.reports import REPORT_ROLES, bp
 from web.reports.common import (
     day_arg, download, issuer, month_arg, scope_units, today, unit_arg, yesterday,
@@ -40,8 +41,9 @@ def daily():
     db = get_db()
     day = day_arg()
     unit = unit_arg()
-    compiled = compile_daily(db, domain_config(), day, unit.code if unit else None,
-                             unit_ids=visible_units())
+    config = domain_config()
+    compiled = compile_daily(db, config, day, unit.code if unit else None,
+                             unit_ids=visible_units(), as_of=in_progress_as_of(config, day, now()))
     report = daily_json(compiled)
     codes = {e.employee.code for u in compiled.units for e in u.employees}
     names = {e.employee.code: e.employee.full_name for u in compiled.units for e in u.employees}
@@ -64,7 +66,7 @@ def daily_export(fmt: str):
     day = day_arg()
     unit = unit_arg()
     compiled = compile_daily(db, config, day, unit.code if unit else None,
-                             unit_ids=visible_units())
+                             unit_ids=visible_units(), as_of=in_progress_as_of(config, day, now()))
     if fmt == "csv":
         data = exports.daily_csv(compiled)
     elif fmt == "xlsx":
