@@ -447,7 +447,7 @@ EN: dict[str, str] = {
     "Kiểm tra hệ thống hằng đêm": "Nightly health checks",
     "Điểm quét thẻ không có tín hiệu": "Silent scan stations",
     "Chuỗi băm": "Hash chains",
-    "Bình thường": "OK",
+    "Không có vấn đề": "No problem",
     "Có vấn đề": "Problem found",
     "Bị sửa đổi": "Tampered",
     "Nguyên vẹn": "Intact",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 
-from sqlalchemy import select
 
 from attendance.models import Station
 from web.api.auth import station_from_request
