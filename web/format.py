@@ -33,12 +33,14 @@ def date_vn(value: date | datetime | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
-def time_vn(value: datetime | str | None) -> str:
+def time_vn(value: datetime | str | None, seconds: bool = False) -> str:
+    """24-hour local time; ``seconds`` where they decide a finding (late at 07:35:01)."""
     if value is None:
         return ""
     if isinstance(value, str):  # ISO 8601 from a JSON report
         value = datetime.fromisoformat(value)
-    return _local(value).strftime("%H:%M") if value.tzinfo else value.strftime("%H:%M")
+    pattern = "%H:%M:%S" if seconds else "%H:%M"
+    return _local(value).strftime(pattern) if value.tzinfo else value.strftime(pattern)
 
 
 def datetime_vn(value: datetime | None) -> str:

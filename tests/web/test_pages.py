@@ -106,10 +106,14 @@ def test_audit_log_page(login_as):
 
 
 def test_daily_report_page_lists_with_vietnamese_headers(login_as):
-    html = login_as("head_snv").get(f"/reports/daily?date={DAY}&unit=SNV").get_data(as_text=True)
+    client = login_as("head_snv")
+    html = client.get(f"/reports/daily?date={DAY}&unit=SNV").get_data(as_text=True)
     assert "Báo cáo ngày 23/11/2026" in html
-    assert "Vắng không lý do" in html and "Trần Thị Bình" in html
+    # At 10:00 the day is not over: who has no check-in has not arrived yet.
+    assert "Chưa đến" in html and "Trần Thị Bình" in html and "Vắng không lý do" not in html
     assert "Tỷ lệ đeo thẻ" in html
+    html = client.get("/reports/daily?date=2026-11-20&unit=SNV").get_data(as_text=True)
+    assert "Vắng không lý do" in html and "Trần Thị Bình" in html
 
 
 def test_daily_report_page_rejects_a_bad_date(login_as):
@@ -127,4 +131,4 @@ def test_pages_in_english(login_as, client):
     html = client.get("/admin/stations").get_data(as_text=True)
     assert "Scan stations" in html and "Sign out" in html
     html = client.get(f"/reports/daily?date={DAY}").get_data(as_text=True)
-    assert "Badge compliance" in html and "Absent without reason" in html
+    assert "Badge compliance" in html and "Not arrived yet" in html
