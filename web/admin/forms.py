@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional, Regexp
 
 from attendance.access import MIN_PASSWORD_LENGTH
@@ -46,3 +46,37 @@ class StationForm(FlaskForm):
     ])
     name = StringField("Tên / vị trí", validators=[Optional(), Length(max=255, message=TOO_LONG)])
     unit = StringField("Đơn vị", validators=[DataRequired(REQUIRED), Length(max=40)])
+
+
+IMPORT_KINDS = [
+    ("units", "Đơn vị"),
+    ("employees", "Cán bộ, công chức"),
+    ("scans", "Lượt quét thẻ"),
+    ("excuses", "Nghỉ phép, công tác"),
+]
+_KIND_VALUES = [v for v, _ in IMPORT_KINDS]
+
+
+class ImportForm(FlaskForm):
+    kind = StringField("Loại dữ liệu", validators=[
+        DataRequired(REQUIRED), AnyOf(_KIND_VALUES, message="Loại dữ liệu không hợp lệ"),
+    ])
+
+
+class ConfirmImportForm(FlaskForm):
+    kind = HiddenField(validators=[DataRequired(), AnyOf(_KIND_VALUES)])
+    upload = HiddenField(validators=[DataRequired(), Length(max=80)])
+    skip_bad_rows = BooleanField("Bỏ qua dòng lỗi, chỉ nhập các dòng hợp lệ")
+
+
+class UserEditForm(FlaskForm):
+    role = StringField("Vai trò", validators=[
+        DataRequired(REQUIRED), AnyOf([v for v, _ in ROLE_CHOICES], message="Vai trò không hợp lệ"),
+    ])
+    unit = StringField("Đơn vị (thủ trưởng đơn vị)", validators=[Optional(), Length(max=40)])
+    employee = StringField("Mã cán bộ (cán bộ, công chức)",
+                           validators=[Optional(), Length(max=40, message=TOO_LONG)])
+
+
+class UserActiveForm(FlaskForm):
+    active = HiddenField(validators=[DataRequired(), AnyOf(["0", "1"])])

@@ -1,0 +1,96 @@
+"""Editing users: role and scope, deactivating and reactivating, with audit entries."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+from web_helpers import csrf_token, login
+
+from attendance.models import AuditEntry, User
+
+
+def user(session_factory, username) -> User:
+    with session_factory() as session:
+        return session.scalar(select(User).where(User.username == username))
+
+
+def last_audit(session_factory) -> AuditEntry:
+    with session_factory() as session:
+        return session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+
+
+def edit(client, user_id, **fields):
+    token = csrf_token(client, f"/admin/users/{user_id}/edit")
+    return client.post(f"/admin/users/{user_id}/edit", data={"csrf_token": token, **fields})
+
+
+def set_active(client, user_id, active):
+    token = csrf_token(client, "/admin/users")
+    return client.post(f"/admin/users/{user_id}/active",
+                       data={"csrf_token": token, "active": "1" if active else "0"})
+
+
+def test_change_role_and_scope(login_as, session_factory, app):
+    admin = login_as("admin")
+    inspector = user(session_factory, "inspector")
+    page = admin.get(f"/admin/users/{inspector.id}/edit").get_data(as_text=True)
+    assert "Sửa tài khoản inspector" in page
+    assert edit(admin, inspector.id, role="unit_head").status_code == 400  # needs a unit
+    assert edit(admin, inspector.id, role="unit_head", unit="NOPE").status_code == 400
+    assert edit(admin, inspector.id, role="unit_head", unit="STC").status_code == 303
+    changed = user(session_factory, "inspector")
+    assert changed.role == "unit_head" and changed.unit_id is not None
+    entry = last_audit(session_factory)
+    assert entry.action == "user.role_changed" and entry.target == "user:inspector"
+    details = json.loads(entry.details)
+    assert details["before"]["role"] == "inspector"
+    assert details["after"] == {"role": "unit_head", "unit": "STC", "employee": None}
+    # The new scope applies: the former inspector no longer sees SNV's employees.
+    other = app.test_client()
+    assert login(other, "inspector").status_code == 302
+    employees = other.get("/employees").get_data(as_text=True)
+    assert "Phạm Minh Dũng" in employees and "Trần Thị Bình" not in employees
+
+
+def test_deactivate_and_reactivate(login_as, session_factory, app):
+    admin = login_as("admin")
+    head = user(session_factory, "head_snv")
+    signed_in = app.test_client()
+    assert login(signed_in, "head_snv").status_code == 302
+    assert set_active(admin, head.id, False).status_code == 303
+    assert not user(session_factory, "head_snv").active
+    assert last_audit(session_factory).action == "user.deactivated"
+    assert "Đã khóa" in admin.get("/admin/users").get_data(as_text=True)
+    # The open session ends and signing in again is refused.
+    assert signed_in.get("/today").status_code == 302
+    assert login(app.test_client(), "head_snv").status_code != 302
+    assert set_active(admin, head.id, True).status_code == 303
+    assert user(session_factory, "head_snv").active
+    assert last_audit(session_factory).action == "user.reactivated"
+    assert login(app.test_client(), "head_snv").status_code == 302
+
+
+def test_admin_cannot_lock_themselves_out(login_as, session_factory):
+    admin = login_as("admin")
+    me = user(session_factory, "admin")
+    set_active(admin, me.id, False)
+    assert user(session_factory, "admin").active
+    assert edit(admin, me.id, role="inspector").status_code == 400
+    assert user(session_factory, "admin").role == "admin"
+    assert "Khóa tài khoản" not in admin.get(f"/admin/users/{me.id}/edit").get_data(as_text=True)
+
+
+def test_csrf_and_roles(login_as, session_factory):
+    staff = user(session_factory, "staff_snv")
+    admin = login_as("admin")
+    response = admin.post(f"/admin/users/{staff.id}/active", data={"active": "0"})
+    assert response.status_code == 400
+    assert user(session_factory, "staff_snv").active
+    admin.post("/auth/logout", data={"csrf_token": csrf_token(admin, "/")})
+    head = login_as("head_snv")
+    assert head.get(f"/admin/users/{staff.id}/edit").status_code == 403
+    token = csrf_token(head, "/")
+    assert head.post(f"/admin/users/{staff.id}/active",
+                     data={"csrf_token": token, "active": "0"}).status_code == 403
+    assert user(session_factory, "staff_snv").active
