@@ -82,8 +82,12 @@ def check_password_strength(password: str, username: str = "") -> None:
 
 
 def new_station_key() -> str:
-    """A fresh random station key; show it once, store only ``hash_station_key(key)``."""
-    return secrets.token_urlsafe(32)
+    """A fresh random station key; show it once, store only ``hash_station_key(key)``.
+
+    The prefix keeps a key from starting with "-", which a command line would take for an
+    option (``attendance-station --key -x…``), and says what the secret is when found.
+    """
+    return "st_" + secrets.token_urlsafe(32)
 
 
 def hash_station_key(key: str) -> str:

@@ -133,7 +133,7 @@ def prepare(session_factory, config, *, folder: Path | None = None,
 
 
 def station_command(demo: DemoStation, clip: Path, server_url: str) -> list[str]:
-    return [sys.executable, "-m", "scanner.cli", "--server", server_url, "--key", demo.key,
+    return [sys.executable, "-m", "scanner.cli", "--server", server_url, f"--key={demo.key}",
             "--source", str(clip), "--headless", "--realtime", "--fresh-event-ids",
             "--no-sound", "--data-dir", str(demo.data_dir)]
 

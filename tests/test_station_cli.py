@@ -55,3 +55,9 @@ def test_list_and_purge_on_an_empty_database(cli):
     assert "Chưa có điểm quét nào." in cli("station", "list").stdout
     result = cli("station", "purge-evidence")
     assert result.exit_code == 0 and "Đã xóa 0 ảnh" in result.stdout
+
+
+def test_station_keys_never_look_like_options():
+    from attendance.access import new_station_key
+
+    assert all(not new_station_key().startswith("-") for _ in range(2000))
