@@ -87,6 +87,7 @@ def scratch_database(kind: str, folder: Path, pg_server: str = PG_DEFAULT, name:
         with admin.connect() as conn:
             conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             conn.execute(sa.text(f"CREATE DATABASE {name}"))
+        admin.dispose()  # no idle connection left open meanwhile (the soak looks for others)
         url = pg_url(pg_server, name)
     engine = make_engine(url)
     migrate.upgrade(engine)

@@ -8,7 +8,9 @@ uploader — ``scanner.outbox.Outbox`` (SQLite, fsynced before anyone is told) w
 and about 1% of the codes are forged (rejected, but still recorded).
 
 During the window the service's whole process group is killed with SIGKILL and started
-again (twice), and, when asked (``--pg-restart``), PostgreSQL itself is restarted with
+again (twice); on PostgreSQL the service's database connections can be killed
+(``--pg-terminate N``: ``pg_terminate_backend``, as in a database crash, touching no one
+else's) and, when asked (``--pg-restart``), the server itself restarted with
 ``pg_ctlcluster``. Afterwards, once every outbox has drained, the event ids the stations
 created (each one fsynced in an outbox before the scan was "shown") are compared with the
 ``Scan`` rows: every one must be stored exactly once — zero lost, zero duplicated, nothing
@@ -63,28 +65,43 @@ class Station:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def others_connected(url: str) -> int:
-    """Client connections to the server from anyone but this soak's database."""
+def others_connected(url: str) -> list[str]:
+    """Databases other clients of the server are connected to (this soak's excluded)."""
     own = sa.make_url(url).database
     engine = make_engine(url)
     with engine.connect() as conn:
-        count = conn.scalar(sa.text(
-            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-            " AND pid <> pg_backend_pid() AND datname IS DISTINCT FROM :own"), {"own": own})
+        names = list(conn.scalars(sa.text(
+            "SELECT datname FROM pg_stat_activity WHERE backend_type = 'client backend'"
+            " AND pid <> pg_backend_pid() AND datname IS DISTINCT FROM :own"), {"own": own}))
     engine.dispose()
-    return count
+    return [str(name) for name in names]
 
 
-def pg_restart(url: str, wait: float = 60.0) -> str:
+def terminate_connections(url: str) -> str:
+    """Kill every server process serving this soak's database (the service's pooled
+    connections die as in a database crash), without touching anyone else's."""
+    own = sa.make_url(url).database
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        killed = conn.scalar(sa.text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = :own AND pid <> pg_backend_pid()"), {"own": own})
+    engine.dispose()
+    return f"PostgreSQL: {killed} connection(s) of the service terminated"
+
+
+def pg_restart(url: str, wait: float = 60.0, *, force: bool = False) -> str:
     """Restart the local PostgreSQL cluster when nobody else is using it.
 
     Colleagues' tests use the same server: the restart waits up to ``wait`` seconds for a
     moment with no other client connected, and is skipped (and said so) if none comes.
+    ``force`` restarts at once (CI, whose server is the job's own).
     """
     deadline = time.monotonic() + wait
-    while others_connected(url):
+    while not force and (others := others_connected(url)):
         if time.monotonic() > deadline:
-            return "PostgreSQL restart SKIPPED (other clients connected)"
+            return (f"PostgreSQL restart SKIPPED (other clients connected: "
+                    f"{', '.join(sorted(set(others)))})")
         time.sleep(0.5)
     version = max(os.listdir("/etc/postgresql"), key=lambda v: float(v) if v[0].isdigit() else 0)
     started = time.monotonic()
@@ -113,7 +130,9 @@ def forge(payload: str) -> str:
 
 
 def run_soak(url: str, folder: Path, *, staff: int, window: float, kills: int = 2,
-             pg_restarts: int = 0, drain_timeout: float = 180.0, seed: int = 7,
+             pg_restarts: int = 0, pg_force: bool = False, pg_terminations: int = 0,
+             drain_timeout: float = 180.0,
+             seed: int = 7,
              world: World | None = None, report=print) -> dict:
     """Run the peak with faults against ``url`` (a migrated, empty database)."""
     rng = random.Random(seed)
@@ -137,9 +156,9 @@ def run_soak(url: str, folder: Path, *, staff: int, window: float, kills: int = 
         station.sender.start()
         stations.append(station)
 
-    # Faults at fixed points of the window: kills first, then the database restart.
-    points = [window * (i + 1) / (kills + pg_restarts + 1) for i in range(kills + pg_restarts)]
-    faults = [(at, "kill") for at in points[:kills]] + [(at, "pg") for at in points[kills:]]
+    # Faults at fixed points of the window: kills, then the database's faults.
+    kinds = ["kill"] * kills + ["terminate"] * pg_terminations + ["restart"] * pg_restarts
+    faults = [(window * (i + 1) / (len(kinds) + 1), kind) for i, kind in enumerate(kinds)]
     timeline: list[str] = []
 
     def chaos(t0: float) -> None:
@@ -153,8 +172,11 @@ def run_soak(url: str, folder: Path, *, staff: int, window: float, kills: int = 
                 service.start()
                 timeline.append(f"{time.monotonic() - t0:6.1f} s  service back "
                                 f"({time.monotonic() - started:.1f} s to start)")
+            elif kind == "terminate":
+                outcome = terminate_connections(url)
+                timeline.append(f"{time.monotonic() - t0:6.1f} s  {outcome}")
             else:
-                outcome = pg_restart(url)
+                outcome = pg_restart(url, force=pg_force)
                 timeline.append(f"{time.monotonic() - t0:6.1f} s  {outcome}")
 
     plan = arrivals(staff, window, rng)
@@ -231,17 +253,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--staff", type=int, default=3000)
     parser.add_argument("--window", type=float, default=30.0, help="seconds of the peak")
     parser.add_argument("--kills", type=int, default=2, help="SIGKILLs of the service")
+    parser.add_argument("--pg-terminate", type=int, default=0,
+                        help="times to kill the service's PostgreSQL connections (safe)")
     parser.add_argument("--pg-restart", action="store_true",
                         help="also restart the PostgreSQL server once (shared: opt-in)")
     parser.add_argument("--pg", default=os.environ.get("ATTENDANCE_BENCH_PG", PG_DEFAULT))
     args = parser.parse_args(argv)
-    if args.pg_restart and args.database != "postgresql":
-        parser.error("--pg-restart needs --database postgresql")
+    if (args.pg_restart or args.pg_terminate) and args.database != "postgresql":
+        parser.error("--pg-restart and --pg-terminate need --database postgresql")
     logging.basicConfig(level=logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp, \
             scratch_database(args.database, Path(tmp), args.pg, name="attendance_soak") as url:
         result = run_soak(url, Path(tmp), staff=args.staff, window=args.window,
-                          kills=args.kills, pg_restarts=int(args.pg_restart))
+                          kills=args.kills, pg_restarts=int(args.pg_restart),
+                          pg_terminations=args.pg_terminate)
     ok = not (result["lost"] or result["duplicated"] or result["unexpected"]
               or result["chain_broken"] or not result["drained"])
     print("OK: zero lost, zero duplicated" if ok else "FAILED")
