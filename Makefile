@@ -37,7 +37,9 @@ test-postgres:
 	ATTENDANCE_TEST_DATABASE_URL=$(TEST_PG) $(BIN)/pytest -q -m db
 
 bench: setup
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench.daily_report
+	$(BIN)/python -m bench.decode
+	$(BIN)/python -m bench.feedback
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -36,9 +36,12 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 def _reset(engine: sa.Engine) -> None:
     from attendance.db import Base
 
-    Base.metadata.drop_all(engine)
     with engine.begin() as conn:
-        conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        else:
+            Base.metadata.drop_all(conn)
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
     migrate.upgrade(engine)
 
 

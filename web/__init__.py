@@ -7,7 +7,10 @@ setting, which is how the tests configure it. Settings read from the environment
 - ``ATTENDANCE_CONFIG`` — the deployment's TOML file (see ``attendance.config``);
 - ``ATTENDANCE_SECRET_KEY`` — the session signing key; without it one is generated once and
   kept in the instance folder (``instance/secret_key``);
-- ``ATTENDANCE_SECURE_COOKIES=1`` — mark cookies ``Secure`` (set it behind HTTPS).
+- ``ATTENDANCE_SECURE_COOKIES=1`` — mark cookies ``Secure`` (set it behind HTTPS);
+- ``ATTENDANCE_TRUSTED_PROXIES=N`` — behind N reverse proxies, take the client's address
+  and scheme from their ``X-Forwarded-*`` headers, so that login throttling and feedback
+  limits count each client, not the proxy (default 0: trust no header).
 
 Each feature is one blueprint package (``web/<feature>/``) with its templates beside it;
 ``BLUEPRINTS`` lists them. A view parses the request, calls the domain, renders; the
@@ -24,6 +27,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from attendance.config import Config, load_config
 from attendance.db import database_url, instance_path, make_engine, make_session_factory
@@ -75,9 +79,13 @@ def create_app(config: dict | None = None) -> Flask:
         LOGIN_THROTTLE_ADDRESS_ATTEMPTS=30,  # ... and per address, over all usernames ...
         LOGIN_THROTTLE_WINDOW_SECONDS=900,  # ... within this window
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        TRUSTED_PROXIES=int(os.environ.get("ATTENDANCE_TRUSTED_PROXIES", "0") or 0),
     )
     if config:
         app.config.update(config)
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.json.sort_keys = False
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     if not app.config["SECRET_KEY"]:

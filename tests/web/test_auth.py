@@ -152,3 +152,35 @@ def test_language_switch(client, province, session_factory):
     with session_factory() as session:
         assert session.scalar(select(User.language).where(User.username == "admin")) == "vi"
     assert "Đăng xuất" in client.get("/").get_data(as_text=True)
+
+
+def test_behind_a_trusted_proxy_each_client_is_throttled_on_its_own(app, province):
+    app.config["LOGIN_THROTTLE_ADDRESS_ATTEMPTS"] = 3
+    app.extensions.pop("login_throttle", None)
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    def client_at(address: str):
+        client = app.test_client()
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = address
+        return client
+
+    first = client_at("203.0.113.7")
+    for name in ("a1", "a2", "a3"):
+        assert login(first, name, "wrong-password").status_code == 200
+    assert login(first, "admin").status_code == 429
+    # Another citizen behind the same proxy is not refused for the first one's failures.
+    assert login(client_at("203.0.113.8"), "admin").status_code == 302
+
+
+def test_the_trusted_proxies_setting_installs_proxy_fix(database_url, config, monkeypatch):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from web import create_app
+
+    monkeypatch.setenv("ATTENDANCE_TRUSTED_PROXIES", "1")
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": database_url,
+                      "DOMAIN_CONFIG": config})
+    assert isinstance(app.wsgi_app, ProxyFix)
+    app.extensions["attendance"]["engine"].dispose()
