@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, Request, current_app, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 from web.security import is_api_request
 
@@ -57,6 +57,16 @@ class AppRequest(Request):
 
 def init_app(app: Flask) -> None:
     app.request_class = AppRequest
+
+    @app.before_request
+    def _refuse_nul_characters():
+        # No text a person types holds NUL, and PostgreSQL refuses it in a query (500).
+        fields = [request.path, *request.args.values()]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            fields.extend(request.form.values())
+        if any("\x00" in value for value in fields):
+            raise ApiError(400, "invalid characters in the request") if is_api_request() \
+                else BadRequest()
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -179,3 +179,11 @@ def test_session_authenticated_unsafe_api_calls_need_the_csrf_header(app, login_
     assert client.post("/api/v1/_touch").status_code == 403
     token = csrf_token(client, "/")
     assert client.post("/api/v1/_touch", headers={"X-CSRFToken": token}).status_code == 200
+
+
+def test_nul_characters_are_refused_not_a_server_error(login_as):
+    client = login_as("admin")
+    response = client.get("/api/v1/reports/daily?unit=U%00K&date=2026-11-23")
+    assert response.status_code == 400 and response.get_json() == {
+        "error": "invalid characters in the request"}
+    assert client.get("/employees?q=a%00b").status_code == 400
