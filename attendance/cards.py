@@ -112,44 +112,6 @@ def make_card(badge, payload: str, *, agency: str, photo_dir: Path | None = None
     )
 
 
-# --- Vietnamese name order -------------------------------------------------------------
-
-_LETTERS = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
-# Marks that make another letter of the alphabet (ă, â, ê, ô, ơ, ư); the rest are tones.
-_LETTER_MARKS = {
-    ("a", "\u0306"): "ă", ("a", "\u0302"): "â", ("e", "\u0302"): "ê",
-    ("o", "\u0302"): "ô", ("o", "\u031b"): "ơ", ("u", "\u031b"): "ư",
-}
-_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
-
-
-def _word_key(word: str) -> tuple[tuple[int, ...], int]:
-    letters: list[str] = []
-    tone = 0
-    for char in unicodedata.normalize("NFD", word.lower()):
-        if char in _TONES:
-            tone = _TONES[char]
-        elif letters and (letters[-1], char) in _LETTER_MARKS:
-            letters[-1] = _LETTER_MARKS[(letters[-1], char)]
-        elif char == "\u0111":  # đ does not decompose
-            letters.append("đ")
-        elif not unicodedata.combining(char):
-            letters.append(char)
-    order = tuple(_LETTERS.index(c) if c in _LETTERS else 100 + ord(c) for c in letters)
-    return order, tone
-
-
-def name_sort_key(full_name: str) -> tuple:
-    """Vietnamese list order: by given name (the last word), then the family and middle
-    names; letters in the Vietnamese alphabet (a ă â … đ …), tones as a tie-break."""
-    words = _nfc(full_name).split()
-    if not words:
-        return ((), ())
-    given, rest = words[-1], words[:-1]
-    return (_word_key(given)[0], tuple(_word_key(w)[0] for w in rest),
-            _word_key(given)[1], tuple(_word_key(w)[1] for w in rest))
-
-
 # --- layout ----------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from attendance.config import Config
+from attendance.names import name_sort_key
 from attendance.evaluation import EmployeeRow, OrgTree, UnitRow, evaluate_range
 from attendance.rules import (
     ABSENT, ABSENT_FROM_POST, EARLY_LEAVE, FINDING_KINDS, LATE, MISSED_SESSION, MISSING_CHECKOUT,
@@ -219,33 +220,6 @@ def session_label(index: int | None) -> str:
 
 def format_day(day: date) -> str:
     return day.strftime("%d/%m/%Y")
-
-
-_VI_ALPHABET = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
-# Tones in dictionary order after the level tone (ngang): huyền, hỏi, ngã, sắc, nặng.
-_VI_TONES = {"\u0300": 2, "\u0309": 3, "\u0303": 4, "\u0301": 5, "\u0323": 6}
-
-
-def _vi_letter(char: str) -> tuple[int, int]:
-    decomposed = unicodedata.normalize("NFD", char.lower())
-    tone = next((_VI_TONES[m] for m in decomposed if m in _VI_TONES), 1)
-    base = unicodedata.normalize("NFC", "".join(m for m in decomposed if m not in _VI_TONES))
-    position = _VI_ALPHABET.find(base) if len(base) == 1 else -1
-    return (position if position >= 0 else 100 + ord(base[:1] or " "), tone)
-
-
-def vi_sort_key(text: str) -> tuple:
-    """Vietnamese dictionary order: letters first (a ă â b c d đ …), tones only on a tie."""
-    letters = [_vi_letter(ch) for ch in unicodedata.normalize("NFC", text)]
-    return (tuple(p for p, _ in letters), tuple(t for _, t in letters), text)
-
-
-def name_sort_key(full_name: str) -> tuple:
-    """Vietnamese lists sort by given name (tên), then family and middle names (họ đệm)."""
-    parts = full_name.split()
-    if not parts:
-        return ((), ())
-    return (vi_sort_key(parts[-1]), vi_sort_key(" ".join(parts[:-1])))
 
 
 def finding_source(finding: Finding, result: DayResult) -> str:

@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 
 from attendance.exports import daily_csv, daily_xlsx, neutralize
 from attendance.pdf import format_place_date
-from attendance.reports import compile_daily, name_sort_key
+from attendance.names import name_sort_key
+from attendance.reports import compile_daily
 from report_factories import FORMULA_NAME, november, pdf_text
 
 MONDAY = date(2026, 11, 2)  # E001 late 07:42:10 (12 minutes)

@@ -4,7 +4,6 @@ Vietnamese name order, role names, and simple pagination."""
 from __future__ import annotations
 
 import math
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Generic, Sequence, TypeVar
@@ -57,30 +56,6 @@ def role_label(role: str) -> str:
 
 # Vietnamese alphabetical order; letters with a breve, circumflex or horn, and đ, are
 # letters of their own; tone marks only break ties.
-_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
-_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
-
-
-def _word_key(word: str) -> tuple:
-    letters, tones = [], []
-    for char in word.casefold():
-        decomposed = unicodedata.normalize("NFD", char)
-        tone = next((_TONES[c] for c in decomposed if c in _TONES), 0)
-        base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
-        index = _ALPHABET.find(base)
-        letters.append(index if index >= 0 else 100 + ord(base[0]) if base else 0)
-        tones.append(tone)
-    return tuple(letters), tuple(tones)
-
-
-def name_sort_key(full_name: str) -> tuple:
-    """Sort by given name (the last word), then family and middle names, as lists are read."""
-    words = full_name.split()
-    if not words:
-        return ((), ())
-    return (_word_key(words[-1]), tuple(_word_key(w) for w in words[:-1]))
-
-
 @dataclass
 class Page(Generic[T]):
     items: Sequence[T]

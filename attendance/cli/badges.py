@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
+from attendance.names import name_sort_key
 from attendance import badges as service
 from attendance.cli.context import AppContext, UserError, pass_app, progress_enabled
 from attendance.models import Badge, Employee
@@ -213,7 +214,7 @@ def print_cards(app: AppContext, unit_code: str | None, employees: tuple[str, ..
     with _errors(), app.session() as session:
         if unit_code is not None:
             people = _unit_employees(session, unit_code, active_today=True)
-            people.sort(key=lambda e: (e.unit.code, card_module.name_sort_key(e.full_name)))
+            people.sort(key=lambda e: (e.unit.code, name_sort_key(e.full_name)))
         else:
             people = _employees(session, employees)
         pairs = [(person, service.active_badge(session, person)) for person in people]

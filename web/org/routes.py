@@ -9,7 +9,8 @@ from sqlalchemy.orm import joinedload
 from attendance import access
 from attendance.models import Employee, Unit
 from web.db import get_db
-from web.format import name_sort_key, paginate
+from attendance.names import name_sort_key
+from web.format import paginate
 from web.org import bp
 from web.security import current_account, roles_required, visible_units
 

@@ -16,7 +16,7 @@ from attendance.models import Employee, SpotCheck, SpotCheckFinding, Unit
 from attendance.models.checks import RESULTS
 from web.auth.forms import TOO_LONG
 from web.db import domain_config, get_db, now
-from web.format import name_sort_key
+from attendance.names import name_sort_key
 from web.i18n import _
 from web.org.employee import keyring
 from web.org.routes import unit_tree
