@@ -96,7 +96,7 @@ def test_station_key_is_shown_once_and_stored_hashed(login_as, session_factory):
     response = client.post("/admin/stations/new", data={
         "csrf_token": token, "code": "CONG-STC", "unit": "STC"})
     assert response.status_code == 400
-    assert "Mã điểm quét đã được dùng" in response.get_data(as_text=True)
+    assert "mã điểm quét CONG-STC đã được dùng" in response.get_data(as_text=True)
 
 
 def test_audit_log_page(login_as):

@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from attendance import access
+from attendance.scans import StationError, register_station
 from attendance.models import AuditEntry, Employee, Station, Unit, User
 from web.admin import bp
 from web.admin.forms import ROLE_CHOICES, StationForm, UserForm
@@ -82,23 +83,19 @@ def new_station():
     form = StationForm()
     if form.validate_on_submit():
         unit = db.scalar(select(Unit).where(Unit.code == form.unit.data))
-        code = form.code.data.strip()
         if unit is None:
             form.unit.errors.append("Không có đơn vị này")
-        elif db.scalar(select(Station.id).where(Station.code == code)):
-            form.code.errors.append("Mã điểm quét đã được dùng")
         else:
-            key = access.new_station_key()
-            station = Station(code=code, name=form.name.data or None, unit_id=unit.id,
-                              key_hash=access.hash_station_key(key), created_at=now(),
-                              active=True)
-            db.add(station)
-            access.log_action(db, actor=current_account().username, action="station.registered",
-                              at=now(), target=f"station:{code}", details={"unit": unit.code})
-            # The key is shown on this answer only, never stored in clear nor cached.
-            response = render_template("admin/station_key.html", station=station, unit=unit,
-                                       key=key)
-            return response, 201, {"Cache-Control": "no-store"}
+            try:
+                station, key = register_station(db, form.code.data, unit, name=form.name.data,
+                                                now=now(), actor=current_account().username)
+            except StationError as exc:
+                form.code.errors.append(str(exc))
+            else:
+                # The key is shown on this answer only, never stored in clear nor cached.
+                response = render_template("admin/station_key.html", station=station,
+                                           unit=unit, key=key)
+                return response, 201, {"Cache-Control": "no-store"}
     status = 400 if request.method == "POST" else 200
     return render_template("admin/station_form.html", form=form, units=_unit_choices()), status
 
