@@ -15,77 +15,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from attendance import migrate
 from attendance.config import load_config
 from attendance.db import make_engine, make_session_factory
-from attendance.models import Employee, Excuse, NoBadgeRecord, Scan, Unit
+from attendance.models import Employee, Scan
 from attendance.reports import compile_daily
+from bench.reports_scale import DAY, build, reset
 
-DAY = date(2026, 11, 23)
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def _reset(engine: sa.Engine) -> None:
-    from attendance.db import Base
-
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        else:
-            Base.metadata.drop_all(conn)
-            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
-    migrate.upgrade(engine)
-
-
-def build(engine: sa.Engine, n: int, seed: int = 1) -> None:
-    rnd = random.Random(seed)
-    now = datetime.now(timezone.utc)
-    start = datetime(DAY.year, DAY.month, DAY.day, 7, 30, tzinfo=TZ).astimezone(timezone.utc)
-    end = datetime(DAY.year, DAY.month, DAY.day, 16, 30, tzinfo=TZ).astimezone(timezone.utc)
-    with engine.begin() as conn:
-        conn.execute(sa.insert(Unit), [{"id": 1, "code": "ROOT", "name": "UBND tỉnh"}])
-        units = max(1, n // 50)
-        conn.execute(sa.insert(Unit), [
-            {"id": u + 2, "code": f"U{u:05d}", "name": f"Phòng {u}", "parent_id": 1}
-            for u in range(units)])
-        conn.execute(sa.insert(Employee), [
-            {"id": i + 1, "code": f"E{i:07d}", "full_name": f"Nguyễn Văn {i}",
-             "unit_id": 2 + i % units, "category": "CC"} for i in range(n)])
-        scans, marks, excuses = [], [], []
-        for i in range(n):
-            roll = rnd.random()
-            if roll < 0.03:
-                continue  # absent
-            if roll < 0.05:
-                excuses.append({"employee_id": i + 1, "start_date": DAY, "end_date": DAY,
-                                "part": "full", "kind": "leave", "requested_at": now,
-                                "status": "approved"})
-                continue
-            late = rnd.random() < 0.08
-            arrive = start + timedelta(seconds=rnd.randint(600, 3000) if late
-                                       else -rnd.randint(0, 1800))
-            leave = end + timedelta(seconds=rnd.randint(-600, 1800))
-            for at in (arrive, leave):
-                scans.append({"source": "bench", "event_id": f"{i}-{len(scans)}",
-                              "employee_id": i + 1, "status": "accepted", "scanned_at": at,
-                              "station_time": at, "received_at": now, "flags": "",
-                              "stream": "bench", "seq": len(scans) + 1,
-                              "prev_hash": "0" * 64, "hash": "0" * 64})
-            if rnd.random() < 0.01:
-                marks.append({"employee_id": i + 1, "recorded_at": arrive, "source": "guard",
-                              "void": False, "stream": "bench", "seq": len(marks) + 1,
-                              "prev_hash": "0" * 64, "hash": "0" * 64})
-        for table, rows in ((Scan, scans), (NoBadgeRecord, marks), (Excuse, excuses)):
-            for chunk in range(0, len(rows), 20000):
-                conn.execute(sa.insert(table), rows[chunk:chunk + 20000])
 
 
 def raw_read(engine: sa.Engine) -> float:
@@ -117,9 +57,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{'employees':>10} {'build s':>8} {'compile s':>10} {'raw read s':>11} "
               f"{'ratio':>6} {'µs/employee':>12}")
         for n in args.sizes:
-            _reset(engine)
+            reset(engine)
             t0 = time.perf_counter()
-            build(engine, n)
+            build(engine, n, [DAY])
             built = time.perf_counter() - t0
             compiled = min(compile_once(engine, config)[0] for _ in range(args.repeat))
             raw = min(raw_read(engine) for _ in range(args.repeat))

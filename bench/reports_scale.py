@@ -23,6 +23,7 @@ import random
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -31,8 +32,8 @@ from attendance.config import load_config
 from attendance.db import make_engine, make_session_factory
 from attendance.models import Employee, Excuse, NoBadgeRecord, Scan, Unit
 from attendance.reports import compile_daily, compile_monthly, month_bounds
-from bench.daily_report import TZ
 
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MONTH = date(2026, 11, 1)
 DAY = date(2026, 11, 23)
 
