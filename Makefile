@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 SYSTEM_PACKAGES := libzbar0 poppler-utils
 TEST_SYSTEM_PACKAGES := chromium
 TEST_PG ?= postgresql://postgres@127.0.0.1:5432
+# The soak test restarts the local PostgreSQL cluster (pg_ctlcluster); 0 for a server that is not ours.
+TEST_PG_RESTART ?= 1
 export ATTENDANCE_INSTANCE ?= $(CURDIR)/instance
 
 .PHONY: setup run test test-sqlite test-postgres bench clean
@@ -35,6 +37,9 @@ test-sqlite:
 
 test-postgres:
 	ATTENDANCE_TEST_DATABASE_URL=$(TEST_PG) $(BIN)/pytest -q -m db
+	# In a process of its own: the restart also cuts the connections other tests' fixtures keep.
+	CI_SOAK_PG_RESTART=$(TEST_PG_RESTART) ATTENDANCE_TEST_DATABASE_URL=$(TEST_PG) \
+		$(BIN)/pytest -q tests/test_soak.py -k restarted
 
 bench: setup
 	$(BIN)/python -m bench.daily_report

@@ -5,9 +5,9 @@ recorded ends up stored exactly once. The long form is ``python -m bench.soak`` 
 docs/benchmarks.md).
 
 A real restart of the PostgreSQL server is a separate test, run only with
-CI_SOAK_PG_RESTART=1, on a server that is the CI job's own (it restarts at once), and in
-a pytest run of its own (``pytest tests/test_soak.py -k restarted``): the restart also
-cuts the idle connections that other tests' fixtures keep open.
+CI_SOAK_PG_RESTART=1 (``make test`` sets it: the machine's server is the job's own, so it
+restarts at once) and in a pytest run of its own (``pytest tests/test_soak.py -k
+restarted``): the restart also cuts the idle connections that other tests' fixtures keep.
 """
 
 from __future__ import annotations
