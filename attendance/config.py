@@ -137,6 +137,10 @@ class Config(_Strict):
     extra_workdays: list[date] = []
     clock_skew_seconds: int = Field(120, ge=0)
     evidence_retention_days: int = Field(30, ge=0)
+    # Citizens' feedback (with the contact a citizen may leave) is deleted after this; one
+    # year keeps it for the officers' yearly assessment. At least a day: the rate limits
+    # count the last day's rows.
+    feedback_retention_days: int = Field(365, ge=1)
     public_base_url: str | None = None
     schedules: dict[str, Schedule]
     reports: Reports = Reports()

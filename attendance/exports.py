@@ -1,6 +1,7 @@
 """Reports as files a user opens: CSV, XLSX and PDF, every word in Vietnamese.
 
-Each writer takes the compiled report from ``attendance.reports`` and returns bytes.
+Each writer takes the compiled report from ``attendance.reports`` and returns bytes; the
+morning report (a snapshot at its cut-off) is written from its issued content instead.
 - CSV is UTF-8 with a byte-order mark, so that Excel shows the diacritics; one table per
   file (the per-employee table of a day or a month, the violation log, the offenders).
 - XLSX has a sheet per list, the header in row 1 (bold, frozen, with a filter), dates as
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -290,6 +291,17 @@ def _finding_detail(entry: EmployeeDay, finding, tz: ZoneInfo) -> str:
     return ", ".join(p for p in parts if p)
 
 
+def _violations_section(rows: list[list[object]]) -> list:
+    """Section II of a day's PDF: rows of (STT, name, unit, violation, detail), or a line
+    saying there is none."""
+    if not rows:
+        listing = pdf.paragraph("Không có cán bộ, công chức, viên chức, người lao động vi phạm.")
+    else:
+        listing = pdf.table(["STT", "Họ và tên", "Đơn vị", "Vi phạm", "Chi tiết"], rows,
+                            [11, 45, 40, 32, 45], align=["c", "l", "l", "l", "l"])
+    return [pdf.heading("II. Danh sách vi phạm"), listing]
+
+
 def daily_pdf(report: DailyReport, config: Config, *, unit_name: str | None = None,
               issued_on: date | None = None, signer_name: str | None = None) -> bytes:
     """The official daily report: figures per unit, the violations, those excused."""
@@ -312,7 +324,6 @@ def daily_pdf(report: DailyReport, config: Config, *, unit_name: str | None = No
         rows, [11, 48, 16, 14, 14, 16, 16, 17, 17],
         align=["c", "l", "r", "r", "r", "r", "r", "r", "r"], total_row=True))
 
-    body.append(pdf.heading("II. Danh sách vi phạm"))
     violation_rows = []
     for unit_day in report.units:
         for entry in unit_day.employees:
@@ -321,13 +332,7 @@ def daily_pdf(report: DailyReport, config: Config, *, unit_name: str | None = No
                     len(violation_rows) + 1,
                     f"{entry.employee.full_name} ({entry.employee.code})", unit_day.unit.name,
                     KIND_LABELS[finding.kind], _finding_detail(entry, finding, tz)])
-    if violation_rows:
-        body.append(pdf.table(["STT", "Họ và tên", "Đơn vị", "Vi phạm", "Chi tiết"],
-                              violation_rows, [11, 45, 40, 32, 45],
-                              align=["c", "l", "l", "l", "l"]))
-    else:
-        body.append(pdf.paragraph("Không có cán bộ, công chức, viên chức, người lao động "
-                                  "vi phạm."))
+    body += _violations_section(violation_rows)
 
     excused = list(_excused_rows(report))
     if excused:
@@ -337,6 +342,135 @@ def daily_pdf(report: DailyReport, config: Config, *, unit_name: str | None = No
             [[i, f"{r[2]} ({r[1]})", r[5], r[6], r[7]] for i, r in enumerate(excused, 1)],
             [10, 45, 40, 35, 35], align=["c", "l", "l", "l", "l"]))
     document = _document(config, unit_name, issued_on or report.day, subtitle, signer_name)
+    return pdf.official_pdf(document, body)
+
+
+# --- morning ------------------------------------------------------------------------------
+# The morning report (báo cáo đầu giờ) says what was known at the cut-off and is never
+# re-issued, so its files are written from the issued content
+# (``attendance.issuing.morning_contents``), with the employees' names by code.
+
+MORNING_LISTS = {
+    LATE: ["Giờ đến", "Số phút muộn"],
+    NO_BADGE: ["Nguồn ghi nhận"],
+    ABSENT_FROM_POST: ["Thời điểm"],
+    "not_arrived": [],
+    "excused": [],
+}
+# The lists of the issued reports (attendance.issuing), by name.
+LIST_LABELS = {**KIND_LABELS, "not_arrived": "chưa đến", "excused": EXCUSED_LABEL}
+MORNING_SUMMARY_HEADER = [
+    "Ngày", "Mã đơn vị", "Đơn vị", "Số người phải có mặt", "Đã đến", "Chưa đến", "Đi muộn",
+    "Không đeo thẻ", "Vắng mặt tại vị trí làm việc", "Nghỉ có lý do", "Tỷ lệ đeo thẻ",
+    "Tỷ lệ đúng giờ",
+]
+MORNING_PERSON_HEADER = ["Ngày", "Mã cán bộ", "Họ và tên", "Mã đơn vị", "Đơn vị"]
+
+
+def _clock(iso: str | None) -> time | None:
+    """The local time of day of an ISO 8601 instant of the content."""
+    if iso is None:
+        return None
+    return datetime.fromisoformat(iso).time().replace(tzinfo=None, microsecond=0)
+
+
+def _code(item) -> str:
+    return item if isinstance(item, str) else item["employee"]
+
+
+def _morning_counts(unit: dict) -> list[int]:
+    """Expected, arrived, then the number of people on each list (not arrived first)."""
+    lists = ["not_arrived", *(name for name in MORNING_LISTS if name != "not_arrived")]
+    return [unit["expected"], unit["present"],
+            *(len({_code(item) for item in unit[name]}) for name in lists)]
+
+
+def _morning_sums(content: dict) -> list[int]:
+    counts = [_morning_counts(unit) for unit in content["units"]]
+    return [sum(column) for column in zip(*counts)] if counts else [0] * (2 + len(MORNING_LISTS))
+
+
+def _morning_rows(content: dict, names: Mapping[str, str], name: str):
+    day = date.fromisoformat(content["date"])
+    for unit in content["units"]:
+        for item in unit[name]:
+            code = _code(item)
+            person = [day, code, names.get(code, code), unit["unit"], unit["name"]]
+            if name == LATE:
+                yield [*person, _clock(item["check_in"]), item["minutes"]]
+            elif name == NO_BADGE:
+                yield [*person, SOURCE_LABELS.get(item["source"], item["source"] or "")]
+            elif name == ABSENT_FROM_POST:
+                yield [*person, _clock(item["at"])]
+            else:
+                yield person
+
+
+def morning_xlsx(content: dict, names: Mapping[str, str]) -> bytes:
+    """"Tổng hợp" per unit, then a sheet for each list of the morning report."""
+    day = date.fromisoformat(content["date"])
+    book = _Book(f"Báo cáo đầu giờ ngày {format_day(day)}")
+    summary = [[day, u["unit"], u["name"], *_morning_counts(u), u["badge_compliance"],
+                u["punctuality"]] for u in content["units"]]
+    totals = content["totals"]
+    summary.append([day, "", "Tổng cộng", *_morning_sums(content), totals["badge_compliance"],
+                    totals["punctuality"]])
+    book.sheet("Tổng hợp", MORNING_SUMMARY_HEADER, summary, percent_columns=(10, 11),
+               total_row=True)
+    for name, extra in MORNING_LISTS.items():
+        book.sheet(_sheet_name(LIST_LABELS[name]), [*MORNING_PERSON_HEADER, *extra],
+                   _morning_rows(content, names, name))
+    return book.bytes()
+
+
+def morning_pdf(content: dict, names: Mapping[str, str], config: Config, *,
+                unit_name: str | None = None, issued_on: date | None = None,
+                signer_name: str | None = None) -> bytes:
+    """The official morning report: arrivals per unit, the violations so far, those not yet
+    arrived and those excused."""
+    day = date.fromisoformat(content["date"])
+    subtitle = ("Tình hình đến làm việc và đeo thẻ công chức đầu giờ "
+                f"{_weekday(day)}, ngày {format_day(day)}")
+    body = [pdf.paragraph(f"Số liệu tính đến {config.reports.morning_cutoff_minutes} phút "
+                          "sau giờ bắt đầu làm việc."),
+            pdf.heading("I. Tổng hợp theo đơn vị")]
+    units = content["units"]
+    rows = [[index, u["name"], *_morning_counts(u)[:5], _percent(u["badge_compliance"]),
+             _percent(u["punctuality"])] for index, u in enumerate(units, start=1)]
+    totals = content["totals"]
+    rows.append(["", "Tổng cộng", *_morning_sums(content)[:5],
+                 _percent(totals["badge_compliance"]), _percent(totals["punctuality"])])
+    body.append(pdf.table(
+        ["STT", "Đơn vị", "Phải có mặt", "Đã đến", "Chưa đến", "Đi muộn", "Không đeo thẻ",
+         "Tỷ lệ đeo thẻ", "Tỷ lệ đúng giờ"],
+        rows, [11, 48, 16, 14, 14, 16, 16, 17, 17],
+        align=["c", "l", "r", "r", "r", "r", "r", "r", "r"], total_row=True))
+
+    violations = []
+    for unit in units:
+        for name in (LATE, NO_BADGE, ABSENT_FROM_POST):
+            for item in unit[name]:
+                if name == LATE:
+                    detail = f"đến {_clock(item['check_in']):%H:%M:%S}, {item['minutes']} phút"
+                elif name == NO_BADGE:
+                    detail = SOURCE_LABELS.get(item["source"], item["source"] or "")
+                else:
+                    detail = f"lúc {_clock(item['at']):%H:%M:%S}"
+                code = item["employee"]
+                violations.append([len(violations) + 1, f"{names.get(code, code)} ({code})",
+                                   unit["name"], KIND_LABELS[name], detail])
+    body += _violations_section(violations)
+    numbers = iter(("III", "IV"))
+    for name in ("not_arrived", "excused"):
+        people = [(code, unit["name"]) for unit in units for code in unit[name]]
+        if people:
+            body.append(pdf.heading(f"{next(numbers)}. {_sheet_name(LIST_LABELS[name])}"))
+            body.append(pdf.table(
+                ["STT", "Họ và tên", "Đơn vị"],
+                [[i, f"{names.get(code, code)} ({code})", unit]
+                 for i, (code, unit) in enumerate(people, 1)],
+                [11, 80, 74], align=["c", "l", "l"]))
+    document = _document(config, unit_name, issued_on or day, subtitle, signer_name)
     return pdf.official_pdf(document, body)
 
 

@@ -19,6 +19,9 @@ The address itself is never stored: ``hash_ip`` keys it with a deployment secret
 so the stored value still counts submissions from one address but cannot be turned back into
 the address by trying all 2³² IPv4 addresses without the secret.
 
+Feedback is kept for ``feedback_retention_days`` of the config (default a year); the nightly
+purge (``purge_feedback``) deletes what is older, contact details with it.
+
 Functions take a session and never commit; time is an argument.
 """
 
@@ -33,9 +36,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, joinedload
 
+from attendance import audit
+from attendance.config import Config
 from attendance.db import lock_for_write
 from attendance.models import Badge, Employee, ServiceFeedback
 
@@ -198,3 +203,20 @@ def list_feedback(session: Session, unit_ids: Collection[int] | None, *,
         query = query.where(ServiceFeedback.rating <= max_rating)
     query = query.order_by(ServiceFeedback.created_at.desc(), ServiceFeedback.id.desc())
     return list(session.scalars(query.limit(limit)))
+
+
+def purge_feedback(session: Session, config: Config, now: datetime, *, actor: str) -> int:
+    """Delete feedback older than ``config.feedback_retention_days``; returns rows deleted.
+
+    What was deleted (how many, and the retention) is written to the audit log. Never commits.
+    """
+    cutoff = now - timedelta(days=config.feedback_retention_days)
+    deleted = session.execute(
+        delete(ServiceFeedback).where(ServiceFeedback.created_at < cutoff)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if deleted:
+        audit.record(session, actor=actor, action="feedback.purged", at=now,
+                     details={"rows": deleted,
+                              "retention_days": config.feedback_retention_days})
+    return deleted

@@ -316,6 +316,28 @@ def _audit(session: Session, kind: str, source: Source, result: ImportResult, ac
            details={"kind": kind, **result.counts()})
 
 
+def _check_rows(records: list[tuple[int, dict[str, Any]]],
+                check: Callable[[int, Mapping[str, Any]], None], result: ImportResult,
+                progress: Progress | None, total: int | None = None) -> None:
+    """Run ``check(line, row)`` on every row, in order; a row that could not be read, or
+    that ``check`` refuses with ``_RowInvalid``, becomes an error of ``result``."""
+    for done, (line, row) in enumerate(records, start=1):
+        _tick(progress, done, total or len(records))
+        try:
+            if "__error__" in row:
+                raise _RowInvalid(row["__error__"])
+            check(line, row)
+        except _RowInvalid as exc:
+            result.errors.append(RowError(line, exc.reason))
+
+
+def _employee(row: Mapping[str, Any], employees: Mapping[str, Employee]) -> Employee:
+    code = _required(row, "employee_code")
+    if code not in employees:
+        raise _RowInvalid(f"employee_code: không có cán bộ mã {code}")
+    return employees[code]
+
+
 def _tick(progress: Progress | None, done: int, total: int) -> None:
     if progress is not None and (done % 200 == 0 or done == total):
         progress(done, total)
@@ -347,26 +369,23 @@ def import_units(session: Session, source: Source, *, skip_bad_rows: bool = Fals
     by_id = {u.id: u for u in existing.values()}
 
     parsed: dict[str, dict[str, Any]] = {}
-    for done, (line, row) in enumerate(records, start=1):
-        _tick(progress, done, len(records))
-        try:
-            if "__error__" in row:
-                raise _RowInvalid(row["__error__"])
-            code = _bounded(_required(row, "code"), "code", 40)
-            if code in parsed:
-                raise _RowInvalid(f"code: mã {code} trùng trong tệp (đã có ở dòng {parsed[code]['line']})")
-            name = _bounded(_required(row, "name"), "name", 255)
-            parent = _text(row.get("parent_code")) or None
-            if parent == code:
-                raise _RowInvalid("parent_code: đơn vị không thể là cấp trên của chính nó")
-            schedule = _optional(row, "schedule", 60)
-            if schedule and schedule not in config.schedules:
-                raise _RowInvalid(f"schedule: lịch làm việc {schedule!r} không có trong cấu hình "
-                                  f"(có: {', '.join(sorted(config.schedules))})")
-            parsed[code] = {"line": line, "name": name, "parent": parent, "schedule": schedule,
-                            "has_schedule": "schedule" in names, "has_parent": "parent_code" in names}
-        except _RowInvalid as exc:
-            result.errors.append(RowError(line, exc.reason))
+
+    def check(line: int, row: Mapping[str, Any]) -> None:
+        code = _bounded(_required(row, "code"), "code", 40)
+        if code in parsed:
+            raise _RowInvalid(f"code: mã {code} trùng trong tệp (đã có ở dòng {parsed[code]['line']})")
+        name = _bounded(_required(row, "name"), "name", 255)
+        parent = _text(row.get("parent_code")) or None
+        if parent == code:
+            raise _RowInvalid("parent_code: đơn vị không thể là cấp trên của chính nó")
+        schedule = _optional(row, "schedule", 60)
+        if schedule and schedule not in config.schedules:
+            raise _RowInvalid(f"schedule: lịch làm việc {schedule!r} không có trong cấu hình "
+                              f"(có: {', '.join(sorted(config.schedules))})")
+        parsed[code] = {"line": line, "name": name, "parent": parent, "schedule": schedule,
+                        "has_schedule": "schedule" in names, "has_parent": "parent_code" in names}
+
+    _check_rows(records, check, result, progress)
 
     # Parents must exist in the database or on a good row of the file; a row whose parent
     # is refused is refused too, so repeat until nothing changes.
@@ -474,57 +493,53 @@ def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = 
     seen_codes: dict[str, int] = {}
     seen_cards: dict[str, int] = {}
     seen_heads: dict[str, int] = {}
-    for done, (line, row) in enumerate(records, start=1):
-        _tick(progress, done, len(records))
-        try:
-            if "__error__" in row:
-                raise _RowInvalid(row["__error__"])
-            code = _bounded(_required(row, "code"), "code", 40)
-            if code in seen_codes:
-                raise _RowInvalid(f"code: mã {code} trùng trong tệp (đã có ở dòng {seen_codes[code]})")
-            full_name = _bounded(_required(row, "full_name"), "full_name", 255)
-            unit_code = _required(row, "unit_code")
-            if unit_code not in units:
-                raise _RowInvalid(f"unit_code: đơn vị {unit_code} không tồn tại")
-            item: dict[str, Any] = {
-                "line": line, "code": code, "full_name": full_name, "unit": units[unit_code],
-                "position": _optional(row, "position", 255),
-                "category": normalize_category(row.get("category")),
-            }
-            if "card_number" in present:
-                card = _optional(row, "card_number", 40)
-                if card:
-                    if card in seen_cards:
-                        raise _RowInvalid(f"card_number: số thẻ {card} trùng trong tệp (dòng {seen_cards[card]})")
-                    owner = cards.get(card)
-                    if owner is not None and owner != code:
-                        raise _RowInvalid(f"card_number: số thẻ {card} đã cấp cho {owner}")
-                item["card_number"] = card
-            if "email" in present:
-                item["email"] = _optional(row, "email", 255)
-            for column in ("start_date", "end_date"):
-                if column in present:
-                    item[column] = _parse_date(row.get(column), column)
-            start = item.get("start_date", employees[code].start_date if code in employees else None)
-            end = item.get("end_date", employees[code].end_date if code in employees else None)
-            if start and end and end < start:
-                raise _RowInvalid("end_date: ngày kết thúc trước ngày bắt đầu")
-            head_of = _text(row.get("head_of")) if "head_of" in present else ""
-            if head_of:
-                if head_of not in units:
-                    raise _RowInvalid(f"head_of: đơn vị {head_of} không tồn tại")
-                if head_of in seen_heads:
-                    raise _RowInvalid(f"head_of: đơn vị {head_of} đã có thủ trưởng ở dòng {seen_heads[head_of]}")
-                item["head_of"] = units[head_of]
-        except _RowInvalid as exc:
-            result.errors.append(RowError(line, exc.reason))
-            continue
+
+    def check(line: int, row: Mapping[str, Any]) -> None:
+        code = _bounded(_required(row, "code"), "code", 40)
+        if code in seen_codes:
+            raise _RowInvalid(f"code: mã {code} trùng trong tệp (đã có ở dòng {seen_codes[code]})")
+        full_name = _bounded(_required(row, "full_name"), "full_name", 255)
+        unit_code = _required(row, "unit_code")
+        if unit_code not in units:
+            raise _RowInvalid(f"unit_code: đơn vị {unit_code} không tồn tại")
+        item: dict[str, Any] = {
+            "line": line, "code": code, "full_name": full_name, "unit": units[unit_code],
+            "position": _optional(row, "position", 255),
+            "category": normalize_category(row.get("category")),
+        }
+        if "card_number" in present:
+            card = _optional(row, "card_number", 40)
+            if card:
+                if card in seen_cards:
+                    raise _RowInvalid(f"card_number: số thẻ {card} trùng trong tệp (dòng {seen_cards[card]})")
+                owner = cards.get(card)
+                if owner is not None and owner != code:
+                    raise _RowInvalid(f"card_number: số thẻ {card} đã cấp cho {owner}")
+            item["card_number"] = card
+        if "email" in present:
+            item["email"] = _optional(row, "email", 255)
+        for column in ("start_date", "end_date"):
+            if column in present:
+                item[column] = _parse_date(row.get(column), column)
+        start = item.get("start_date", employees[code].start_date if code in employees else None)
+        end = item.get("end_date", employees[code].end_date if code in employees else None)
+        if start and end and end < start:
+            raise _RowInvalid("end_date: ngày kết thúc trước ngày bắt đầu")
+        head_of = _text(row.get("head_of")) if "head_of" in present else ""
+        if head_of:
+            if head_of not in units:
+                raise _RowInvalid(f"head_of: đơn vị {head_of} không tồn tại")
+            if head_of in seen_heads:
+                raise _RowInvalid(f"head_of: đơn vị {head_of} đã có thủ trưởng ở dòng {seen_heads[head_of]}")
+            item["head_of"] = units[head_of]
         seen_codes[code] = line
         if item.get("card_number"):
             seen_cards[item["card_number"]] = line
         if head_of:
             seen_heads[head_of] = line
         parsed.append(item)
+
+    _check_rows(records, check, result, progress)
 
     if not _finish(result, skip_bad_rows):
         return result
@@ -583,31 +598,25 @@ def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = Fals
     stations = {s.code: s.id for s in session.scalars(select(Station))}
 
     parsed: list[dict[str, Any]] = []
-    seen: dict[str, int] = {}
-    total = 2 * len(records)  # checking, then writing
-    for done, (line, row) in enumerate(records, start=1):
-        _tick(progress, done, total)
-        try:
-            if "__error__" in row:
-                raise _RowInvalid(row["__error__"])
-            code = _required(row, "employee_code")
-            if code not in employees:
-                raise _RowInvalid(f"employee_code: không có cán bộ mã {code}")
-            instant = _parse_instant(row.get("scanned_at"))
-            station = _bounded(_text(row.get("station")), "station", 100)
-            kind = _required(row, "kind").lower()
-            if kind not in SCAN_KINDS:
-                raise _RowInvalid(f"kind: loại {kind!r} không hợp lệ (chỉ nhận badge, no_badge)")
-        except _RowInvalid as exc:
-            result.errors.append(RowError(line, exc.reason))
-            continue
-        event_id = scan_event_id(code, instant, station, kind)
+    seen: set[str] = set()
+
+    def check(line: int, row: Mapping[str, Any]) -> None:
+        employee = _employee(row, employees)
+        instant = _parse_instant(row.get("scanned_at"))
+        station = _bounded(_text(row.get("station")), "station", 100)
+        kind = _required(row, "kind").lower()
+        if kind not in SCAN_KINDS:
+            raise _RowInvalid(f"kind: loại {kind!r} không hợp lệ (chỉ nhận badge, no_badge)")
+        event_id = scan_event_id(employee.code, instant, station, kind)
         if event_id in seen:
             result.unchanged += 1  # the same scan twice in one file is one scan
-            continue
-        seen[event_id] = line
-        parsed.append({"line": line, "employee": employees[code], "at": instant,
+            return
+        seen.add(event_id)
+        parsed.append({"line": line, "employee": employee, "at": instant,
                        "station": station, "kind": kind, "event_id": event_id})
+
+    total = 2 * len(records)  # checking, then writing
+    _check_rows(records, check, result, progress, total)
 
     if not _finish(result, skip_bad_rows):
         return result
@@ -666,38 +675,32 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
 
     parsed: list[dict[str, Any]] = []
     seen: dict[tuple, int] = {}
-    for done, (line, row) in enumerate(records, start=1):
-        _tick(progress, done, len(records))
-        try:
-            if "__error__" in row:
-                raise _RowInvalid(row["__error__"])
-            code = _required(row, "employee_code")
-            if code not in employees:
-                raise _RowInvalid(f"employee_code: không có cán bộ mã {code}")
-            start = _parse_date(row.get("start_date"), "start_date")
-            end = _parse_date(row.get("end_date"), "end_date")
-            if start is None:
-                raise _RowInvalid("start_date: bắt buộc, không được để trống")
-            if end is None:
-                raise _RowInvalid("end_date: bắt buộc, không được để trống")
-            if end < start:
-                raise _RowInvalid("end_date: ngày kết thúc trước ngày bắt đầu")
-            part = _text(row.get("part")).lower() or "full"
-            if part not in EXCUSE_PARTS:
-                raise _RowInvalid(f"part: {part!r} không hợp lệ (chỉ nhận full, morning, afternoon)")
-            kind = _text(row.get("kind")).lower() or "leave"
-            if kind not in EXCUSE_KINDS:
-                raise _RowInvalid(f"kind: {kind!r} không hợp lệ (chỉ nhận leave, business_trip, other)")
-            note = _text(row.get("note")) or None
-            key = (code, start, end, part, kind)
-            if key in seen:
-                raise _RowInvalid(f"trùng với dòng {seen[key]}")
-        except _RowInvalid as exc:
-            result.errors.append(RowError(line, exc.reason))
-            continue
+
+    def check(line: int, row: Mapping[str, Any]) -> None:
+        employee = _employee(row, employees)
+        start = _parse_date(row.get("start_date"), "start_date")
+        end = _parse_date(row.get("end_date"), "end_date")
+        if start is None:
+            raise _RowInvalid("start_date: bắt buộc, không được để trống")
+        if end is None:
+            raise _RowInvalid("end_date: bắt buộc, không được để trống")
+        if end < start:
+            raise _RowInvalid("end_date: ngày kết thúc trước ngày bắt đầu")
+        part = _text(row.get("part")).lower() or "full"
+        if part not in EXCUSE_PARTS:
+            raise _RowInvalid(f"part: {part!r} không hợp lệ (chỉ nhận full, morning, afternoon)")
+        kind = _text(row.get("kind")).lower() or "leave"
+        if kind not in EXCUSE_KINDS:
+            raise _RowInvalid(f"kind: {kind!r} không hợp lệ (chỉ nhận leave, business_trip, other)")
+        note = _text(row.get("note")) or None
+        key = (employee.code, start, end, part, kind)
+        if key in seen:
+            raise _RowInvalid(f"trùng với dòng {seen[key]}")
         seen[key] = line
-        parsed.append({"employee": employees[code], "start": start, "end": end, "part": part,
+        parsed.append({"employee": employee, "start": start, "end": end, "part": part,
                        "kind": kind, "note": note})
+
+    _check_rows(records, check, result, progress)
 
     if not _finish(result, skip_bad_rows):
         return result

@@ -7,7 +7,7 @@ Jobs (ids are stable; cron fields are in the deployment's timezone):
 | reports.tick      | every 5 min, and at start | issues every report that is due and not issued: morning (first session + cut-off), end-of-day (last session + delay), monthly (first working day) — per unit and per its own schedule's timetable of the day (summer/winter periods differ), so one tick replaces a cron line per timetable; missed ones over the look-back are caught up, marked issued late |
 | reports.recheck   | hourly at :20          | re-compiles the issued daily reports of the last 7 days; a change issues a new version listing it |
 | mail.deliver      | every 5 min (at :02, :07 …) | sends pending mails, retries failed ones with back-off |
-| evidence.purge    | 02:30 daily            | deletes evidence photos past retention            |
+| evidence.purge    | 02:30 daily            | deletes evidence photos and citizens' feedback past retention |
 | health.check      | 21:45 daily            | stations silent for a day, hash chains intact; stored as an audit entry |
 
 Every job has ``coalesce=True`` (a backlog runs once), ``max_instances=1`` and a deliberate
@@ -37,7 +37,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from attendance import audit, issuing, mail
+from attendance import audit, feedback, issuing, mail
 from attendance.calendar import WorkCalendar
 from attendance.config import Config
 from attendance.models import AuditEntry, Station
@@ -118,8 +118,12 @@ def deliver(config: Config, session_factory: sessionmaker[Session],
 
 def purge(config: Config, session_factory: sessionmaker[Session],
           now: datetime | None = None) -> int | None:
-    """Delete evidence photos past retention (evidence.purge), via attendance.scans."""
+    """Delete evidence photos (via attendance.scans; their count is returned) and citizens'
+    feedback past retention (evidence.purge)."""
     now = now or utcnow()
+    with session_factory() as session:
+        feedback.purge_feedback(session, config, now, actor=ACTOR)
+        session.commit()
     try:
         purge_evidence = importlib.import_module("attendance.scans").purge_evidence
     except (ImportError, AttributeError):
@@ -206,7 +210,8 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("mail.deliver", deliver, {"minute": "2-59/5"}, misfire_grace_time=4 * 60,
             run_at_start=True, description="Gửi thư báo cáo, gửi lại thư lỗi"),
     JobSpec("evidence.purge", purge, {"hour": "2", "minute": "30"},
-            misfire_grace_time=6 * 3600, description="Xóa ảnh ghi nhận quá thời hạn lưu"),
+            misfire_grace_time=6 * 3600,
+            description="Xóa ảnh ghi nhận và góp ý của người dân quá thời hạn lưu"),
     JobSpec("health.check", health_check, {"hour": "21", "minute": "45"},
             misfire_grace_time=6 * 3600,
             description="Kiểm tra điểm quét thẻ im lặng và chuỗi băm nhật ký"),

@@ -5,9 +5,11 @@ and the sending, with bounded retries.
 (a compare-and-set on its status, committed), so two schedulers never send the same mail;
 a failure is retried after ``RETRY_DELAYS`` and, after ``MAX_ATTEMPTS``, left ``failed``
 with its last error for the admins (page /admin/deliveries). The body is rendered from the
-issued version's stored content; the attachments are compiled when the mail is sent (the
-exports write from compiled reports, not from stored JSON) — if the data changed since,
-the re-check issues a new version, which is mailed in turn.
+issued version's stored content; the attachments of a daily or monthly report are compiled
+when the mail is sent (the exports write from compiled reports, not from stored JSON) — if
+the data changed since, the re-check issues a new version, which is mailed in turn. The
+morning report is a snapshot at its cut-off: its attachments are written from the stored
+content, like its body.
 """
 
 from __future__ import annotations
@@ -27,14 +29,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from attendance import exports
 from attendance.config import Config, Mail
+from attendance.exports import LIST_LABELS
 from attendance.evaluation import OrgTree
 from attendance.issuing import DAILY, KIND_LABELS, MONTHLY, MORNING, daily_reports
 from attendance.models import Employee, IssuedReport, MailDelivery, Unit
 from attendance.models.mail import FAILED, PENDING, SENDING, SENT
-from attendance.reports import (
-    EXCUSED_LABEL, KIND_LABELS as FINDING_LABELS, SOURCE_LABELS, compile_monthly, format_day,
-    offenders_of,
-)
+from attendance.reports import SOURCE_LABELS, compile_monthly, format_day, offenders_of
 
 log = logging.getLogger("attendance.mail")
 
@@ -46,7 +46,7 @@ STALE_CLAIM = timedelta(minutes=15)
 SMTP_TIMEOUT = 30
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-LIST_LABELS = {**FINDING_LABELS, "not_arrived": "chưa đến", "excused": EXCUSED_LABEL}
+FILE_NAMES = {MORNING: "bao-cao-dau-gio", DAILY: "bao-cao-ngay", MONTHLY: "bao-cao-thang"}
 DAILY_LISTS = ("late", "early_leave", "missing_checkout", "missed_session", "no_badge",
                "absent_from_post", "absent", "excused")
 MORNING_LISTS = ("late", "no_badge", "absent_from_post", "not_arrived", "excused")
@@ -226,33 +226,27 @@ def render(session: Session, config: Config, report: IssuedReport) -> Rendered:
     body = _changes_body(report, names, unit_names)
     rendered = Rendered(subject(report, unit.name), intro, body)
     issued_on = report.issued_at.astimezone(config.tz).date()
-    stem = f"{report.kind}-{report.period}-{unit.code}-v{report.version}"
+    letterhead = {"unit_name": unit.name, "issued_on": issued_on, "signer_name": head}
     if report.kind == MONTHLY:
         rendered.body += _monthly_body(content)
         monthly = compile_monthly(session, config, report.period, unit.code)
         offenders = offenders_of(monthly, config)
-        rendered.attachments = [
-            (f"bao-cao-thang-{stem}.xlsx", exports.monthly_xlsx(monthly, offenders), XLSX_TYPE),
-            (f"bao-cao-thang-{stem}.pdf",
-             exports.monthly_pdf(monthly, config, offenders, unit_name=unit.name,
-                                 issued_on=issued_on, signer_name=head),
-             ("application", "pdf")),
-        ]
+        xlsx = exports.monthly_xlsx(monthly, offenders)
+        pdf = exports.monthly_pdf(monthly, config, offenders, **letterhead)
     elif report.kind == DAILY:
         rendered.body += _day_body(content, names, DAILY_LISTS)
         day = date.fromisoformat(report.period)
         daily = daily_reports(session, config, day, OrgTree(session), [unit.id])[unit.id]
-        rendered.attachments = [
-            (f"bao-cao-ngay-{stem}.xlsx", exports.daily_xlsx(daily), XLSX_TYPE),
-            (f"bao-cao-ngay-{stem}.pdf",
-             exports.daily_pdf(daily, config, unit_name=unit.name, issued_on=issued_on,
-                               signer_name=head),
-             ("application", "pdf")),
-        ]
+        xlsx = exports.daily_xlsx(daily)
+        pdf = exports.daily_pdf(daily, config, **letterhead)
     else:
-        # No attachment: the exports have no morning layout (the daily one would call those
-        # not yet arrived "absent without reason").
         rendered.body += _day_body(content, names, MORNING_LISTS)
+        xlsx = exports.morning_xlsx(content, names)
+        pdf = exports.morning_pdf(content, names, config, **letterhead)
+    stem = (f"{FILE_NAMES[report.kind]}-{report.kind}-{report.period}-{unit.code}"
+            f"-v{report.version}")
+    rendered.attachments = [(f"{stem}.xlsx", xlsx, XLSX_TYPE),
+                            (f"{stem}.pdf", pdf, ("application", "pdf"))]
     return rendered
 
 

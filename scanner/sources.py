@@ -98,6 +98,17 @@ class _CaptureSource(FrameSource):
             return None
         return image if ok and image is not None else None
 
+    def read(self) -> Frame | None:
+        image = self._grab()
+        if image is None:
+            return None
+        index = self._index
+        self._index += 1
+        return Frame(index, image, self._timestamp(index), index)
+
+    def _timestamp(self, index: int) -> float:
+        raise NotImplementedError
+
     def close(self) -> None:
         if self._capture is not None:
             self._capture.release()
@@ -113,13 +124,8 @@ class VideoFileSource(_CaptureSource):
             raise SourceError(f"no such video file: {path}")
         super().__init__(cv2.VideoCapture(str(path)), str(path))
 
-    def read(self) -> Frame | None:
-        image = self._grab()
-        if image is None:
-            return None
-        index = self._index
-        self._index += 1
-        return Frame(index, image, index / self.fps, index)
+    def _timestamp(self, index: int) -> float:
+        return index / self.fps
 
 
 class CameraSource(_CaptureSource):
@@ -140,13 +146,8 @@ class CameraSource(_CaptureSource):
         super().__init__(capture, f"camera {index}")
         self._clock = clock
 
-    def read(self) -> Frame | None:
-        image = self._grab()
-        if image is None:
-            return None
-        index = self._index
-        self._index += 1
-        return Frame(index, image, self._clock(), index)
+    def _timestamp(self, index: int) -> float:
+        return self._clock()
 
 
 def _natural_key(name: str) -> list:

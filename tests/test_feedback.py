@@ -6,6 +6,7 @@ runs submissions from threads with their own sessions and commits, as gunicorn w
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +15,9 @@ from factories import make_employee, make_unit
 from sqlalchemy import func, select
 
 from attendance import feedback as service
-from attendance.models import Badge, ServiceFeedback
+from attendance import jobs
+from attendance.config import ConfigError, parse_config
+from attendance.models import AuditEntry, Badge, ServiceFeedback
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 SECRET = "deployment-secret"
@@ -233,3 +236,49 @@ def test_list_feedback_is_scoped_filtered_and_newest_first(db_session, world):
     mine = service.list_feedback(db_session, None, employee_id=world["people"]["p1"].id)
     assert [f.comment for f in mine] == ["Rất tốt"]
     assert len(service.list_feedback(db_session, None, limit=1)) == 1
+
+
+def test_the_nightly_purge_deletes_feedback_past_its_retention(session_factory, config):
+    assert config.feedback_retention_days == 365
+    with session_factory() as session:
+        unit = make_unit(session, "SNV", "Sở Nội vụ")
+        employee = make_employee(session, unit, "E-1", "Trần Thị Bình")
+        session.add(Badge(serial="SER00001", employee_id=employee.id, key_id="KEY1",
+                          issued_at=NOW - timedelta(days=800)))
+        ages = {"two years": timedelta(days=730),
+                "a year and a second": timedelta(days=365, seconds=1),
+                "a year": timedelta(days=365), "a month": timedelta(days=31),
+                "today": timedelta()}
+        for n, (comment, age) in enumerate(ages.items()):
+            submit(session, "SER00001", comment=comment, contact="0912 345 678", ip=n,
+                   now=NOW - age)
+        session.commit()
+
+    def kept() -> list[str]:
+        with session_factory() as session:
+            return [f.comment for f in service.list_feedback(session, None)]
+
+    def purged() -> list[dict]:
+        with session_factory() as session:
+            return [json.loads(e.details) for e in session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "feedback.purged")
+                .order_by(AuditEntry.id))]
+
+    jobs.purge(config, session_factory, NOW)
+    assert kept() == ["today", "a month", "a year"]  # a year to the second is still kept
+    assert purged() == [{"rows": 2, "retention_days": 365}]
+
+    jobs.purge(config, session_factory, NOW)  # the next night: nothing more, nothing logged
+    assert kept() == ["today", "a month", "a year"] and len(purged()) == 1
+
+    shorter = parse_config({**config.model_dump(mode="json", by_alias=True),
+                            "feedback_retention_days": 30})
+    jobs.purge(shorter, session_factory, NOW)
+    assert kept() == ["today"]
+    assert purged()[-1] == {"rows": 2, "retention_days": 30}
+
+
+def test_feedback_retention_is_at_least_a_day(config):
+    data = {**config.model_dump(mode="json", by_alias=True), "feedback_retention_days": 0}
+    with pytest.raises(ConfigError, match="feedback_retention_days"):
+        parse_config(data)

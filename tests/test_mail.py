@@ -153,6 +153,53 @@ def test_heads_and_inspectors_receive_the_reports_with_attachments_that_open(
     assert "Lê Văn Trưởng" in pdf_text_of(snv_mail, tmp_path)  # the signature block
 
 
+def test_the_morning_report_comes_with_its_own_xlsx_and_pdf(session_factory, province, smtp,
+                                                             tmp_path):
+    inbox, port = smtp
+    config = mail_config(port)
+    jobs.tick(config, session_factory, local(DAY, "08:00"))
+    jobs.deliver(config, session_factory, local(DAY, "08:02"))
+    [snv_mail] = inbox.to("giamdoc.snv@hanam.gov.vn")
+    files = {part.get_filename(): (part.get_content_type(), part.get_content())
+             for part in snv_mail.iter_attachments()}
+    stem = "bao-cao-dau-gio-morning-2026-08-04-SNV-v1"
+    assert {name: kind for name, (kind, _) in files.items()} == {
+        f"{stem}.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"{stem}.pdf": "application/pdf"}
+
+    book = openpyxl.load_workbook(io.BytesIO(files[f"{stem}.xlsx"][1]))
+    assert book.sheetnames == ["Tổng hợp", "Đi muộn", "Không đeo thẻ",
+                               "Vắng mặt tại vị trí làm việc", "Chưa đến", "Nghỉ có lý do"]
+
+    def rows(sheet):
+        return [[c.value for c in row] for row in book[sheet].iter_rows(min_row=2)]
+
+    [late] = rows("Đi muộn")
+    assert late[1:5] == ["E201", "Nguyễn Văn An", "SNV", "Sở Nội vụ"]
+    assert late[5].strftime("%H:%M") == "07:20" and late[6] == 20
+    assert book["Đi muộn"]["F2"].number_format == "hh:mm:ss"
+    # Not arrived by the cut-off — the morning report never calls them absent.
+    assert [r[2] for r in rows("Chưa đến")] == ["Trần Thị Bích"]
+    [guard] = rows("Không đeo thẻ")
+    assert guard[2] == XSS_NAME and guard[5] == "bảo vệ ghi nhận"
+    summary = rows("Tổng hợp")
+    assert summary[0][1:3] == ["SNV", "Sở Nội vụ"] and summary[-1][2] == "Tổng cộng"
+    expected, arrived, not_arrived = summary[0][3:6]
+    assert arrived + not_arrived == expected and not_arrived == 1
+    assert book["Tổng hợp"]["K2"].number_format == "0.0%"
+
+    path = tmp_path / "morning.pdf"
+    path.write_bytes(files[f"{stem}.pdf"][1])
+    text = " ".join(pdf_text(path).split())
+    for words in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+                  "UBND TỈNH HÀ NAM", "BÁO CÁO", "đầu giờ Thứ Ba, ngày 04/08/2026",
+                  "Số liệu tính đến 60 phút sau giờ bắt đầu làm việc",
+                  "Nguyễn Văn An (E201)", "đến 07:20:00, 20 phút", "Chưa đến",
+                  "Trần Thị Bích (E203)", "Lê Văn Trưởng"):
+        assert words in text, words
+    assert "Vắng không lý do" not in text and "vắng không lý do" not in text
+
+
 def pdf_text_of(mail_message, tmp_path) -> str:
     part = next(p for p in mail_message.iter_attachments() if p.get_filename().endswith(".pdf"))
     path = tmp_path / "signed.pdf"

@@ -119,7 +119,8 @@ def _init_templates(app: Flask) -> None:
     from web.nav import nav_for
 
     app.jinja_env.filters.update(
-        date_vn=fmt.date_vn, time_vn=fmt.time_vn, datetime_vn=fmt.datetime_vn
+        date_vn=fmt.date_vn, time_vn=fmt.time_vn, datetime_vn=fmt.datetime_vn,
+        percent=fmt.percent,
     )
     app.jinja_env.globals.update(nav_for=nav_for, role_label=fmt.role_label)
 

@@ -1,5 +1,5 @@
 """How things are shown: dates dd/mm/yyyy, 24-hour times in the deployment's timezone,
-Vietnamese name order, role names, and simple pagination."""
+percentages, role names, and simple pagination."""
 
 from __future__ import annotations
 
@@ -48,14 +48,17 @@ def datetime_vn(value: datetime | None) -> str:
     return _local(value).strftime("%d/%m/%Y %H:%M")
 
 
+def percent(value: float | None) -> str:
+    """A rate as a percentage with one decimal; "—" where there is none (nobody present)."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
 def role_label(role: str) -> str:
     from web.i18n import _
 
     return _(ROLE_LABELS.get(role, role))
 
 
-# Vietnamese alphabetical order; letters with a breve, circumflex or horn, and đ, are
-# letters of their own; tone marks only break ties.
 @dataclass
 class Page(Generic[T]):
     items: Sequence[T]

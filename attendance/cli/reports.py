@@ -21,11 +21,20 @@ from attendance.config import Config
 from attendance.models import Employee, Unit
 from attendance.reports import violations as violation_log
 from attendance.reports import (
-    EXCUSED, OPEN, compile_daily, compile_monthly, daily_json, kind_from_text, month_bounds,
-    monthly_json, offenders_json, offenders_of, violations_json,
+    EXCUSED, OPEN, MonthlyReport, Offender, compile_daily, compile_monthly, daily_json,
+    kind_from_text, month_bounds, monthly_json, offenders_json, offenders_of, violations_json,
 )
 
 FORMATS = ["json", "csv", "xlsx", "pdf"]
+
+_unit_option = click.option("--unit", "unit_code",
+                            help="Mã đơn vị (kèm các đơn vị trực thuộc).")
+_format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), default="json",
+                              show_default=True)
+_output_option = click.option("-o", "--output", type=click.Path(dir_okay=False),
+                              help="Ghi ra tệp thay vì màn hình.")
+_until_option = click.option("--until", "until",
+                             help="Tính đến hết ngày (YYYY-MM-DD); mặc định: hôm qua.")
 
 
 def _parse_as_of(text: str | None, config) -> datetime | None:
@@ -64,18 +73,28 @@ def _through(config: Config, until: str | None) -> date:
     return _parse_date(until) if until else _today(config) - timedelta(days=1)
 
 
-def _issuer(session, config: Config, unit_code: str | None) -> tuple[str | None, str | None]:
-    """The issuing unit's name and its head's name, for the PDF header and signature."""
-    if unit_code is None:
-        return None, None
-    row = session.execute(select(Unit.name, Unit.head_id).where(Unit.code == unit_code)).first()
-    if row is None:
-        return None, None
-    head = None
-    if row.head_id is not None:
-        head = session.execute(select(Employee.full_name).where(Employee.id == row.head_id)
-                               ).scalar_one_or_none()
-    return row.name, head
+def _letterhead(session, config: Config, unit_code: str | None) -> dict:
+    """A PDF's header and signature: the issuing unit's name, today, and its head's name."""
+    unit_name = head = None
+    if unit_code is not None:
+        row = session.execute(select(Unit.name, Unit.head_id).where(Unit.code == unit_code)
+                              ).first()
+        if row is not None:
+            unit_name = row.name
+            if row.head_id is not None:
+                head = session.execute(select(Employee.full_name)
+                                       .where(Employee.id == row.head_id)).scalar_one_or_none()
+    return {"unit_name": unit_name, "issued_on": _today(config), "signer_name": head}
+
+
+def _month_report(session, config: Config, first: date, unit_code: str | None,
+                  through: date) -> tuple[MonthlyReport, list[Offender]]:
+    """The month compiled up to ``through``, and its repeat offenders."""
+    try:
+        compiled = compile_monthly(session, config, first, unit_code, through=through)
+    except LookupError:
+        raise _unknown_unit(unit_code) from None
+    return compiled, offenders_of(compiled, config)
 
 
 def _write(data: bytes | str, output: str | None, fmt: str) -> None:
@@ -107,10 +126,9 @@ def report() -> None:
 
 @report.command("daily")
 @click.option("--date", "day", required=True, help="Ngày báo cáo, YYYY-MM-DD.")
-@click.option("--unit", "unit_code", help="Mã đơn vị (kèm các đơn vị trực thuộc).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Ghi ra tệp thay vì màn hình.")
+@_unit_option
+@_format_option
+@_output_option
 @click.option("--as-of", "as_of", metavar="now|ISO",
               help="Báo cáo của ngày chưa kết thúc, tính đến thời điểm này (không ghi nhận "
                    "vắng trước khi hết giờ).")
@@ -133,33 +151,25 @@ def daily(app: AppContext, day: str, unit_code: str | None, fmt: str, output: st
         elif fmt == "xlsx":
             data = exports.daily_xlsx(compiled)
         else:
-            unit_name, head = _issuer(session, config, unit_code)
-            data = exports.daily_pdf(compiled, config, unit_name=unit_name,
-                                     issued_on=_today(config), signer_name=head)
+            data = exports.daily_pdf(compiled, config, **_letterhead(session, config, unit_code))
     _write(data, output, fmt)
 
 
 @report.command("monthly")
 @click.option("--month", required=True, help="Tháng báo cáo, YYYY-MM.")
-@click.option("--unit", "unit_code", help="Mã đơn vị (kèm các đơn vị trực thuộc).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
-@click.option("--until", "until", help="Tính đến hết ngày (YYYY-MM-DD); mặc định: hôm qua.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Ghi ra tệp thay vì màn hình.")
+@_unit_option
+@_format_option
+@_until_option
+@_output_option
 @pass_app
 def monthly(app: AppContext, month: str, unit_code: str | None, fmt: str, until: str | None,
             output: str | None) -> None:
     """Báo cáo tháng: số liệu từng người, tỷ lệ và xếp hạng thi đua các đơn vị."""
     first = _parse_month(month)
     config = app.config
-    today = _today(config)
     through = _through(config, until)
     with app.session() as session:
-        try:
-            compiled = compile_monthly(session, config, first, unit_code, through=through)
-        except LookupError:
-            raise _unknown_unit(unit_code) from None
-        offenders = offenders_of(compiled, config)
+        compiled, offenders = _month_report(session, config, first, unit_code, through)
         if fmt == "json":
             data: bytes | str = _json({**monthly_json(compiled),
                                        "repeat_offenders": offenders_json(
@@ -169,16 +179,15 @@ def monthly(app: AppContext, month: str, unit_code: str | None, fmt: str, until:
         elif fmt == "xlsx":
             data = exports.monthly_xlsx(compiled, offenders)
         else:
-            unit_name, head = _issuer(session, config, unit_code)
-            data = exports.monthly_pdf(compiled, config, offenders, unit_name=unit_name,
-                                       issued_on=today, signer_name=head)
+            data = exports.monthly_pdf(compiled, config, offenders,
+                                       **_letterhead(session, config, unit_code))
     _write(data, output, fmt)
 
 
 @click.command("violations")
 @click.option("--from", "first", help="Từ ngày, YYYY-MM-DD; mặc định: đầu tháng này.")
 @click.option("--to", "last", help="Đến hết ngày, YYYY-MM-DD; mặc định: hôm qua.")
-@click.option("--unit", "unit_code", help="Mã đơn vị (kèm các đơn vị trực thuộc).")
+@_unit_option
 @click.option("--type", "types", multiple=True,
               help="Loại vi phạm: late, early_leave, missing_checkout, no_badge, "
                    "absent_from_post, absent, missed_session (hoặc tên tiếng Việt); lặp lại được.")
@@ -187,17 +196,15 @@ def monthly(app: AppContext, month: str, unit_code: str | None, fmt: str, until:
               help="open: không có lý do; excused: có lý do đã duyệt.")
 @click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), help="Số dòng tối đa.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Ghi ra tệp thay vì màn hình.")
+@_format_option
+@_output_option
 @pass_app
 def violations(app: AppContext, first: str | None, last: str | None,
-                       unit_code: str | None, types: tuple[str, ...], employee: str | None,
-                       status: str | None, offset: int, limit: int | None, fmt: str,
-                       output: str | None) -> None:
+               unit_code: str | None, types: tuple[str, ...], employee: str | None,
+               status: str | None, offset: int, limit: int | None, fmt: str,
+               output: str | None) -> None:
     """Nhật ký vi phạm (violation log): mọi vi phạm, kể cả đã có lý do."""
     config = app.config
-    today = _today(config)
     last_day = _through(config, last)
     first_day = _parse_date(first) if first else last_day.replace(day=1)
     if first_day > last_day:
@@ -209,8 +216,8 @@ def violations(app: AppContext, first: str | None, last: str | None,
     with app.session() as session:
         try:
             rows, total = violation_log(session, config, first_day, last_day, unit_code=unit_code,
-                                     kinds=kinds, employee=employee, status=status,
-                                     offset=offset, limit=limit)
+                                        kinds=kinds, employee=employee, status=status,
+                                        offset=offset, limit=limit)
         except LookupError:
             raise _unknown_unit(unit_code) from None
         if fmt == "json":
@@ -221,34 +228,26 @@ def violations(app: AppContext, first: str | None, last: str | None,
         elif fmt == "xlsx":
             data = exports.violations_xlsx(rows, config)
         else:
-            unit_name, head = _issuer(session, config, unit_code)
             data = exports.violations_pdf(rows, config, first=first_day, last=last_day,
-                                          unit_name=unit_name, issued_on=today,
-                                          signer_name=head)
+                                          **_letterhead(session, config, unit_code))
     _write(data, output, fmt)
 
 
 @click.command("offenders")
 @click.option("--month", required=True, help="Tháng, YYYY-MM.")
-@click.option("--unit", "unit_code", help="Mã đơn vị (kèm các đơn vị trực thuộc).")
-@click.option("--until", "until", help="Tính đến hết ngày (YYYY-MM-DD); mặc định: hôm qua.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Ghi ra tệp thay vì màn hình.")
+@_unit_option
+@_until_option
+@_format_option
+@_output_option
 @pass_app
 def offenders(app: AppContext, month: str, unit_code: str | None, until: str | None, fmt: str,
               output: str | None) -> None:
     """Vi phạm nhiều lần trong tháng (repeat offenders) theo ngưỡng trong cấu hình."""
     first = _parse_month(month)
     config = app.config
-    today = _today(config)
     through = _through(config, until)
     with app.session() as session:
-        try:
-            compiled = compile_monthly(session, config, first, unit_code, through=through)
-        except LookupError:
-            raise _unknown_unit(unit_code) from None
-        found = offenders_of(compiled, config)
+        _compiled, found = _month_report(session, config, first, unit_code, through)
         if fmt == "json":
             data: bytes | str = _json(offenders_json(first, found, config))
         elif fmt == "csv":
@@ -256,7 +255,6 @@ def offenders(app: AppContext, month: str, unit_code: str | None, until: str | N
         elif fmt == "xlsx":
             data = exports.offenders_xlsx(first, found)
         else:
-            unit_name, head = _issuer(session, config, unit_code)
-            data = exports.offenders_pdf(first, found, config, unit_name=unit_name,
-                                         issued_on=today, signer_name=head)
+            data = exports.offenders_pdf(first, found, config,
+                                         **_letterhead(session, config, unit_code))
     _write(data, output, fmt)

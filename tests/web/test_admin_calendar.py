@@ -10,10 +10,31 @@ from web import create_app
 
 
 def special_days(page: str) -> dict[str, tuple[str, str]]:
+    """dd/mm/yyyy → (kind, note) of the table of special days; each row's kind is also
+    written out, beside the letter of the month grid."""
     table = re.search(r'<table id="special-days">.*?</table>', page, re.DOTALL).group(0)
-    rows = re.findall(r'<tr class="day-(\w+)">\s*<td[^>]*>([\d/]+)</td>\s*<td[^>]*>[^<]*</td>'
-                      r'\s*<td[^>]*>([^<]*)</td>', table)
-    return {day: (kind, note) for kind, day, note in rows}
+    rows = re.findall(r'<tr class="day-(\w+)">\s*<td[^>]*>([\d/]+)</td>'
+                      r'\s*<td[^>]*><span class="cal-swatch cal-(\w+)"[^>]*>(\w*)</span>'
+                      r' ([^<]+)</td>'
+                      r'\s*<td[^>]*>[^<]*</td>\s*<td[^>]*>([^<]*)</td>', table)
+    assert rows
+    for kind, _day, look, letter, label, _note in rows:
+        assert (look, letter, label) == LABELS[kind], kind
+    return {day: (kind, note) for kind, day, _look, _letter, _label, note in rows}
+
+
+LABELS = {
+    "holiday": ("holiday", "L", "Ngày lễ, Tết, ngày nghỉ bù"),
+    "extra_holiday": ("local", "Đ", "Ngày nghỉ riêng của địa phương"),
+    "swapped": ("worked", "B", "Ngày làm bù, ngày làm việc bổ sung"),
+    "extra_workday": ("worked", "B", "Ngày làm bù, ngày làm việc bổ sung"),
+}
+
+
+def grid_cell(page: str, kind: str, day: int) -> str:
+    """The month grid's cell of a day of that kind (the first such), as HTML."""
+    cell = rf'<td class="day-{kind}[^"]*"[^>]*>{day}(?:<sup>|<span).*?</td>'
+    return re.search(cell, page).group(0)
 
 
 def test_2026_holidays_and_swapped_days(login_as):
@@ -31,7 +52,23 @@ def test_2026_holidays_and_swapped_days(login_as):
     assert "Chấm công theo" in html and "Cho phép đến muộn" in html
     assert re.search(r"\d\d:\d\d–\d\d:\d\d", html)
     assert html.count('class="card month"') == 12
-    assert re.search(r'class="day-swapped"[^>]*>22<sup>B</sup>', html)
+    # Each kind of day has a colour (its class) and a letter or a pattern, and says what
+    # it is to a screen reader; the legend explains them.
+    swapped = grid_cell(html, "swapped", 22)
+    assert 'class="day-swapped cal-worked"' in swapped and "22<sup>B</sup>" in swapped
+    assert "Ngày làm bù, ngày làm việc bổ sung: Ngày làm bù" in swapped
+    assert "<sup>L</sup>" in grid_cell(html, "holiday", 2) and "Quốc khánh" in grid_cell(
+        html, "holiday", 2)
+    saturday = grid_cell(html, "rest", 3)  # 3 January 2026
+    assert 'cal-rest' in saturday and "<sup>" not in saturday
+    assert "Ngày nghỉ hằng tuần" in saturday
+    legend = re.search(r'<ul class="legend".*?</ul>', html, re.DOTALL).group(0)
+    assert re.findall(r'cal-swatch cal-(\w+)" aria-hidden="true">(\w*)</span> ([^<]+)</li>',
+                      legend) == [("holiday", "L", "Ngày lễ, Tết, ngày nghỉ bù"),
+                                  ("local", "Đ", "Ngày nghỉ riêng của địa phương"),
+                                  ("worked", "B", "Ngày làm bù, ngày làm việc bổ sung"),
+                                  ("rest", "", "Ngày nghỉ hằng tuần")]
+    assert 'class="day-working"' in html and "day-working cal-" not in html
 
 
 def test_the_deployment_own_days(database_url, config, clock, province, client):
@@ -50,6 +87,7 @@ def test_the_deployment_own_days(database_url, config, clock, province, client):
         days = special_days(html)
         assert days["20/11/2026"] == ("extra_holiday", "Ngày nghỉ của địa phương")
         assert days["28/11/2026"] == ("extra_workday", "Ngày làm bù")
+        assert "20<sup>Đ</sup>" in grid_cell(html, "extra_holiday", 20)
     finally:
         app.extensions["attendance"]["engine"].dispose()
 

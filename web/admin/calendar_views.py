@@ -3,7 +3,8 @@
 Shows a schedule's settings (check-in mode, grace minutes, periods and sessions) and every
 month of the year, marking working days, weekly rest days, national holidays (with their
 Vietnamese names), swapped working days (ngày làm bù) and the deployment's own extra
-holidays and workdays, as ``attendance.calendar.WorkCalendar`` decides them.
+holidays and workdays, as ``attendance.calendar.WorkCalendar`` decides them. Each kind has
+a colour and a letter, explained by a legend.
 """
 
 from __future__ import annotations
@@ -28,10 +29,34 @@ EXTRA_WORKDAY = "Ngày làm việc bổ sung của địa phương"
 
 
 @dataclass(frozen=True)
+class Look:
+    """How a kind of day is shown: a colour (the CSS class ``cal-<name>``), a letter and a
+    label, so that the month grid never tells days apart by colour alone."""
+
+    name: str
+    letter: str
+    label: str
+
+
+HOLIDAY = Look("holiday", "L", "Ngày lễ, Tết, ngày nghỉ bù")
+LOCAL = Look("local", "Đ", "Ngày nghỉ riêng của địa phương")
+WORKED = Look("worked", "B", "Ngày làm bù, ngày làm việc bổ sung")
+REST = Look("rest", "", "Ngày nghỉ hằng tuần")
+LEGEND = (HOLIDAY, LOCAL, WORKED, REST)
+LOOKS = {"holiday": HOLIDAY, "extra_holiday": LOCAL, "swapped": WORKED,
+         "extra_workday": WORKED, "rest": REST}
+
+
+@dataclass(frozen=True)
 class Day:
     day: date
     kind: str  # working | rest | holiday | swapped | extra_holiday | extra_workday
     note: str | None
+
+    @property
+    def look(self) -> Look | None:
+        """None for an ordinary working day."""
+        return LOOKS.get(self.kind)
 
 
 def classify(work: WorkCalendar, year: int, schedule) -> list[Day]:
@@ -80,5 +105,6 @@ def calendar():
         "admin/calendar.html", year=year, name=name, schedule=schedule,
         schedules=list(config.schedules), months=months, special=special,
         working_total=sum(m[2] for m in months), modes=MODES, weekday_labels=WEEKDAY_LABELS,
+        legend=LEGEND,
         extra_holidays=config.extra_holidays, extra_workdays=config.extra_workdays,
     )

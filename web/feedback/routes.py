@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
-from sqlalchemy import select
+from flask import render_template, request
 
 from attendance import access
 from attendance import feedback as service
-from attendance.models import Unit
 from web.db import get_db
 from web.feedback import READ_ROLES, bp
 from web.format import paginate
-from web.security import current_account, roles_required, visible_units
+from web.reports.common import scope_units, unit_arg
+from web.security import roles_required, visible_units
 
 LOW_RATING = 2  # "Chỉ đánh giá thấp": ratings 1 and 2
 SHOWN = 1000  # newest rows read for one listing; older ones are reached by filtering
@@ -21,15 +20,10 @@ SHOWN = 1000  # newest rows read for one listing; older ones are reached by filt
 @roles_required(*READ_ROLES)
 def index():
     db = get_db()
-    user = current_account()
     visible = visible_units()
     unit_ids = visible
-    unit = None
-    unit_code = request.args.get("unit", "").strip()
-    if unit_code:
-        unit = db.scalar(select(Unit).where(Unit.code == unit_code))
-        if unit is None or (visible is not None and unit.id not in visible):
-            abort(404)
+    unit = unit_arg()
+    if unit is not None:
         subtree = access.subtree_unit_ids(db, unit.id)
         unit_ids = subtree if visible is None else subtree & visible
     low = request.args.get("rating") == "low"
@@ -37,8 +31,7 @@ def index():
                                  limit=SHOWN)
     average = sum(r.rating for r in rows) / len(rows) if rows else None
     page = paginate(rows, request.args.get("page", 1, type=int))
-    units = sorted(db.scalars(select(Unit).where(access.unit_filter(db, user))),
-                   key=lambda u: u.code)
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("feedback/index.html", page=page, unit=unit, units=units, low=low,
-                           average=average, shown=SHOWN, ratings=service.RATINGS, args=args)
+    return render_template("feedback/index.html", page=page, unit=unit, units=scope_units(),
+                           low=low, average=average, shown=SHOWN, ratings=service.RATINGS,
+                           args=args)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import render_template, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from attendance import access
 from attendance.models import Employee, Unit
-from web.db import get_db
 from attendance.names import name_sort_key
+from web.db import get_db
 from web.format import paginate
 from web.org import bp
-from web.security import current_account, roles_required, visible_units
+from web.reports.common import scope_units, unit_arg
+from web.security import current_account, roles_required
 
 ORG_ROLES = ("admin", "inspector", "unit_head")
 
@@ -34,14 +35,11 @@ def unit_tree(units: list[Unit]) -> list[dict]:
 @roles_required(*ORG_ROLES)
 def units():
     db = get_db()
-    user = current_account()
-    visible_units()
-    unit_list = list(db.scalars(select(Unit).where(access.unit_filter(db, user))))
     counts = dict(db.execute(
-        select(Employee.unit_id, func.count()).where(access.employee_filter(db, user))
+        select(Employee.unit_id, func.count()).where(access.employee_filter(db, current_account()))
         .group_by(Employee.unit_id)
     ).all())
-    return render_template("org/units.html", tree=unit_tree(unit_list), counts=counts)
+    return render_template("org/units.html", tree=unit_tree(scope_units()), counts=counts)
 
 
 @bp.route("/employees")
@@ -50,13 +48,8 @@ def employees():
     db = get_db()
     user = current_account()
     query = select(Employee).options(joinedload(Employee.unit)).where(access.employee_filter(db, user))
-    unit_code = request.args.get("unit", "").strip()
-    unit = None
-    if unit_code:
-        unit = db.scalar(select(Unit).where(Unit.code == unit_code))
-        visible = visible_units()
-        if unit is None or (visible is not None and unit.id not in visible):
-            abort(404)
+    unit = unit_arg()
+    if unit is not None:
         query = query.where(Employee.unit_id.in_(sorted(access.subtree_unit_ids(db, unit.id))))
     rows = list(db.scalars(query))
     search = request.args.get("q", "").strip()
@@ -65,9 +58,8 @@ def employees():
         rows = [e for e in rows if needle in e.full_name.casefold() or needle in e.code.casefold()]
     rows.sort(key=lambda e: (name_sort_key(e.full_name), e.code))
     page = paginate(rows, request.args.get("page", 1, type=int))
-    units = sorted(db.scalars(select(Unit).where(access.unit_filter(db, user))), key=lambda u: u.code)
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("org/employees.html", page=page, unit=unit, units=units,
+    return render_template("org/employees.html", page=page, unit=unit, units=scope_units(),
                            search=search, args=args)
 
 

@@ -91,7 +91,3 @@ def download(data: bytes, fmt: str, stem: str) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{safe}.{fmt}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"

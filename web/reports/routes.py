@@ -12,8 +12,8 @@ from sqlalchemy import select
 from attendance import exports
 from attendance.models import Employee, IssuedReport, Scan, Unit
 from attendance.reports import (
-    in_progress_as_of,
-    compile_daily, compile_monthly, daily_json, local_iso, offenders_of,
+    DailyReport, MonthlyReport, Offender, compile_daily, compile_monthly, daily_json,
+    in_progress_as_of, local_iso, offenders_of,
 )
 from web.db import domain_config, get_db, now
 from web.reports import REPORT_ROLES, bp
@@ -38,12 +38,9 @@ CHANGE_LABELS = {"added": "thêm", "removed": "bớt", "changed": "thay đổi"}
 @bp.route("/daily")
 @roles_required(*REPORT_ROLES)
 def daily():
-    db = get_db()
     day = day_arg()
     unit = unit_arg()
-    config = domain_config()
-    compiled = compile_daily(db, config, day, unit.code if unit else None,
-                             unit_ids=visible_units(), as_of=in_progress_as_of(config, day, now()))
+    compiled = _daily_report(day, unit)
     report = daily_json(compiled)
     codes = {e.employee.code for u in compiled.units for e in u.employees}
     names = {e.employee.code: e.employee.full_name for u in compiled.units for e in u.employees}
@@ -61,20 +58,17 @@ def daily():
 def daily_export(fmt: str):
     if fmt not in DAILY_FORMATS:
         abort(404)
-    db = get_db()
-    config = domain_config()
     day = day_arg()
     unit = unit_arg()
-    compiled = compile_daily(db, config, day, unit.code if unit else None,
-                             unit_ids=visible_units(), as_of=in_progress_as_of(config, day, now()))
+    compiled = _daily_report(day, unit)
     if fmt == "csv":
         data = exports.daily_csv(compiled)
     elif fmt == "xlsx":
         data = exports.daily_xlsx(compiled)
     else:
         unit_name, head = issuer(unit)
-        data = exports.daily_pdf(compiled, config, unit_name=unit_name, issued_on=today(),
-                                 signer_name=head)
+        data = exports.daily_pdf(compiled, domain_config(), unit_name=unit_name,
+                                 issued_on=today(), signer_name=head)
     return download(data, fmt, f"bao-cao-ngay-{day.isoformat()}-{unit.code if unit else 'tat-ca'}")
 
 
@@ -94,12 +88,9 @@ def issued(report_id: int):
 @bp.route("/monthly")
 @roles_required(*REPORT_ROLES)
 def monthly():
-    config = domain_config()
     first = month_arg()
     unit = unit_arg()
-    report = compile_monthly(get_db(), config, first, unit.code if unit else None,
-                             unit_ids=visible_units(), through=yesterday())
-    offenders = offenders_of(report, config)
+    report, offenders = _monthly_report(first, unit)
     this_month = today().replace(day=1)
     previous = (first - timedelta(days=1)).replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
@@ -110,7 +101,7 @@ def monthly():
     return render_template(
         "reports/monthly.html", report=report, first=first, unit=unit, units=scope_units(),
         offenders=offenders, people=people, formats=MONTHLY_FORMATS,
-        thresholds=config.reports, previous_month=previous,
+        thresholds=domain_config().reports, previous_month=previous,
         next_month=following if following <= this_month else None,
         in_progress=first == this_month,
     )
@@ -121,21 +112,33 @@ def monthly():
 def monthly_export(fmt: str):
     if fmt not in MONTHLY_FORMATS:
         abort(404)
-    config = domain_config()
     first = month_arg()
     unit = unit_arg()
-    report = compile_monthly(get_db(), config, first, unit.code if unit else None,
-                             unit_ids=visible_units(), through=yesterday())
-    offenders = offenders_of(report, config)
+    report, offenders = _monthly_report(first, unit)
     if fmt == "csv":
         data = exports.monthly_csv(report)
     elif fmt == "xlsx":
         data = exports.monthly_xlsx(report, offenders)
     else:
         unit_name, head = issuer(unit)
-        data = exports.monthly_pdf(report, config, offenders, unit_name=unit_name,
+        data = exports.monthly_pdf(report, domain_config(), offenders, unit_name=unit_name,
                                    issued_on=today(), signer_name=head)
     return download(data, fmt, f"bao-cao-thang-{first:%Y-%m}-{unit.code if unit else 'tat-ca'}")
+
+
+def _daily_report(day, unit: Unit | None) -> DailyReport:
+    """The day's report over the user's units (up to now while the day is in progress)."""
+    config = domain_config()
+    return compile_daily(get_db(), config, day, unit.code if unit else None,
+                         unit_ids=visible_units(), as_of=in_progress_as_of(config, day, now()))
+
+
+def _monthly_report(first, unit: Unit | None) -> tuple[MonthlyReport, list[Offender]]:
+    """The month over the user's units, up to yesterday, and its repeat offenders."""
+    config = domain_config()
+    report = compile_monthly(get_db(), config, first, unit.code if unit else None,
+                             unit_ids=visible_units(), through=yesterday())
+    return report, offenders_of(report, config)
 
 
 def _evidence_photos(day, codes: set[str]) -> dict[tuple[str, str], str]:
