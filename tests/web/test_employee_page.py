@@ -243,3 +243,19 @@ def test_history_uses_the_deployment_timezone(login_as, session_factory, provinc
         session.commit()
     rows = rows_of(login_as("staff_snv").get("/").get_data(as_text=True))
     assert "06:30" in rows["23/11/2026"]
+
+
+def test_today_in_progress_has_no_finding_only_the_end_can_tell(app, session_factory, province):
+    """At 10:00 someone who came in at 07:20 has not "missed the check-out" and is not "on
+    time, all sessions" either: the day is not over."""
+    with session_factory() as session:
+        scan(session, session.get(Employee, province["e_snv"]), local(date(2026, 11, 23), "07:20"))
+        session.commit()
+    for user in ("staff_snv", "head_snv"):
+        client = app.test_client()
+        login(client, user)
+        page = "/" if user == "staff_snv" else f"/employees/{province['e_snv']}"
+        today = rows_of(client.get(page).get_data(as_text=True))["23/11/2026"]
+        assert "07:20" in today and "Hôm nay, chưa kết thúc" in today
+        assert "Không quét thẻ khi về" not in today and "đủ buổi" not in today
+        assert "Chưa có vi phạm" in today

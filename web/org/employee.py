@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_wtf import FlaskForm
@@ -68,15 +68,17 @@ class HistoryDay:
         return self.result.findings
 
 
-def attendance_history(session: Session, config: Config, employee: Employee, today: date,
+def attendance_history(session: Session, config: Config, employee: Employee, now: datetime,
                        days: int = HISTORY_DAYS) -> list[HistoryDay]:
-    """The employee's working days from ``days`` days ago through ``today``, newest first."""
+    """The employee's working days from ``days`` days ago through today, newest first; today
+    as it stands at ``now`` (no finding that only the end of the day can tell)."""
+    today = now.astimezone(config.tz).date()
     first = today - timedelta(days=days - 1)
     out = [
         HistoryDay(day, WEEKDAYS[day.weekday()], day == today, result)
         for _row, day, result in evaluate_range(session, config, first, today,
                                                 unit_ids={employee.unit_id},
-                                                employee_codes=[employee.code])
+                                                employee_codes=[employee.code], as_of=now)
         if result.working
     ]
     out.sort(key=lambda d: d.day, reverse=True)
@@ -84,8 +86,7 @@ def attendance_history(session: Session, config: Config, employee: Employee, tod
 
 
 def history_context(employee: Employee) -> dict:
-    today = now().astimezone(domain_config().tz).date()
-    return {"history": attendance_history(get_db(), domain_config(), employee, today),
+    return {"history": attendance_history(get_db(), domain_config(), employee, now()),
             "history_days": HISTORY_DAYS, "finding_labels": FINDING_LABELS,
             "excuse_kinds": EXCUSE_KINDS, "excuse_parts": EXCUSE_PARTS,
             "finding_sources": SOURCES}
