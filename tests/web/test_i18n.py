@@ -48,3 +48,8 @@ def test_every_ui_string_has_english():
 def test_placeholders_match():
     for vi, en in EN.items():
         assert set(re.findall(r"{(\w+)}", vi)) == set(re.findall(r"{(\w+)}", en)), vi
+
+
+def test_a_station_is_called_diem_quet_the():
+    """GLOSSARY.md: a station is an "điểm quét thẻ" on every page, never a "trạm"."""
+    assert not [s for s in used_strings() if "trạm" in s.lower()]
