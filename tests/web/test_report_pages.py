@@ -37,6 +37,7 @@ def test_daily_export_downloads(login_as, session_factory, fmt, media):
     build(session_factory)
     response = login_as("inspector").get(f"/reports/daily/export/{fmt}?date={DAY}&unit=STC")
     assert response.status_code == 200 and response.mimetype == media
+    assert response.headers["Content-Type"] == {"csv": "text/csv; charset=utf-8"}.get(fmt, media)
     assert response.headers["Content-Disposition"] == \
         f'attachment; filename="bao-cao-ngay-{DAY}-STC.{fmt}"'
     if fmt == "pdf":

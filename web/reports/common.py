@@ -87,7 +87,7 @@ def issuer(unit: Unit | None) -> tuple[str | None, str | None]:
 def download(data: bytes, fmt: str, stem: str) -> Response:
     """``data`` as an attachment named ``<stem>.<fmt>`` (an ASCII file name)."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-") or "bao-cao"
-    response = Response(data, mimetype=MEDIA_TYPES[fmt])
+    response = Response(data, content_type=MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{safe}.{fmt}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
