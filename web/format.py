@@ -49,8 +49,14 @@ def datetime_vn(value: datetime | None) -> str:
 
 
 def percent(value: float | None) -> str:
-    """A rate as a percentage with one decimal; "—" where there is none (nobody present)."""
-    return "—" if value is None else f"{value * 100:.1f}%"
+    """A rate as a percentage with one decimal, a decimal comma in Vietnamese (as in the PDF
+    reports and mails: 92,5%); "—" where there is none (nobody present)."""
+    from web.i18n import current_language
+
+    if value is None:
+        return "—"
+    text = f"{value * 100:.1f}%"
+    return text.replace(".", ",") if current_language() == "vi" else text
 
 
 def role_label(role: str) -> str:

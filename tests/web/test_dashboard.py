@@ -10,6 +10,7 @@ from sqlalchemy import select
 from attendance.models import Station, Unit
 from factories import make_employee, make_unit
 from november_data import build
+from web_helpers import csrf_token
 
 EVIL = '<script>alert("x")</script>'
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)  # the web tests' clock: Monday 10:00
@@ -28,7 +29,7 @@ def test_home_of_admins_inspectors_and_heads_is_today(login_as, session_factory)
     # Each unit so far today: SNV-P1's only person was late → punctuality 0%.
     units = html[html.index('id="units"'):]
     row = units[units.index("Phòng Công chức"):units.index("</tr>", units.index("Phòng Công chức"))]
-    assert re.findall(r">([\d.—%]+)<", row)[-2:] == ["100.0%", "0.0%"]
+    assert re.findall(r">([\d,—%]+)<", row)[-2:] == ["100,0%", "0,0%"]
 
 
 def test_unit_head_sees_only_their_units(login_as, session_factory):
@@ -111,14 +112,23 @@ def test_thirty_day_charts(login_as, session_factory):
     build(session_factory)
     html = login_as("admin").get("/").get_data(as_text=True)
     assert html.count('<svg class="chart"') == 2
-    # Lateness trend: 2/11, E-P1 late among the four present → 25.0%.
-    assert "02/11: 25.0% (1/4)" in html
-    # 10/11: E-FX late among four → 25.0%; a day with nobody late shows 0.0%.
-    assert "10/11: 25.0% (1/4)" in html and "12/11: 0.0% (0/4)" in html
+    # Lateness trend: 2/11, E-P1 late among the four present → 25,0% (a decimal comma, as
+    # in the PDF reports).
+    assert "02/11: 25,0% (1/4)" in html
+    # 10/11: E-FX late among four → 25,0%; a day with nobody late shows 0,0%.
+    assert "10/11: 25,0% (1/4)" in html and "12/11: 0,0% (0/4)" in html
     # Badge compliance by unit, lowest first: STC had a no-badge day.
     chart = html[html.rindex('<svg class="chart"'):]
     assert chart.index("Sở Tài chính") < chart.index("Sở Nội vụ")
-    assert "Sở Tài chính: 96.7%" in chart  # 2 people × 15 days present, once without badge
+    assert "Sở Tài chính: 96,7%" in chart  # 2 people × 15 days present, once without badge
+
+
+def test_percentages_have_a_decimal_point_in_english(login_as, session_factory):
+    build(session_factory)
+    client = login_as("admin")
+    client.post("/auth/language", data={"csrf_token": csrf_token(client, "/"), "lang": "en"})
+    html = client.get("/").get_data(as_text=True)
+    assert "Sở Tài chính: 96.7%" in html and "96,7%" not in html
 
 
 def test_names_in_charts_and_tables_are_escaped(login_as, session_factory, province):

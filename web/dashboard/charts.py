@@ -13,11 +13,9 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
+from web.format import percent
+
 OK, BAD, WARN, MUTED, LINE = "#1e7a3c", "#b3261e", "#8a5a00", "#5b6575", "#d9dde3"
-
-
-def _percent(value: float) -> str:
-    return f"{value * 100:.1f}%"
 
 
 def _open(width: int, height: int, title: str) -> str:
@@ -47,14 +45,14 @@ def lateness_trend(days: Sequence[tuple[date, float | None, int, int]], *, title
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
                      f'stroke="{LINE}"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
-                     f'fill="{MUTED}">{_percent(scale * fraction)}</text>')
+                     f'fill="{MUTED}">{percent(scale * fraction)}</text>')
     for index, (day, rate, late, present) in enumerate(days):
         x = left + step * index + 4
         value = rate or 0
         bar = plot * min(value / scale, 1)
         y = top_pad + plot - bar
         color = BAD if value >= 0.1 else WARN if value > 0 else OK
-        label = f"{day:%d/%m}: {_percent(value)} ({late}/{present})" if rate is not None \
+        label = f"{day:%d/%m}: {percent(value)} ({late}/{present})" if rate is not None \
             else f"{day:%d/%m}: —"
         parts.append(f'<rect x="{x}" y="{y:.1f}" width="{step - 8}" height="{max(bar, 1):.1f}" '
                      f'fill="{color}"><title>{escape(label)}</title></rect>')
@@ -87,9 +85,9 @@ def compliance_by_unit(units: Sequence[tuple[str, float]], *, title: str, empty:
                      f'fill="#eef0f3"/>')
         parts.append(f'<rect x="{label_width}" y="{y + 3}" width="{length:.1f}" '
                      f'height="{row - 8}" fill="{color}"><title>{escape(name)}: '
-                     f'{_percent(rate)}</title></rect>')
+                     f'{percent(rate)}</title></rect>')
         parts.append(f'<text x="{label_width + bar_area + 6}" y="{y + 15}" font-size="12" '
-                     f'fill="{color}">{_percent(rate)}</text>')
+                     f'fill="{color}">{percent(rate)}</text>')
     parts.append(f'<line x1="{label_width + bar_area}" x2="{label_width + bar_area}" y1="0" '
                  f'y2="{height}" stroke="{MUTED}" stroke-dasharray="3 3"/>')
     parts.append("</svg>")

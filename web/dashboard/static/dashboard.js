@@ -6,8 +6,12 @@
   if (!root || !window.fetch) { return; }
   var every = (parseInt(root.dataset.refresh, 10) || 15) * 1000;
 
+  var decimalComma = document.documentElement.lang === "vi";  // as web.format.percent
+
   function percent(value) {
-    return value === null || value === undefined ? "\u2014" : (value * 100).toFixed(1) + "%";
+    if (value === null || value === undefined) { return "\u2014"; }
+    var text = (value * 100).toFixed(1) + "%";
+    return decimalComma ? text.replace(".", ",") : text;
   }
   function cell(row, label, text, className) {
     var td = document.createElement("td");
