@@ -198,3 +198,14 @@ def test_pages_fit_a_phone(sign_in, path, name):
     expect(phone.locator("nav.nav")).to_be_visible()
     phone.click("label.nav-toggle-label")
     screenshot(phone, name)
+
+
+def test_filter_forms_fit_a_phone(sign_in):
+    """The inspector's unit picker lists every unit of the province: its longest name must
+    not push the report, log and list pages wider than the phone."""
+    phone = sign_in("thanhtra", viewport={"width": 390, "height": 844}, is_mobile=True,
+                    has_touch=True, device_scale_factor=1)
+    for path in ("/reports/daily", "/reports/monthly", "/violations", "/violations/offenders",
+                 "/employees", "/feedback"):
+        phone.goto(path)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390, path
