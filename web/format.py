@@ -48,15 +48,19 @@ def datetime_vn(value: datetime | None) -> str:
     return _local(value).strftime("%d/%m/%Y %H:%M")
 
 
-def percent(value: float | None) -> str:
-    """A rate as a percentage with one decimal, a decimal comma in Vietnamese (as in the PDF
-    reports and mails: 92,5%); "—" where there is none (nobody present)."""
+def decimal(value: float, places: int = 1) -> str:
+    """A number with ``places`` decimals and a decimal comma in Vietnamese (as in the PDF
+    reports and mails: 92,5), a decimal point in English."""
     from web.i18n import current_language
 
-    if value is None:
-        return "—"
-    text = f"{value * 100:.1f}%"
+    text = f"{value:.{places}f}"
     return text.replace(".", ",") if current_language() == "vi" else text
+
+
+def percent(value: float | None) -> str:
+    """A rate as a percentage with one decimal (``decimal``); "—" where there is none
+    (nobody present)."""
+    return "—" if value is None else f"{decimal(value * 100)}%"
 
 
 def role_label(role: str) -> str:

@@ -361,6 +361,7 @@ def test_inspector_reads_every_unit(app, comments, login_as):
     html = client.get("/feedback").get_data(as_text=True)
     for comment in ("Thái độ không tốt", "Rất tốt", "Chờ lâu ở Sở Tài chính"):
         assert comment in html
+    assert "3 góp ý · Điểm trung bình: 2,7/5" in html  # (1 + 5 + 2) / 3, a decimal comma
     only_stc = client.get("/feedback?unit=STC").get_data(as_text=True)
     assert "Chờ lâu ở Sở Tài chính" in only_stc and "Rất tốt" not in only_stc
 
