@@ -9,7 +9,7 @@ from attendance.cli.context import AppContext, pass_app
 @click.command("init-db")
 @pass_app
 def init_db(app: AppContext) -> None:
-    """Create or upgrade the schema (safe to run twice)."""
+    """Tạo hoặc nâng cấp cơ sở dữ liệu; chạy lại không sao (create or upgrade the schema)."""
     app.config  # validate the config before touching the database
     migrate.upgrade(app.engine)
     click.echo(f"Cơ sở dữ liệu đã sẵn sàng: {app.engine.url.render_as_string(hide_password=True)}")

@@ -35,17 +35,17 @@ def _start_scheduler_beside(app: AppContext) -> None:
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Địa chỉ lắng nghe (address to listen on).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="gunicorn worker processes.")
-@click.option("--no-scheduler", is_flag=True, help="Do not run the scheduler in this process.")
+              help="Số tiến trình gunicorn (worker processes).")
+@click.option("--no-scheduler", is_flag=True, help="Không chạy bộ lập lịch trong tiến trình này.")
 @click.option("--demo-station", is_flag=True,
-              help="Also run a demo scan station on a generated video of real badges.")
+              help="Chạy thêm một điểm quét thẻ mẫu đọc video thẻ thật (demo station).")
 @pass_app
 def serve(app: AppContext, host: str, port: int, workers: int, no_scheduler: bool,
           demo_station: bool) -> None:
-    """Run the web service (and, unless --no-scheduler, the scheduler)."""
+    """Chạy dịch vụ web và, trừ khi có --no-scheduler, bộ lập lịch (run the web service)."""
     from gunicorn.app.base import BaseApplication
 
     from web import create_app
@@ -83,7 +83,7 @@ def serve(app: AppContext, host: str, port: int, workers: int, no_scheduler: boo
 @click.command("scheduler")
 @pass_app
 def scheduler(app: AppContext) -> None:
-    """Run the scheduler alone, as its own process."""
+    """Chạy riêng bộ lập lịch báo cáo, thành một tiến trình (run the scheduler alone)."""
     app.config
     try:
         from attendance import jobs

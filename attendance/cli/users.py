@@ -15,7 +15,7 @@ from attendance.models.users import ROLES
 
 @click.group("user")
 def user() -> None:
-    """Accounts: admin, inspector, unit_head (with --unit), staff (with --employee)."""
+    """Tài khoản người dùng: admin, inspector, unit_head (kèm --unit), staff (kèm --employee)."""
 
 
 def _password(given: str | None) -> str:
@@ -27,13 +27,13 @@ def _password(given: str | None) -> str:
 @user.command("add")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(ROLES))
-@click.option("--unit", "unit_code", help="Unit code (required for unit_head).")
-@click.option("--employee", "employee_code", help="Employee code (required for staff).")
-@click.option("--password", help="The password; prompted for when left out.")
+@click.option("--unit", "unit_code", help="Mã đơn vị (bắt buộc với unit_head).")
+@click.option("--employee", "employee_code", help="Mã cán bộ (bắt buộc với staff).")
+@click.option("--password", help="Mật khẩu; không ghi thì hệ thống hỏi.")
 @pass_app
 def add(app: AppContext, username: str, role: str, unit_code: str | None,
         employee_code: str | None, password: str | None) -> None:
-    """Add a user."""
+    """Tạo tài khoản (add a user)."""
     with app.session() as session:
         unit = employee = None
         if unit_code:
@@ -60,10 +60,10 @@ def add(app: AppContext, username: str, role: str, unit_code: str | None,
 
 @user.command("set-password")
 @click.argument("username")
-@click.option("--password", help="The new password; prompted for when left out.")
+@click.option("--password", help="Mật khẩu mới; không ghi thì hệ thống hỏi.")
 @pass_app
 def set_password(app: AppContext, username: str, password: str | None) -> None:
-    """Set a user's password (ends their open sessions)."""
+    """Đặt mật khẩu; các phiên đăng nhập đang mở bị đăng xuất (set a password)."""
     with app.session() as session:
         account = session.scalar(select(User).where(User.username == username))
         if account is None:
@@ -80,7 +80,7 @@ def set_password(app: AppContext, username: str, password: str | None) -> None:
 @user.command("list")
 @pass_app
 def list_users(app: AppContext) -> None:
-    """List the users."""
+    """Liệt kê các tài khoản (list the users)."""
     with app.session() as session:
         for account in session.scalars(select(User).order_by(User.username)):
             scope = account.unit.code if account.unit else (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -104,3 +106,22 @@ def test_serve_help(cli):
     assert result.exit_code == 0
     for option in ("--host", "--port", "--no-scheduler", "--demo-station"):
         assert option in result.output
+
+
+def test_every_command_explains_itself_in_vietnamese(cli):
+    """Each command's --help opens with Vietnamese (an English gloss may follow), as the
+    command list of ``attendance --help`` does."""
+    vietnamese = re.compile(r"[À-ỹĐđ]")
+    pending, english = [()], []
+    while pending:
+        path = pending.pop()
+        result = cli(*path, "--help")
+        assert result.exit_code == 0, path
+        description = result.output.split("\n\n", 2)[1]
+        if not vietnamese.search(description):
+            english.append(" ".join(path))
+        if "Commands:" in result.output:
+            listing = result.output.split("Commands:", 1)[1]
+            pending += [path + (line.split()[0],) for line in listing.splitlines()
+                        if line.startswith("  ") and not line.startswith("   ")]
+    assert not english, english
