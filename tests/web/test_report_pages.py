@@ -165,3 +165,14 @@ def test_monthly_rejects_a_bad_month(login_as):
     client = login_as("admin")
     assert client.get("/reports/monthly?month=11-2026").status_code == 400
     assert client.get("/reports/monthly?month=2026-13").status_code == 400
+
+
+@pytest.mark.parametrize("path", [
+    "/reports/daily?date=0001-01-01", "/reports/daily?date=9999-12-31",
+    "/reports/daily/export/pdf?date=0001-01-01", "/reports/monthly?month=0001-01",
+    "/reports/monthly?month=9999-12", "/reports/monthly/export/xlsx?month=9999-12",
+    "/violations/offenders?month=0001-01",
+])
+def test_dates_at_the_ends_of_the_calendar_are_a_bad_request(login_as, path):
+    """A date the deployment's timezone cannot hold (year 1 or 9999) answers 400, not 500."""
+    assert login_as("inspector").get(path).status_code == 400

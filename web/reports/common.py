@@ -35,25 +35,38 @@ def yesterday() -> date:
     return today() - timedelta(days=1)
 
 
+# Years a report may ask for: the ends of the calendar (year 1, year 9999) overflow when a
+# day is turned into instants in the deployment's timezone.
+YEARS = range(1900, 9999)
+
+
+def _in_calendar(day: date) -> date:
+    if day.year not in YEARS:
+        abort(400)
+    return day
+
+
 def day_arg(name: str = "date", default: date | None = None) -> date:
-    """A YYYY-MM-DD query argument (400 if malformed); ``default`` (else today) if absent."""
+    """A YYYY-MM-DD query argument (400 if malformed or out of ``YEARS``); ``default`` (else
+    today) if absent."""
     text = request.args.get(name, "").strip()
     if not text:
         return default or today()
     try:
-        return date.fromisoformat(text)
+        return _in_calendar(date.fromisoformat(text))
     except ValueError:
         abort(400)
 
 
 def month_arg(name: str = "month") -> date:
-    """The first day of a YYYY-MM query argument (400 if malformed); this month if absent."""
+    """The first day of a YYYY-MM query argument (400 if malformed or out of ``YEARS``);
+    this month if absent."""
     text = request.args.get(name, "").strip()
     if not text:
         return today().replace(day=1)
     try:
-        return month_bounds(text)[0]
-    except ValueError:
+        return _in_calendar(month_bounds(text)[0])
+    except (ValueError, OverflowError):  # month_bounds overflows on 9999-12
         abort(400)
 
 
