@@ -15,6 +15,10 @@ import holidays
 
 from attendance.config import Config, Schedule
 
+# The years a report or a query may name: at the ends of the calendar (year 1, year 9999) a
+# day overflows when it is turned into instants in the deployment's timezone.
+YEARS = range(1900, 9999)
+
 
 @dataclass(frozen=True)
 class Timetable:

@@ -188,3 +188,14 @@ def test_cli_daily_json(cli, session_factory):
     assert '"missing_checkout": [\n        "E001"\n      ]' in result.output
     bad = cli("report", "daily", "--date", "23/11/2026")
     assert bad.exit_code == 1 and "ngày không hợp lệ" in bad.output
+
+
+@pytest.mark.parametrize("args", [
+    ("report", "daily", "--date", "0001-01-01"), ("report", "monthly", "--month", "9999-12"),
+    ("violations", "--from", "9999-12-30", "--to", "9999-12-31"), ("offenders", "--month", "0001-01"),
+])
+def test_cli_dates_at_the_ends_of_the_calendar_are_one_line(cli, args):
+    result = cli(*args)
+    assert result.exit_code == 1
+    assert result.output.startswith("Lỗi: ") and "không hợp lệ" in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -16,6 +16,7 @@ import click
 from sqlalchemy import select
 
 from attendance import exports
+from attendance.calendar import YEARS
 from attendance.cli.context import AppContext, UserError, pass_app
 from attendance.config import Config
 from attendance.models import Employee, Unit
@@ -53,16 +54,24 @@ def _parse_as_of(text: str | None, config) -> datetime | None:
 
 def _parse_date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise UserError(f"ngày không hợp lệ: {text!r} (cần dạng YYYY-MM-DD)") from None
+        day = None
+    if day is None or day.year not in YEARS:
+        raise UserError(f"ngày không hợp lệ: {text!r} (cần dạng YYYY-MM-DD, năm từ "
+                        f"{YEARS[0]} đến {YEARS[-1]})")
+    return day
 
 
 def _parse_month(text: str) -> date:
     try:
-        return month_bounds(text)[0]
-    except ValueError:
-        raise UserError(f"tháng không hợp lệ: {text!r} (cần dạng YYYY-MM)") from None
+        first = month_bounds(text)[0]
+    except (ValueError, OverflowError):  # month_bounds overflows on 9999-12
+        first = None
+    if first is None or first.year not in YEARS:
+        raise UserError(f"tháng không hợp lệ: {text!r} (cần dạng YYYY-MM, năm từ "
+                        f"{YEARS[0]} đến {YEARS[-1]})")
+    return first
 
 
 def _today(config: Config) -> date:

@@ -14,6 +14,7 @@ from flask import Response, abort, request
 from sqlalchemy import select
 
 from attendance import access
+from attendance.calendar import YEARS
 from attendance.models import Employee, Unit
 from attendance.reports import month_bounds
 from web.db import domain_config, get_db, now
@@ -33,11 +34,6 @@ def today() -> date:
 
 def yesterday() -> date:
     return today() - timedelta(days=1)
-
-
-# Years a report may ask for: the ends of the calendar (year 1, year 9999) overflow when a
-# day is turned into instants in the deployment's timezone.
-YEARS = range(1900, 9999)
 
 
 def _in_calendar(day: date) -> date:
