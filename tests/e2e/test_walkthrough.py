@@ -60,6 +60,9 @@ def test_unit_head_reviews_today_and_approves_an_excuse(sign_in, e2e_server):
         session.commit()
     expect(head.locator("#arrivals tr").first).to_contain_text("09:59:30", timeout=TIMEOUT)
     expect(head.locator("#arrivals tr").first).to_contain_text(staff_name)
+    # Units of a province share names ("Văn phòng Sở"): each unit row also names its code,
+    # after the live refresh too.
+    expect(head.locator("#units tr", has_text="Văn phòng Sở")).to_contain_text("(SNV-VP)")
 
     # Today's report of the unit, with its exports.
     head.click("nav.nav >> text=Báo cáo ngày")

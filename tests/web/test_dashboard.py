@@ -29,6 +29,7 @@ def test_home_of_admins_inspectors_and_heads_is_today(login_as, session_factory)
     # Each unit so far today: SNV-P1's only person was late → punctuality 0%.
     units = html[html.index('id="units"'):]
     row = units[units.index("Phòng Công chức"):units.index("</tr>", units.index("Phòng Công chức"))]
+    assert '<span class="muted">(SNV-P1)</span>' in row  # unit names repeat across a province
     assert re.findall(r">([\d,—%]+)<", row)[-2:] == ["100,0%", "0,0%"]
 
 

@@ -74,6 +74,11 @@
       link.href = root.dataset.reportUrl + "?unit=" + encodeURIComponent(u.unit);
       link.textContent = u.name;
       name.appendChild(link);
+      var code = document.createElement("span");  // names repeat across units
+      code.className = "muted";
+      code.textContent = "(" + u.unit + ")";
+      name.appendChild(document.createTextNode(" "));
+      name.appendChild(code);
       cell(row, names[1], String(u.expected));
       cell(row, names[2], String(u.present));
       cell(row, names[3], String(u.late));
