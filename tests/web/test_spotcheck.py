@@ -119,6 +119,11 @@ def test_marks_enter_the_daily_report_at_once(login_as, session_factory, provinc
         check = findings[0].spot_check
         assert check.inspector == "inspector" and check.unit.code == "SNV"
         assert verify_chains(session)[1] is None
+    # The recent checks name the unit with its code (a province has many "Văn phòng Sở").
+    index = client.get("/spotcheck").get_data(as_text=True)
+    assert f'{response.headers["Location"]}">' in index
+    recent = index[index.index(response.headers["Location"]):]
+    assert recent.index("Sở Nội vụ") < recent.index("(SNV)") < recent.index("</li>")
 
 
 def test_an_empty_or_forged_submission_records_nothing(login_as, session_factory, province):
