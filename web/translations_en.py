@@ -492,8 +492,8 @@ EN: dict[str, str] = {
     "Hủy": "Cancel",
     "Tệp đã hết hạn hoặc đã được nhập; hãy tải lên lại.":
         "The file has expired or was already imported; upload it again.",
-    "Đã nhập {rows} dòng: thêm mới {created}, cập nhật {updated}, không đổi {unchanged}, bỏ qua {skipped}.":
-        "Imported {rows} rows: {created} new, {updated} updated, {unchanged} unchanged, {skipped} skipped.",
+    "Đã xử lý {rows} dòng: thêm mới {created}, cập nhật {updated}, không đổi {unchanged}, bỏ qua {skipped}.":
+        "Read {rows} rows: {created} new, {updated} updated, {unchanged} unchanged, {skipped} skipped.",
     "Lịch làm việc năm {year}": "Working calendar {year}",
     "Lịch": "Schedule",
     "Năm": "Year",

@@ -136,6 +136,6 @@ def import_confirm():
     path.unlink(missing_ok=True)
     counts = {k: v for k, v in result.counts().items() if k != "errors"}
     flash(_(
-        "Đã nhập {rows} dòng: thêm mới {created}, cập nhật {updated}, không đổi {unchanged}, bỏ qua {skipped}.",
+        "Đã xử lý {rows} dòng: thêm mới {created}, cập nhật {updated}, không đổi {unchanged}, bỏ qua {skipped}.",
         **counts), "success")
     return redirect(url_for("admin.import_upload"), 303)
