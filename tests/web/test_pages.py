@@ -35,6 +35,20 @@ def test_search_box_echo_is_escaped(login_as):
     assert "<script>x</script>" not in html
 
 
+def test_employee_search_needs_no_tones(login_as, session_factory, province):
+    """Typed without tones, as at the guard's desk: "duc" finds "Đức", "hoa binh" "Hoà Bình"."""
+    with session_factory() as session:
+        unit = session.get(Unit, province["STC"])
+        make_employee(session, unit, "S1", "Nguyễn Văn Đức")
+        make_employee(session, unit, "S2", "Trần Thị Hoà Bình")
+        session.commit()
+    client = login_as("admin")
+    for query, found, not_found in [("van duc", "S1", "S2"), ("HOA BINH", "S2", "S1"),
+                                    ("Đức", "S1", "S2"), ("s2", "S2", "S1")]:
+        html = client.get("/employees", query_string={"q": query}).get_data(as_text=True)
+        assert f">{found}<" in html and f">{not_found}<" not in html, query
+
+
 def test_employees_are_sorted_by_given_name(login_as, session_factory, province):
     with session_factory() as session:
         unit = session.get(Unit, province["STC"])

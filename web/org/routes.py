@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from attendance import access
 from attendance.models import Employee, Unit
 from attendance.names import name_sort_key
+from attendance.scans import fold
 from web.db import get_db
 from web.format import paginate
 from web.org import bp
@@ -54,8 +55,8 @@ def employees():
     rows = list(db.scalars(query))
     search = request.args.get("q", "").strip()
     if search:
-        needle = search.casefold()
-        rows = [e for e in rows if needle in e.full_name.casefold() or needle in e.code.casefold()]
+        needle = fold(search)  # tones optional, as at the guard's desk
+        rows = [e for e in rows if needle in fold(e.full_name) or needle in e.code.casefold()]
     rows.sort(key=lambda e: (name_sort_key(e.full_name), e.code))
     page = paginate(rows, request.args.get("page", 1, type=int))
     args = {k: v for k, v in request.args.items() if k != "page"}
