@@ -120,7 +120,7 @@ def _init_templates(app: Flask) -> None:
 
     app.jinja_env.filters.update(
         date_vn=fmt.date_vn, time_vn=fmt.time_vn, datetime_vn=fmt.datetime_vn,
-        percent=fmt.percent, decimal=fmt.decimal,
+        percent=fmt.percent, decimal=fmt.decimal, weekday_vn=fmt.weekday_vn,
     )
     app.jinja_env.globals.update(nav_for=nav_for, role_label=fmt.role_label)
 

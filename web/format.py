@@ -1,4 +1,4 @@
-"""How things are shown: dates dd/mm/yyyy, 24-hour times in the deployment's timezone,
+"""How things are shown: dates dd/mm/yyyy and weekdays, 24-hour times in the deployment's timezone,
 percentages, role names, and simple pagination."""
 
 from __future__ import annotations
@@ -22,6 +22,16 @@ ROLE_LABELS = {
 
 def _local(value: datetime) -> datetime:
     return value.astimezone(domain_config().tz)
+
+
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
+
+
+def weekday_vn(value: date) -> str:
+    """Thứ Hai … Chủ Nhật (English when the user chose it)."""
+    from web.i18n import _
+
+    return _(WEEKDAYS[value.weekday()])
 
 
 def date_vn(value: date | datetime | None) -> str:

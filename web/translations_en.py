@@ -272,6 +272,7 @@ EN: dict[str, str] = {
     "Hôm nay, chưa kết thúc": "Today, not over yet",
     "Nghỉ có lý do cả ngày": "Excused for the whole day",
     "Đúng giờ, đủ buổi": "On time, all sessions",
+    "Không ai phải có mặt trong ngày này.": "Nobody was expected at work that day.",
     "Chưa có vi phạm": "No finding so far",
     "Không có ngày làm việc nào trong khoảng này.": "No working days in this period.",
     "buổi sáng": "morning",

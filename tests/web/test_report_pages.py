@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -176,3 +177,15 @@ def test_monthly_rejects_a_bad_month(login_as):
 def test_dates_at_the_ends_of_the_calendar_are_a_bad_request(login_as, path):
     """A date the deployment's timezone cannot hold (year 1 or 9999) answers 400, not 500."""
     assert login_as("inspector").get(path).status_code == 400
+
+
+def test_daily_page_names_the_weekday_and_says_when_nobody_is_expected(login_as, session_factory):
+    build(session_factory)
+    client = login_as("head_snv")
+    tuesday = client.get(f"/reports/daily?date={DAY}").get_data(as_text=True)
+    assert re.search(r"<h1>Báo cáo ngày 10/11/2026 \(Thứ Ba\)", tuesday)
+    assert "Không ai phải có mặt trong ngày này" not in tuesday
+    # "« Ngày trước" from a Monday lands on a Sunday: say why every figure is zero.
+    sunday = client.get("/reports/daily?date=2026-11-22").get_data(as_text=True)
+    assert re.search(r"<h1>Báo cáo ngày 22/11/2026 \(Chủ Nhật\)", sunday)
+    assert "Không ai phải có mặt trong ngày này." in sunday

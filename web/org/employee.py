@@ -28,12 +28,12 @@ from attendance.models import Badge, Employee
 from attendance.rules import DayResult, Finding
 from web.auth.forms import REQUIRED, TOO_LONG
 from web.db import domain_config, get_db, now
+from web.format import WEEKDAYS
 from web.i18n import _
 from web.org import bp
 from web.security import current_account, employee_or_404, roles_required, signed_in_required
 
 HISTORY_DAYS = 30
-WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 FINDING_LABELS = {
     "late": "Đi muộn",
     "early_leave": "Về sớm",
