@@ -82,7 +82,7 @@ class ApiClient:
         except requests.RequestException as exc:
             raise TransportError(type(exc).__name__) from None
         if response.status_code == 401:
-            raise Unauthorized("khóa trạm không hợp lệ hoặc trạm đã bị khóa (HTTP 401)")
+            raise Unauthorized("khóa điểm quét không hợp lệ hoặc điểm quét đã bị khóa (HTTP 401)")
         if response.status_code in (400, 404, 409, 413, 422):
             try:
                 message = response.json().get("error", "")
@@ -189,7 +189,7 @@ def _warn_skew(server_time: str | None) -> None:
     except (TypeError, ValueError):
         return
     if abs(skew) > 60:
-        log.warning("đồng hồ trạm lệch %+.0f giây so với máy chủ (station clock is off)", skew)
+        log.warning("đồng hồ điểm quét lệch %+.0f giây so với máy chủ (station clock is off)", skew)
 
 
 # --- guard's keyboard entry ---------------------------------------------------------------
@@ -269,7 +269,7 @@ def guard_prompt(client, trust, outbox, *, stdin=None, stdout=None) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="attendance-station",
-        description="Trạm quét thẻ: đọc mã QR từ camera, kiểm tra, ghi nhận và gửi về máy chủ.")
+        description="Điểm quét thẻ: đọc mã QR từ camera, kiểm tra, ghi nhận và gửi về máy chủ.")
     p.add_argument("--server", help="the server's base URL, e.g. http://10.0.0.5:8000")
     p.add_argument("--key", default=os.environ.get("ATTENDANCE_STATION_KEY"),
                    help="the station key (or ATTENDANCE_STATION_KEY)")
@@ -346,7 +346,7 @@ class _DataDirLock:
             fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             self.fh.close()
-            raise SystemExit(f"Lỗi: một trạm khác đang dùng thư mục {data_dir}") from None
+            raise SystemExit(f"Lỗi: một điểm quét khác đang dùng thư mục {data_dir}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -39,7 +39,7 @@ from attendance.models import Badge, Employee, Station, Unit
 log = logging.getLogger(__name__)
 
 STATION_CODE = "DEMO-CONG"
-STATION_NAME = "Cổng chính (trạm quét mẫu)"
+STATION_NAME = "Cổng chính (điểm quét mẫu)"
 PASSAGES = 8
 SIZE = (480, 360)  # renders at ~25 frames/s here: the first run's clip is ready in ~25 s
 
@@ -159,12 +159,12 @@ def start(session_factory, config, server_url: str) -> threading.Thread:
         try:
             clip = render_clip(list(demo.payloads.values()), demo.folder)
         except Exception as exc:  # the demo must never take the web service down
-            print(f"Trạm quét mẫu: không tạo được video ({exc}).", file=sys.stderr)
+            print(f"Điểm quét mẫu: không tạo được video ({exc}).", file=sys.stderr)
             return
         if not _wait_until_up(server_url):
-            print("Trạm quét mẫu: máy chủ chưa trả lời, không khởi động trạm.", file=sys.stderr)
+            print("Điểm quét mẫu: máy chủ chưa trả lời, không khởi động điểm quét.", file=sys.stderr)
             return
-        print(f"Trạm quét mẫu {demo.code}: phát video {clip.name} "
+        print(f"Điểm quét mẫu {demo.code}: phát video {clip.name} "
               f"({len(demo.payloads)} lượt quét thẻ thật)", file=sys.stderr)
         processes.append(subprocess.Popen(station_command(demo, clip, server_url),
                                           stdin=subprocess.DEVNULL))

@@ -29,7 +29,7 @@ NOT_SYNCED = "not_synced"
 STATION_REASONS = {
     **REASONS,
     NOT_UTF8: "mã không đọc được (không phải văn bản UTF-8)",
-    NOT_SYNCED: "trạm chưa đồng bộ khóa với máy chủ",
+    NOT_SYNCED: "điểm quét chưa đồng bộ khóa với máy chủ",
 }
 
 

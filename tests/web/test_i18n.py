@@ -51,5 +51,8 @@ def test_placeholders_match():
 
 
 def test_a_station_is_called_diem_quet_the():
-    """GLOSSARY.md: a station is an "điểm quét thẻ" on every page, never a "trạm"."""
+    """GLOSSARY.md: a station is an "điểm quét thẻ" on every page and on the station's own
+    screen and messages, never a "trạm"."""
     assert not [s for s in used_strings() if "trạm" in s.lower()]
+    scanner = WEB.parent / "scanner"
+    assert not [p.name for p in scanner.rglob("*.py") if "trạm" in p.read_text("utf-8").lower()]
