@@ -162,7 +162,8 @@ def start(session_factory, config, server_url: str) -> threading.Thread:
             print(f"Điểm quét mẫu: không tạo được video ({exc}).", file=sys.stderr)
             return
         if not _wait_until_up(server_url):
-            print("Điểm quét mẫu: máy chủ chưa trả lời, không khởi động điểm quét.", file=sys.stderr)
+            print("Điểm quét mẫu: máy chủ chưa trả lời, không khởi động điểm quét.",
+                  file=sys.stderr)
             return
         print(f"Điểm quét mẫu {demo.code}: phát video {clip.name} "
               f"({len(demo.payloads)} lượt quét thẻ thật)", file=sys.stderr)

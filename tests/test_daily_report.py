@@ -192,7 +192,8 @@ def test_cli_daily_json(cli, session_factory):
 
 @pytest.mark.parametrize("args", [
     ("report", "daily", "--date", "0001-01-01"), ("report", "monthly", "--month", "9999-12"),
-    ("violations", "--from", "9999-12-30", "--to", "9999-12-31"), ("offenders", "--month", "0001-01"),
+    ("violations", "--from", "9999-12-30", "--to", "9999-12-31"),
+    ("offenders", "--month", "0001-01"),
 ])
 def test_cli_dates_at_the_ends_of_the_calendar_are_one_line(cli, args):
     result = cli(*args)

@@ -1,5 +1,5 @@
-"""How things are shown: dates dd/mm/yyyy and weekdays, 24-hour times in the deployment's timezone,
-percentages, role names, and simple pagination."""
+"""How things are shown: dates dd/mm/yyyy and weekdays, 24-hour times in the deployment's
+timezone, percentages, role names, and simple pagination."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Generic, Sequence, TypeVar
 
+from attendance.reports import WEEKDAY_NAMES
 from web.db import domain_config
 
 T = TypeVar("T")
@@ -24,14 +25,11 @@ def _local(value: datetime) -> datetime:
     return value.astimezone(domain_config().tz)
 
 
-WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
-
-
 def weekday_vn(value: date) -> str:
     """Thứ Hai … Chủ Nhật (English when the user chose it)."""
     from web.i18n import _
 
-    return _(WEEKDAYS[value.weekday()])
+    return _(WEEKDAY_NAMES[value.weekday()])
 
 
 def date_vn(value: date | datetime | None) -> str:

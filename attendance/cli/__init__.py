@@ -68,7 +68,8 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup)
 @click.option("--config", "config_path", envvar="ATTENDANCE_CONFIG", type=click.Path(dir_okay=False),
-              help="Tệp cấu hình (TOML); mặc định: ATTENDANCE_CONFIG hoặc tệp có sẵn (config file).")
+              help="Tệp cấu hình (TOML); mặc định: ATTENDANCE_CONFIG hoặc tệp có sẵn "
+                   "(config file).")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
     """Chấm công và kiểm tra đeo thẻ — attendance and badge checks."""

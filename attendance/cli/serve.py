@@ -35,7 +35,8 @@ def _start_scheduler_beside(app: AppContext) -> None:
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Địa chỉ lắng nghe (address to listen on).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Địa chỉ lắng nghe (address to listen on).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Số tiến trình gunicorn (worker processes).")

@@ -25,10 +25,10 @@ from attendance.config import Config
 from attendance.db import instance_path
 from attendance.evaluation import evaluate_range
 from attendance.models import Badge, Employee
+from attendance.reports import WEEKDAY_NAMES
 from attendance.rules import DayResult, Finding
 from web.auth.forms import REQUIRED, TOO_LONG
 from web.db import domain_config, get_db, now
-from web.format import WEEKDAYS
 from web.i18n import _
 from web.org import bp
 from web.security import current_account, employee_or_404, roles_required, signed_in_required
@@ -75,7 +75,7 @@ def attendance_history(session: Session, config: Config, employee: Employee, now
     today = now.astimezone(config.tz).date()
     first = today - timedelta(days=days - 1)
     out = [
-        HistoryDay(day, WEEKDAYS[day.weekday()], day == today, result)
+        HistoryDay(day, WEEKDAY_NAMES[day.weekday()], day == today, result)
         for _row, day, result in evaluate_range(session, config, first, today,
                                                 unit_ids={employee.unit_id},
                                                 employee_codes=[employee.code], as_of=now)
