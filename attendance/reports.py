@@ -29,7 +29,7 @@ from attendance.rules import (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class EmployeeDay:
     employee: EmployeeRow
     result: DayResult
