@@ -82,17 +82,13 @@ def compile_daily(session: Session, config: Config, day: date, unit_code: str | 
     tree = OrgTree(session)
     selected = tree.select(unit_code, unit_ids)
     by_unit: dict[int, UnitDay] = {}
-    session_modes: dict[str, bool] = {}
     with gc_paused():
         for employee, _, result in evaluate_range(session, config, day, day, tree=tree,
                                                   unit_ids=selected, as_of=as_of):
             unit_day = by_unit.get(employee.unit_id)
             if unit_day is None:
                 unit_day = by_unit[employee.unit_id] = UnitDay(tree.units[employee.unit_id])
-            session_mode = session_modes.get(employee.schedule)
-            if session_mode is None:
-                session_mode = session_modes[employee.schedule] = (
-                    config.schedule(employee.schedule).checkin_mode == "session")
+            session_mode = config.schedule(employee.schedule).checkin_mode == "session"
             unit_day.employees.append(EmployeeDay(employee, result, session_mode))
         for unit_day in by_unit.values():
             unit_day.employees.sort(key=lambda e: e.employee.code)
@@ -340,6 +336,7 @@ class UnitMonth:
         self.add_all((result,))
 
     def add_all(self, results: Sequence[DayResult]) -> None:
+        """Several days at once (one employee's month): the same sums, one call."""
         figures = unit_figures(results)
         self.expected += figures.expected
         self.present += figures.present
