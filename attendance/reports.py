@@ -12,23 +12,24 @@ pdf) live in ``attendance.exports``.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import groupby
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from attendance.config import Config
 from attendance.names import name_sort_key
-from attendance.evaluation import EmployeeRow, OrgTree, UnitRow, evaluate_range
+from attendance.evaluation import EmployeeRow, OrgTree, UnitRow, evaluate_range, gc_paused
 from attendance.rules import (
     ABSENT, ABSENT_FROM_POST, EARLY_LEAVE, FINDING_KINDS, LATE, MISSED_SESSION, MISSING_CHECKOUT,
     NO_BADGE, DayResult, ExcuseRef, Finding, UnitFigures, unit_figures,
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class EmployeeDay:
     employee: EmployeeRow
     result: DayResult
@@ -81,16 +82,18 @@ def compile_daily(session: Session, config: Config, day: date, unit_code: str | 
     tree = OrgTree(session)
     selected = tree.select(unit_code, unit_ids)
     by_unit: dict[int, UnitDay] = {}
-    for employee, _, result in evaluate_range(session, config, day, day, tree=tree,
-                                              unit_ids=selected, as_of=as_of):
-        unit_day = by_unit.get(employee.unit_id)
-        if unit_day is None:
-            unit_day = by_unit[employee.unit_id] = UnitDay(tree.units[employee.unit_id])
-        session_mode = config.schedule(employee.schedule).checkin_mode == "session"
-        unit_day.employees.append(EmployeeDay(employee, result, session_mode))
-    for unit_day in by_unit.values():
-        unit_day.employees.sort(key=lambda e: e.employee.code)
-    return DailyReport(day, order_units(by_unit.values()), config.timezone, as_of)
+    with gc_paused():
+        for employee, _, result in evaluate_range(session, config, day, day, tree=tree,
+                                                  unit_ids=selected, as_of=as_of):
+            unit_day = by_unit.get(employee.unit_id)
+            if unit_day is None:
+                unit_day = by_unit[employee.unit_id] = UnitDay(tree.units[employee.unit_id])
+            session_mode = config.schedule(employee.schedule).checkin_mode == "session"
+            unit_day.employees.append(EmployeeDay(employee, result, session_mode))
+        for unit_day in by_unit.values():
+            unit_day.employees.sort(key=lambda e: e.employee.code)
+        units = order_units(by_unit.values())
+    return DailyReport(day, units, config.timezone, as_of)
 
 
 def in_progress_as_of(config: Config, day: date, now: datetime) -> datetime | None:
@@ -282,6 +285,8 @@ class EmployeeMonth:
             return
         self.expected_days += 1
         self.present_days += result.present
+        if not result.findings:
+            return
         late = result.open_findings(LATE)
         if late:
             self.late_days += 1
@@ -328,12 +333,16 @@ class UnitMonth:
         return self.absences / self.expected if self.expected else None
 
     def add(self, result: DayResult) -> None:
-        figures = unit_figures((result,))
+        self.add_all((result,))
+
+    def add_all(self, results: Sequence[DayResult]) -> None:
+        """Several days at once (one employee's month): the same sums, one call."""
+        figures = unit_figures(results)
         self.expected += figures.expected
         self.present += figures.present
         self.late += figures.late
         self.no_badge += figures.no_badge
-        self.absences += result.expected and result.has_open(ABSENT)
+        self.absences += sum(1 for r in results if r.expected and r.has_open(ABSENT))
 
 
 @dataclass
@@ -399,17 +408,23 @@ def compile_monthly(session: Session, config: Config, month: date | str,
     units: dict[int, UnitMonth] = {}
     people: dict[int, EmployeeMonth] = {}
     if last >= first:
-        for employee, _, result in evaluate_range(session, config, first, last, tree=tree,
-                                                  unit_ids=selected):
-            unit = units.get(employee.unit_id)
-            if unit is None:
-                unit = units[employee.unit_id] = UnitMonth(tree.units[employee.unit_id])
-            person = people.get(employee.id)
-            if person is None:
-                person = people[employee.id] = EmployeeMonth(employee)
-                unit.employees.append(person)
-            person.add(result)
-            unit.add(result)
+        with gc_paused():
+            # An employee's days come one after another: their unit adds them at once.
+            for _, items in groupby(
+                    evaluate_range(session, config, first, last, tree=tree, unit_ids=selected),
+                    key=lambda item: item[0].id):
+                employees, _, results = zip(*items)
+                employee = employees[0]
+                unit = units.get(employee.unit_id)
+                if unit is None:
+                    unit = units[employee.unit_id] = UnitMonth(tree.units[employee.unit_id])
+                person = people.get(employee.id)
+                if person is None:
+                    person = people[employee.id] = EmployeeMonth(employee)
+                    unit.employees.append(person)
+                for result in results:
+                    person.add(result)
+                unit.add_all(results)
     for unit in units.values():
         unit.employees.sort(key=lambda p: (name_sort_key(p.employee.full_name), p.employee.code))
     return MonthlyReport(first, max(last, first - timedelta(days=1)),

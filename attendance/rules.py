@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 from attendance.calendar import Timetable
@@ -140,8 +140,11 @@ class DayResult:
         return any(f.is_open and f.kind == kind for f in self.findings)
 
 
+_MINUTE = timedelta(minutes=1)
+
+
 def _whole_minutes(delta: timedelta) -> int:
-    return int(delta // timedelta(minutes=1))
+    return int(delta // _MINUTE)
 
 
 def counted_scans(scans: Iterable[datetime], opens_at: datetime, window: timedelta) -> list[datetime]:
@@ -156,11 +159,59 @@ def counted_scans(scans: Iterable[datetime], opens_at: datetime, window: timedel
     return counted
 
 
+@dataclass(frozen=True, slots=True)
+class DayFrame:
+    """One timetable's instants under one policy, shared by every employee on it.
+
+    They are computed in the local time zone (grace periods are wall-clock minutes) and
+    kept in UTC, the zone of stored evidence: comparing two UTC instants is many times
+    cheaper than comparing across zones, and gives the same answer.
+    """
+
+    opens_at: datetime
+    sessions: tuple[tuple[datetime, datetime], ...]
+    bounds: tuple[tuple[datetime, datetime], ...]  # each session's part of the day
+    late_after: tuple[datetime, ...]     # per session: its start plus the late grace
+    early_before: tuple[datetime, ...]   # per session: its end minus the early-leave grace
+    end: datetime
+
+
 @lru_cache(maxsize=256)
-def day_frame(timetable: Timetable, policy: Policy):
-    """The opening point and each session's part of the day; shared by every employee."""
+def _frame(timetable: Timetable, policy: Policy) -> DayFrame:
     opens_at = timetable.start - policy.checkin_opens
-    return opens_at, session_bounds(timetable, opens_at)
+
+    def utc(instants: Iterable[datetime]) -> tuple[datetime, ...]:
+        return tuple(i.astimezone(timezone.utc) for i in instants)
+
+    return DayFrame(
+        opens_at=opens_at.astimezone(timezone.utc),
+        sessions=tuple(utc(s) for s in timetable.sessions),
+        bounds=tuple(utc(b) for b in session_bounds(timetable, opens_at)),
+        late_after=utc(start + policy.late_grace for start, _ in timetable.sessions),
+        early_before=utc(end - policy.early_leave_grace for _, end in timetable.sessions),
+        end=timetable.end.astimezone(timezone.utc),
+    )
+
+
+_recent_frames: dict[tuple[int, int], tuple[Timetable, Policy, DayFrame]] = {}
+
+
+def day_frame(timetable: Timetable, policy: Policy) -> DayFrame:
+    """The frame of ``timetable`` under ``policy``.
+
+    A report asks for the same few timetables thousands of times: they are found by
+    identity first (the entry holds the objects, so their ids are not reused), which is
+    cheaper than hashing a timetable for the cache behind.
+    """
+    key = (id(timetable), id(policy))
+    entry = _recent_frames.get(key)
+    if entry is not None and entry[0] is timetable and entry[1] is policy:
+        return entry[2]
+    if len(_recent_frames) >= 256:
+        _recent_frames.clear()
+    frame = _frame(timetable, policy)
+    _recent_frames[key] = (timetable, policy, frame)
+    return frame
 
 
 def session_bounds(timetable: Timetable, opens_at: datetime) -> list[tuple[datetime, datetime]]:
@@ -195,22 +246,27 @@ def _covered_sessions(excuses: Sequence[ExcuseRef], count: int) -> dict[int, Exc
     return covered
 
 
-def _attendance(arrivals: list[datetime], scans: list[datetime], start: datetime, end: datetime,
+def _attendance(arrivals: list[datetime], scans: list[datetime], frame: DayFrame,
                 policy: Policy, first: int, last: int):
     """Check-in, check-out and their findings for the stretch from session first to last."""
     findings: list[Finding] = []
     if not arrivals:
         return None, None, findings
     check_in = arrivals[0]
-    if check_in > start + policy.late_grace:
-        findings.append(Finding(LATE, first, _whole_minutes(check_in - start), check_in))
+    if check_in > frame.late_after[first]:
+        findings.append(Finding(LATE, first, _whole_minutes(check_in - frame.sessions[first][0]),
+                                check_in))
     leaving = [s for s in scans if s - check_in >= policy.min_presence]
     check_out = leaving[-1] if leaving else None
     if check_out is None:
         findings.append(Finding(MISSING_CHECKOUT, last))
-    elif check_out < end - policy.early_leave_grace:
-        findings.append(Finding(EARLY_LEAVE, last, _whole_minutes(end - check_out), check_out))
+    elif check_out < frame.early_before[last]:
+        findings.append(Finding(EARLY_LEAVE, last,
+                                _whole_minutes(frame.sessions[last][1] - check_out), check_out))
     return check_in, check_out, findings
+
+
+_DAY_OFF = DayResult(working=False)
 
 
 def evaluate_day(
@@ -228,43 +284,46 @@ def evaluate_day(
     ``as_of`` evaluates the day as it stood at that instant (None: the day is over).
     """
     if not working:
-        return DayResult(working=False)
-    if as_of is not None and as_of >= timetable.end:
+        return _DAY_OFF
+    frame = day_frame(timetable, policy)
+    if as_of is not None and as_of >= frame.end:
         as_of = None
     if as_of is not None:
         scans = [s for s in scans if s <= as_of]
         marks = [m for m in marks if m.at <= as_of]
-    sessions = timetable.sessions
+    sessions = frame.sessions
     count = len(sessions)
-    full = next((e for e in excuses if e.part == "full"), None)
-    covered = _covered_sessions(excuses, count) if excuses else {}
-    if full is None and len(covered) == count:
-        full = covered[0]
+    full, covered = None, {}
+    if excuses:
+        full = next((e for e in excuses if e.part == "full"), None)
+        covered = _covered_sessions(excuses, count)
+        if full is None and len(covered) == count:
+            full = covered[0]
 
-    opens_at, bounds = day_frame(timetable, policy)
-    counted = counted_scans(scans, opens_at, policy.duplicate_window)
-    marks = sorted(marks, key=lambda m: (m.at, m.kind, m.source)) if marks else ()
-    without_badge = [m for m in marks if m.kind == WITHOUT_BADGE]
-
+    counted = counted_scans(scans, frame.opens_at, policy.duplicate_window)
     findings: list[Finding] = []
-    for mark in marks:
-        if mark.kind == WITHOUT_BADGE:
-            findings.append(Finding(NO_BADGE, _session_of(mark.at, bounds), at=mark.at,
-                                    source=mark.source))
-        elif mark.kind == AWAY:
-            findings.append(Finding(ABSENT_FROM_POST, _session_of(mark.at, bounds), at=mark.at,
-                                    source=mark.source))
+    without_badge: list[Mark] = []
+    if marks:
+        marks = sorted(marks, key=lambda m: (m.at, m.kind, m.source))
+        without_badge = [m for m in marks if m.kind == WITHOUT_BADGE]
+        for mark in marks:
+            if mark.kind == WITHOUT_BADGE:
+                findings.append(Finding(NO_BADGE, _session_of(mark.at, frame.bounds), at=mark.at,
+                                        source=mark.source))
+            elif mark.kind == AWAY:
+                findings.append(Finding(ABSENT_FROM_POST, _session_of(mark.at, frame.bounds),
+                                        at=mark.at, source=mark.source))
 
     check_in = check_out = None
     if policy.checkin_mode == "session":
         ins: list[datetime] = []
         outs: list[datetime] = []
         missed: list[int] = []
-        for index, ((start, end), (lower, upper)) in enumerate(zip(sessions, bounds)):
+        for index, (lower, upper) in enumerate(frame.bounds):
             part_scans = [s for s in counted if lower <= s < upper]
             arrivals = sorted(part_scans + [m.at for m in without_badge if lower <= m.at < upper])
-            got_in, got_out, session_findings = _attendance(arrivals, part_scans, start, end,
-                                                            policy, index, index)
+            got_in, got_out, session_findings = _attendance(arrivals, part_scans, frame, policy,
+                                                            index, index)
             findings.extend(session_findings)
             if got_in is None:
                 missed.append(index)
@@ -277,10 +336,9 @@ def evaluate_day(
             check_in, check_out = min(ins), max(outs, default=None)
     else:
         worked = [i for i in range(count) if i not in covered] or list(range(count))
-        start, end = sessions[worked[0]][0], sessions[worked[-1]][1]
         arrivals = sorted(counted + [m.at for m in without_badge]) if without_badge else counted
         # In day mode a late arrival belongs to the first worked session, a leave to the last.
-        check_in, check_out, day_findings = _attendance(arrivals, counted, start, end, policy,
+        check_in, check_out, day_findings = _attendance(arrivals, counted, frame, policy,
                                                         worked[0], worked[-1])
         findings.extend(day_findings)
 
@@ -336,6 +394,7 @@ def unit_figures(results: Iterable[DayResult]) -> UnitFigures:
         expected += 1
         if result.present:
             present += 1
-            late += result.has_open(LATE)
-            no_badge += result.has_open(NO_BADGE)
+            if result.findings:
+                late += result.has_open(LATE)
+                no_badge += result.has_open(NO_BADGE)
     return UnitFigures(expected, present, late, no_badge)
