@@ -48,6 +48,7 @@ from attendance.evaluation import EmployeeRow, OrgTree, days, evaluate_range
 from attendance.models import (
     DailyFinding, Employee, Excuse, ExcuseDecision, FindingDay, Scan, StaleFinding,
 )
+from attendance.models.findings import LOG_ORDER
 from attendance.rules import FINDING_KINDS, LATE, NO_BADGE, DayResult, ExcuseRef, Finding, Policy
 
 KIND_RANK = {kind: rank for rank, kind in enumerate(FINDING_KINDS)}
@@ -224,8 +225,7 @@ class StoredLog:
     """The stored findings of a range that the log may show: outside the live days and
     the stale employee-days, within the filters; in the log's order."""
 
-    ORDER = (DailyFinding.day, DailyFinding.unit_code, DailyFinding.employee_code,
-             DailyFinding.session, DailyFinding.kind, DailyFinding.at, DailyFinding.source)
+    ORDER = tuple(getattr(DailyFinding, name) for name in LOG_ORDER)
 
     def __init__(self, session: Session, cover: Coverage, *, unit_ids: set[int] | None,
                  kinds: Iterable[str] | None, employee: str | None, status: str | None):

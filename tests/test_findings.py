@@ -378,3 +378,26 @@ def test_cli_refreshes_a_range_and_the_log_follows_at_once(session_factory, conf
     data = json.loads(cli("violations", *span, "--status", "excused").output)
     assert [(v["employee"], v["date"]) for v in data["violations"]] == [
         ("E002", "2026-11-05"), ("E002", "2026-11-06"), ("E003", "2026-11-16")]
+
+
+def test_the_demo_province_stored_equals_live_for_every_finding(session_factory):
+    """The demo province (both check-in modes, half days, business trips, guards' records,
+    spot checks): every finding of its four weeks, stored and evaluated, is the same."""
+    from attendance.config import load_config
+    from attendance.demo import load_demo
+
+    config = load_config(Path(__file__).parent.parent / "config" / "example-province.toml")
+    today, now = date(2026, 3, 27), datetime(2026, 4, 1, 3, 0, tzinfo=UTC)
+    with session_factory() as session:
+        load_demo(session, config, today=today, now=now, badges=False)
+        session.commit()
+    run = findings.refresh(session_factory, config, now, max_days=None)
+    first, last = run.days[-1], run.days[0]
+    assert (first, last) == (date(2026, 3, 2), date(2026, 3, 31))  # from the first scan
+    assert run.findings > 300
+    stored_rows = log(session_factory, config, first, last)
+    with session_factory() as session:
+        assert findings.coverage(session, config, first, last).live_days == []
+    assert stored_rows == live(session_factory, config, first, last)
+    assert {r.kind for r in stored_rows} >= {LATE, ABSENT, NO_BADGE, "missed_session"}
+    assert {r.status for r in stored_rows} == {"open", "excused"}

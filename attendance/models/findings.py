@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
-    BigInteger, Index, Integer, SmallInteger, String, event, insert, inspect, select,
+    BigInteger, Index, Integer, SmallInteger, String, event, insert, inspect, select, text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -26,6 +26,11 @@ from attendance.models.org import Employee, Unit
 # Codes compare as Python compares str (code point order); PostgreSQL's default collation
 # would not (it ignores punctuation at first), and the log merges live rows into these.
 SortKey = String(40).with_variant(String(40, collation="C"), "postgresql")
+
+
+# The log's order: date, unit, employee, session, kind (then instant and source).
+LOG_ORDER = ("day", "unit_code", "employee_code", "session", "kind", "at", "source")
+EXCUSED = text("excuse_id IS NOT NULL")
 
 
 class DailyFinding(Base):
@@ -46,9 +51,10 @@ class DailyFinding(Base):
     excuse_id: Mapped[int | None]  # the approved excuse that covers it: status "excused"
 
     __table_args__ = (
-        # The log's order: date, unit, employee, session, kind (then instant and source).
-        Index("ix_daily_findings_log", "day", "unit_code", "employee_code", "session", "kind",
-              "at", "source"),
+        Index("ix_daily_findings_log", *LOG_ORDER),
+        # The excused few (status "excused"), in the same order.
+        Index("ix_daily_findings_excused", *LOG_ORDER, postgresql_where=EXCUSED,
+              sqlite_where=EXCUSED),
         Index("ix_daily_findings_unit_day", "unit_id", "day"),
         Index("ix_daily_findings_employee_code_day", "employee_code", "day"),
         Index("ix_daily_findings_kind_day", "kind", "day"),

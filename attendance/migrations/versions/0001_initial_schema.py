@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 02:17:34.176965
+Create Date: 2026-11-23 02:34:01.965196
 """
 
 from alembic import op
@@ -55,6 +55,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('daily_findings', schema=None) as batch_op:
         batch_op.create_index('ix_daily_findings_employee_code_day', ['employee_code', 'day'], unique=False)
+        batch_op.create_index('ix_daily_findings_excused', ['day', 'unit_code', 'employee_code', 'session', 'kind', 'at', 'source'], unique=False, postgresql_where=sa.text('excuse_id IS NOT NULL'), sqlite_where=sa.text('excuse_id IS NOT NULL'))
         batch_op.create_index('ix_daily_findings_kind_day', ['kind', 'day'], unique=False)
         batch_op.create_index('ix_daily_findings_log', ['day', 'unit_code', 'employee_code', 'session', 'kind', 'at', 'source'], unique=False)
         batch_op.create_index('ix_daily_findings_unit_day', ['unit_id', 'day'], unique=False)
@@ -403,6 +404,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_daily_findings_unit_day')
         batch_op.drop_index('ix_daily_findings_log')
         batch_op.drop_index('ix_daily_findings_kind_day')
+        batch_op.drop_index('ix_daily_findings_excused', postgresql_where=sa.text('excuse_id IS NOT NULL'), sqlite_where=sa.text('excuse_id IS NOT NULL'))
         batch_op.drop_index('ix_daily_findings_employee_code_day')
 
     op.drop_table('daily_findings')
