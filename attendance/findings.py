@@ -265,11 +265,12 @@ class StoredLog:
         return self.session.scalar(select(func.count()).select_from(rows))
 
     def rows(self, offset: int = 0, limit: int | None = None) -> list:
+        """The rows (plain, with the table's columns) from ``offset``, in the log's order."""
         if self.empty:
             return []
         return self.session.execute(
-            select(DailyFinding).where(*self.where).order_by(*self.ORDER)
-            .offset(offset or None).limit(limit)).scalars().all()
+            select(*DailyFinding.__table__.columns).where(*self.where).order_by(*self.ORDER)
+            .offset(offset or None).limit(limit)).all()
 
 
 def excuse_refs(session: Session, excuse_ids: Iterable[int]) -> dict[int, ExcuseRef]:
@@ -345,12 +346,22 @@ def materialize_day(session: Session, config: Config, day: date, now: datetime) 
 def refresh_stale(session: Session, config: Config) -> int:
     """Compute the marked employee-days of the stored days again and consume the marks
     (those of days not stored need nothing: a day is evaluated whole when materialized).
-    Returns the number of marks consumed. Never commits."""
+    Days with more than ``STALE_LIMIT`` employees marked are dropped from the stored days
+    instead, to be stored again whole. Returns the number of marks consumed. Never
+    commits."""
     lock_for_write(session)
     marks = load_marks(session, config, limit=MARKS_PER_RUN)
     if not marks.ids:
         return 0
     stored = sorted(session.scalars(select(FindingDay.day)))
+    # Too many employees to re-compute one by one (a unit high in the tree changed its
+    # schedule): forget the days instead; the scheduler stores them again, whole.
+    crowded = [d for d, codes in marks.on.items() if len(codes) > STALE_LIMIT]
+    if len(marks.everywhere) > STALE_LIMIT:
+        crowded, marks.everywhere = stored, set()
+    if crowded:
+        session.execute(delete(FindingDay).where(FindingDay.day.in_(crowded)))
+        stored = sorted(set(stored) - set(crowded))
     tree = OrgTree(session)
     everywhere = sorted(marks.everywhere)
     for start in range(0, len(everywhere), 1000):

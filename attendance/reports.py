@@ -639,11 +639,10 @@ def violation_page(session: Session, config: Config, first: date, last: date, *,
     counted = stored.count(bound)
     exact = bound is None or counted <= bound
     start = max(0, offset - len(live))
-    window = _from_stored(session, tree, first, last,
-                          stored.rows(start, offset + limit - start) if offset < counted
-                          + len(live) else [])
-    rows = _merged_page(window, start, live, offset, limit,
-                        reached_end=len(window) < offset + limit - start)
+    wanted_rows = offset + limit - start
+    found = stored.rows(start, wanted_rows) if offset < counted + len(live) else []
+    rows = _merged_page(_from_stored(session, tree, first, last, found), start, live, offset,
+                        limit, reached_end=len(found) < wanted_rows)
     return ViolationPage(rows, counted + len(live) if exact else bound, exact)
 
 

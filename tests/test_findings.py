@@ -401,3 +401,23 @@ def test_the_demo_province_stored_equals_live_for_every_finding(session_factory)
     assert stored_rows == live(session_factory, config, first, last)
     assert {r.kind for r in stored_rows} >= {LATE, ABSENT, NO_BADGE, "missed_session"}
     assert {r.status for r in stored_rows} == {"open", "excused"}
+
+
+def test_a_day_with_many_marks_is_stored_again_whole(session_factory, config, stored,
+                                                     monkeypatch):
+    monkeypatch.setattr(findings, "STALE_LIMIT", 1)
+    with session_factory() as session:
+        findings.mark_stale(session, [(stored["E001"], date(2026, 11, 2)),
+                                      (stored["E002"], date(2026, 11, 2))])
+        session.commit()
+        assert date(2026, 11, 2) in findings.coverage(session, config, FIRST, LAST).live_days
+    assert codes(log(session_factory, config)) == NOVEMBER
+    assert refresh(session_factory, config).days == [date(2026, 11, 2)]
+    with session_factory() as session:  # a unit high in the tree: every day, whole
+        for code in ("E001", "E002"):
+            session.get(Employee, stored[code]).schedule = "default"
+        session.commit()
+        assert findings.coverage(session, config, FIRST, LAST).stored_days == []
+    assert codes(log(session_factory, config)) == NOVEMBER
+    assert len(refresh(session_factory, config).days) == 30
+    assert_current(session_factory, config, NOVEMBER)

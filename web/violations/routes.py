@@ -11,7 +11,7 @@ from attendance.reports import (
 )
 from web.db import domain_config, get_db
 from web.format import Page
-from web.i18n import current_language
+from web.i18n import _, current_language
 from web.reports.common import download, issuer, month_arg, scope_units, today, unit_arg, yesterday
 from web.security import roles_required, visible_units
 from web.violations import LOG_ROLES, bp
@@ -19,6 +19,11 @@ from web.violations.query import BadFilter, UnknownUnit, includes_today, page_ar
 
 LOG_FORMATS = ("xlsx", "csv", "pdf")
 OFFENDER_FORMATS = ("xlsx", "csv", "pdf")
+
+
+def _texts(labels: dict[str, str]) -> dict[str, str]:
+    """Labels as shown (capitalized, in the user's language), translated once per page."""
+    return {key: _(label.capitalize()) for key, label in labels.items()}
 
 
 def _count(number: int) -> str:
@@ -51,7 +56,8 @@ def log():
         "violations/log.html", query=query, rows=found.rows, page=page,
         total_text=_count(found.total), exact=found.exact, args=query.args(),
         units=scope_units(), kinds=[(k, KIND_LABELS[k]) for k in FINDING_KINDS],
-        kind_labels=KIND_LABELS, source_labels=SOURCE_LABELS, status_labels=STATUS_LABELS,
+        kind_text=_texts(KIND_LABELS), source_text=_texts(SOURCE_LABELS),
+        status_text=_texts(STATUS_LABELS), status_labels=STATUS_LABELS,
         excuse_kinds=EXCUSE_KIND_LABELS, excuse_parts=EXCUSE_PART_LABELS,
         formats=LOG_FORMATS, partial=includes_today(query),
         tz=domain_config().tz,
