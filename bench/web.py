@@ -1,7 +1,8 @@
 """Benchmark: p50/p95 latency of the report pages and the violation log under 50 users.
 
 ``attendance serve --no-scheduler --workers 2`` on 127.0.0.1; fifty inspectors, each with
-their own signed-in session, request a page, each a bounded number of times. Pages:
+their own signed-in session, request a page, a bounded number of times or for a bounded
+time. Pages:
 
 - ``daily-unit``: the daily report page of one unit (50 staff) for one day;
 - ``log-unit``: the violation log of one unit for the month so far (first page);
@@ -14,11 +15,11 @@ their own signed-in session, request a page, each a bounded number of times. Pag
 and, as the baseline measured in the same run under the same users, ``health``:
 ``GET /api/v1/health`` (gunicorn, Flask, one query — the floor of the stack).
 
-Two ways to load, each printed as its own table (``--think 0 1-3`` runs both): ``0`` is a
+Two ways to load, each printed as its own table (both by default): ``--think 0`` is a
 closed loop with no pause, fifty requests always in flight on 2 workers: it measures
-queueing (p50 ≈ users ÷ workers × the service time). ``1-3`` pauses each user a uniformly
-random 1–3 s before each request (people reading a page), for ``--seconds`` per page: the
-latency a user sees at that load.
+queueing (p50 ≈ users ÷ workers × the service time). ``--think 1-3`` pauses each user a
+uniformly random 1–3 s before each request (people reading a page), for ``--seconds`` per
+page: the latency a user sees at that load.
 
 The province: ``--staff`` employees (units of 50) with scans and excuses for the day of
 the daily page (``bench.reports_scale.build``). The violation log reads the stored
@@ -31,7 +32,8 @@ tests/test_findings.py proves. With ``--violations 0`` (and always on SQLite) th
 province gets real evidence for every working day of the month so far and the
 scheduler's own refresh stores its findings.
 
-    python -m bench.web --database postgresql --think 0 1-3 --seconds 60  # 100,000 staff, 10 M
+    python -m bench.web --database postgresql                # 100,000 staff, 10 million
+    python -m bench.web --database postgresql --think 0 --pages health log-province
     python -m bench.web --database sqlite --staff 1000
 
 The scratch database (``--db-name``) is dropped at the end.
@@ -256,8 +258,8 @@ def main(argv: list[str] | None = None) -> None:
                              "evidence for the month, stored by the scheduler's refresh")
     parser.add_argument("--users", type=int, default=USERS, help="concurrent signed-in users")
     parser.add_argument("--per-user", type=int, default=4, help="requests per user per page")
-    parser.add_argument("--seconds", type=float, default=120.0, help="time limit per page")
-    parser.add_argument("--think", nargs="+", default=["0"],
+    parser.add_argument("--seconds", type=float, default=60.0, help="time limit per page")
+    parser.add_argument("--think", nargs="+", default=["0", "1-3"],
                         help="seconds each user pauses before each request: 0, or LOW-HIGH; "
                              "several: one table each")
     parser.add_argument("--workers", type=int, default=2)
