@@ -57,7 +57,7 @@ SETTLE = timedelta(hours=1)  # a day is materialized this long after its midnigh
 RECENT = timedelta(minutes=10)  # evidence this close to its writer's clock needs no mark
 HISTORY_DAYS = 400  # how far back the scheduler keeps days materialized (the log: 366)
 DAYS_PER_RUN = 7  # whole days materialized per scheduler run at most (newest first)
-MARKS_PER_RUN = 50_000
+MARKS_PER_RUN = 50_000  # marks consumed per scheduler run at most
 STALE_LIMIT = 2000  # more employees stale than this on a day: the log evaluates it whole
 
 
@@ -124,10 +124,11 @@ def mark_stale(session: Session, changes: Iterable[tuple[int | None, date | date
                *, now: datetime | None = None) -> None:
     """Mark employee-days whose evidence just changed, in the caller's transaction.
 
-    Each change is ``(employee id, local date or instant)``; an instant is enough for a
-    writer that does not know the timezone. With ``now`` (the writer's clock), instants
-    within ``RECENT`` of it are skipped: their day is still going on, or has just ended and
-    is not materialized before ``SETTLE``. Never commits.
+    Each change is ``(employee id, local date or instant)``, or ``(employee id, None)`` for
+    every day; an instant is enough for a writer that does not know the timezone. With
+    ``now`` (the writer's clock), instants within ``RECENT`` of it are skipped: their day
+    is still going on, or ended so recently that this transaction commits long before the
+    day is read (``SETTLE`` after its midnight). Never commits.
     """
     rows: set[tuple[int, date | None, datetime | None]] = set()
     for employee_id, when in changes:

@@ -614,7 +614,7 @@ def violation_page(session: Session, config: Config, first: date, last: date, *,
                    unit_ids: Iterable[int] | None = None, kinds: Iterable[str] | None = None,
                    employee: str | None = None, status: str | None = None, offset: int = 0,
                    limit: int | None = None, unit_code: str | None = None,
-                   count_limit: int | None = None) -> ViolationPage:
+                   count_limit: int | None = None, tree: OrgTree | None = None) -> ViolationPage:
     """The violation log between ``first`` and ``last``: a page of rows and the total.
 
     ``unit_ids`` limits it to those units (a user's scope); ``unit_code`` to a unit and its
@@ -622,9 +622,10 @@ def violation_page(session: Session, config: Config, first: date, last: date, *,
     ``open`` or ``excused``. Rows are ordered by date, unit, employee, session and kind.
     Days that are over come from the stored findings (``attendance.findings``), the rest
     from the rules. ``count_limit`` stops counting past that many rows (or past the page).
+    ``tree``: the units, when the caller has them already.
     """
     wanted = _check_filters(kinds, status)
-    tree = OrgTree(session)
+    tree = tree or OrgTree(session)
     selected = tree.select(unit_code, unit_ids)
     cover = findings.coverage(session, config, first, last)
     live = _evaluated(session, config, tree, selected, cover, employee, wanted, status)

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from attendance.evaluation import OrgTree
 from attendance.models import Employee, Unit
 from attendance.reports import EXCUSED, OPEN, ViolationPage, kind_from_text, violation_page
 from web.db import domain_config, get_db
@@ -113,7 +114,8 @@ def page_args(args: MultiDict, default_per_page: int = DEFAULT_PER_PAGE) -> tupl
     return page, per_page
 
 
-def run(query: LogQuery, *, offset: int = 0, limit: int | None = None) -> ViolationPage:
+def run(query: LogQuery, *, offset: int = 0, limit: int | None = None,
+        tree: OrgTree | None = None) -> ViolationPage:
     """The page of the log the caller may see, and the number of rows matching (counted up
     to ``COUNT_LIMIT``, see ``ViolationPage.exact``)."""
     account = current_account()
@@ -128,7 +130,7 @@ def run(query: LogQuery, *, offset: int = 0, limit: int | None = None) -> Violat
     return violation_page(get_db(), domain_config(), query.first, query.last,
                           unit_ids=unit_ids, unit_code=query.unit.code if query.unit else None,
                           kinds=query.kinds, employee=employee, status=query.status,
-                          offset=offset, limit=limit, count_limit=COUNT_LIMIT)
+                          offset=offset, limit=limit, count_limit=COUNT_LIMIT, tree=tree)
 
 
 def includes_today(query: LogQuery) -> bool:

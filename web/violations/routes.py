@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, render_template, request
 
 from attendance import exports
+from attendance.evaluation import OrgTree
 from attendance.reports import (
     EXCUSE_KIND_LABELS, EXCUSE_PART_LABELS, FINDING_KINDS, KIND_LABELS, SOURCE_LABELS,
     STATUS_LABELS, compile_monthly, month_bounds, offenders_of,
@@ -49,17 +50,20 @@ def log():
         number, per_page = page_args(request.args)
     except BadFilter:
         abort(400)
-    found = run(query, offset=(number - 1) * per_page, limit=per_page)
+    tree = OrgTree(get_db())  # read once: for the log and for the unit filter's choices
+    found = run(query, offset=(number - 1) * per_page, limit=per_page, tree=tree)
+    visible = visible_units()
+    units = sorted((u for u in tree.units.values() if visible is None or u.id in visible),
+                   key=lambda u: u.code)
     # Past the count, the pager knows only that one more page exists.
     page = Page(found.rows, number, per_page, found.total + (not found.exact))
     return render_template(
         "violations/log.html", query=query, rows=found.rows, page=page,
-        total_text=_count(found.total), exact=found.exact, args=query.args(),
-        units=scope_units(), kinds=[(k, KIND_LABELS[k]) for k in FINDING_KINDS],
-        kind_text=_texts(KIND_LABELS), source_text=_texts(SOURCE_LABELS),
-        status_text=_texts(STATUS_LABELS), status_labels=STATUS_LABELS,
-        excuse_kinds=EXCUSE_KIND_LABELS, excuse_parts=EXCUSE_PART_LABELS,
-        formats=LOG_FORMATS, partial=includes_today(query),
+        total_text=_count(found.total), exact=found.exact, args=query.args(), units=units,
+        kinds=[(k, KIND_LABELS[k]) for k in FINDING_KINDS], kind_text=_texts(KIND_LABELS),
+        source_text=_texts(SOURCE_LABELS), status_text=_texts(STATUS_LABELS),
+        status_labels=STATUS_LABELS, excuse_kinds=EXCUSE_KIND_LABELS,
+        excuse_parts=EXCUSE_PART_LABELS, formats=LOG_FORMATS, partial=includes_today(query),
         tz=domain_config().tz,
     )
 
