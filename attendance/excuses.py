@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from attendance import access
+from attendance import access, findings
 from attendance.audit import record as audit
 from attendance.models import Employee, Excuse, ExcuseDecision, User
 from attendance.models.chain import append
@@ -113,5 +113,7 @@ def decide_excuse(session: Session, excuse: Excuse, decision: str, decided_by: s
         excuse_id=excuse.id, decision=decision, decided_by=decided_by[:80],
         reason=reason, decided_at=now), excuse_stream(excuse.employee))
     excuse.status = decision
+    findings.mark_stale(session, [(excuse.employee_id, day) for day in
+                                  findings.days(excuse.start_date, excuse.end_date)])
     session.flush()
     return record

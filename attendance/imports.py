@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attendance import findings
 from attendance.audit import record
 from attendance.config import Config, load_config
 from attendance.models.chain import BulkChains
@@ -650,6 +651,8 @@ def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = Fals
                 )
                 chains.append(record, f"nobadge:{unit_codes[employee.unit_id]}")
             result.created += 1
+    findings.mark_stale(session, [(p["employee"].id, p["at"]) for p in parsed
+                                  if p["event_id"] not in known])
     result.applied = True
     _audit(session, "scans", source, result, actor, now)
     return result
@@ -745,6 +748,8 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
             chains.append(ExcuseDecision(excuse_id=excuse.id, decision="approved", decided_by=actor,
                                          reason=excuse.note or "Nhập từ tệp", decided_at=now),
                           f"excuse:{unit_code}")
+    findings.mark_stale(session, [(excuse.employee_id, day) for excuse in to_approve
+                                  for day in findings.days(excuse.start_date, excuse.end_date)])
     result.applied = True
     _audit(session, "excuses", source, result, actor, now)
     return result

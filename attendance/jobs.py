@@ -7,6 +7,7 @@ Jobs (ids are stable; cron fields are in the deployment's timezone):
 | reports.tick      | every 5 min, and at start | issues every report that is due and not issued: morning (first session + cut-off), end-of-day (last session + delay), monthly (first working day) — per unit and per its own schedule's timetable of the day (summer/winter periods differ), so one tick replaces a cron line per timetable; missed ones over the look-back are caught up, marked issued late |
 | reports.recheck   | hourly at :20          | re-compiles the issued daily reports of the last 7 days; a change issues a new version listing it |
 | mail.deliver      | every 5 min (at :02, :07 …) | sends pending mails, retries failed ones with back-off |
+| findings.refresh  | every 5 min (at :04, :09 …), and at start | the violation log's stored findings: re-computes the employee-days whose evidence changed, then stores each day once it is over (an hour after midnight), and re-does days computed under another config or release (at most 7 whole days a run, newest first) |
 | evidence.purge    | 02:30 daily            | deletes evidence photos and citizens' feedback past retention |
 | health.check      | 21:45 daily            | stations silent for a day, hash chains intact; stored as an audit entry |
 
@@ -15,11 +16,13 @@ Every job has ``coalesce=True`` (a backlog runs once), ``max_instances=1`` and a
 up anyway), hours for the nightly ones (run late rather than skip a night).
 
 Nothing is issued for a non-working day (no slot exists for it); the re-check runs on
-working days only; purge, health check and mail delivery run every day.
+working days only; purge, health check, mail delivery and the findings refresh run every day.
 
 Exactly once: the database's unique key on (kind, unit, period, version) decides (see
 ``attendance.issuing``); on PostgreSQL the tick and the re-check also take an advisory lock,
-so that a second scheduler started by mistake waits its turn instead of racing.
+so that a second scheduler started by mistake waits its turn instead of racing. The
+findings refresh replaces rows whole (idempotent) and takes its own advisory lock, which
+``attendance findings refresh`` shares.
 ``attendance serve`` runs the scheduler in-process only on SQLite (the embedded default);
 otherwise ``attendance scheduler`` is its own process.
 """
@@ -37,7 +40,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from attendance import audit, feedback, issuing, mail
+from attendance import audit, feedback, findings, issuing, mail
 from attendance.calendar import WorkCalendar
 from attendance.config import Config
 from attendance.models import AuditEntry, Station
@@ -46,8 +49,10 @@ log = logging.getLogger("attendance.jobs")
 
 ACTOR = "scheduler"
 HEALTH_ACTION = "health.check"
-# Any constant: the key of the PostgreSQL advisory lock that serializes report issuing.
+# Any constants: the keys of the PostgreSQL advisory locks that serialize report issuing
+# and the refresh of the stored findings.
 ISSUE_LOCK_KEY = 0x43434B54  # "CCKT"
+FINDINGS_LOCK_KEY = 0x56495048  # "VIPH"
 SILENT_AFTER = timedelta(days=1)
 
 
@@ -56,24 +61,25 @@ def utcnow() -> datetime:
 
 
 @contextmanager
-def issue_lock(session_factory: sessionmaker[Session], *, wait: bool = False) -> Iterator[bool]:
+def advisory_lock(session_factory: sessionmaker[Session], key: int, *,
+                  wait: bool = False) -> Iterator[bool]:
     """On PostgreSQL, a session-level advisory lock held for the block; yields whether it
-    is held (always True elsewhere: SQLite is one process, and the unique key still holds)."""
+    is held (always True elsewhere: SQLite serializes writers itself)."""
     session = session_factory()
     try:
         if session.get_bind().dialect.name != "postgresql":
             yield True
             return
         if wait:
-            session.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ISSUE_LOCK_KEY})
+            session.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
             got = True
         else:
-            got = session.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": ISSUE_LOCK_KEY})
+            got = session.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
         try:
             yield bool(got)
         finally:
             if got:
-                session.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ISSUE_LOCK_KEY})
+                session.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
     finally:
         session.close()
 
@@ -86,7 +92,7 @@ def tick(config: Config, session_factory: sessionmaker[Session], now: datetime |
     now = now or utcnow()
     if not use_lock:
         return issuing.issue_due(session_factory, config, now)
-    with issue_lock(session_factory) as held:
+    with advisory_lock(session_factory, ISSUE_LOCK_KEY) as held:
         if not held:
             log.info("another scheduler is issuing reports; this tick skips")
             return []
@@ -106,8 +112,19 @@ def recheck(config: Config, session_factory: sessionmaker[Session],
         return []
     if not use_lock:
         return issuing.recheck(session_factory, config, now)
-    with issue_lock(session_factory) as held:
+    with advisory_lock(session_factory, ISSUE_LOCK_KEY) as held:
         return issuing.recheck(session_factory, config, now) if held else []
+
+
+def refresh_findings(config: Config, session_factory: sessionmaker[Session],
+                     now: datetime | None = None) -> findings.RefreshRun | None:
+    """Keep the violation log's stored findings current (findings.refresh); None when
+    another process holds the lock."""
+    with advisory_lock(session_factory, FINDINGS_LOCK_KEY) as held:
+        if not held:
+            log.info("another process is refreshing the stored findings; this run skips")
+            return None
+        return findings.refresh(session_factory, config, now or utcnow())
 
 
 def deliver(config: Config, session_factory: sessionmaker[Session],
@@ -209,6 +226,10 @@ JOBS: tuple[JobSpec, ...] = (
             description="Lập bản cập nhật khi số liệu của báo cáo ngày đã phát hành thay đổi"),
     JobSpec("mail.deliver", deliver, {"minute": "2-59/5"}, misfire_grace_time=4 * 60,
             run_at_start=True, description="Gửi thư báo cáo, gửi lại thư lỗi"),
+    JobSpec("findings.refresh", refresh_findings, {"minute": "4-59/5"},
+            misfire_grace_time=4 * 60, run_at_start=True,
+            description="Cập nhật nhật ký vi phạm: tính lại ngày có dữ liệu thay đổi, lưu "
+                        "ngày đã kết thúc"),
     JobSpec("evidence.purge", purge, {"hour": "2", "minute": "30"},
             misfire_grace_time=6 * 3600,
             description="Xóa ảnh ghi nhận và góp ý của người dân quá thời hạn lưu"),

@@ -11,21 +11,26 @@ pdf) live in ``attendance.exports``.
 
 from __future__ import annotations
 
+import heapq
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import groupby
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from itertools import groupby, islice
 
 from sqlalchemy.orm import Session
 
+from attendance import findings
 from attendance.config import Config
 from attendance.names import name_sort_key
-from attendance.evaluation import EmployeeRow, OrgTree, UnitRow, evaluate_range, gc_paused
+from attendance.evaluation import (
+    EmployeeRow, OrgTree, UnitRow, evaluate_range, gc_paused, load_employees,
+)
+from attendance.findings import finding_source
 from attendance.rules import (
     ABSENT, ABSENT_FROM_POST, EARLY_LEAVE, FINDING_KINDS, LATE, MISSED_SESSION, MISSING_CHECKOUT,
-    NO_BADGE, DayResult, ExcuseRef, Finding, UnitFigures, unit_figures,
+    NO_BADGE, DayResult, ExcuseRef, UnitFigures, unit_figures,
 )
 
 
@@ -223,18 +228,6 @@ def session_label(index: int | None) -> str:
 
 def format_day(day: date) -> str:
     return day.strftime("%d/%m/%Y")
-
-
-def finding_source(finding: Finding, result: DayResult) -> str:
-    """Where a finding comes from: a guard, a spot check, or the badge scans themselves."""
-    if finding.source:
-        return finding.source
-    if finding.kind == LATE and finding.at is not None:
-        # A late arrival recorded by a guard without a badge is the guard's record.
-        for other in result.findings:
-            if other.kind == NO_BADGE and other.at == finding.at and other.source:
-                return other.source
-    return "scan"
 
 
 def month_bounds(month: date | str) -> tuple[date, date]:
@@ -541,7 +534,133 @@ class Violation:
         return OPEN if self.excuse is None else EXCUSED
 
 
-_KIND_ORDER = {kind: index for index, kind in enumerate(FINDING_KINDS)}
+@dataclass
+class ViolationPage:
+    """A page of the log and the number of rows matching; when ``exact`` is False, counting
+    stopped there and there are more than ``total``."""
+
+    rows: list[Violation]
+    total: int
+    exact: bool = True
+
+
+_MIN_AT = datetime.min.replace(tzinfo=UTC)
+
+
+def _order(row: Violation) -> tuple:
+    """The log's order (as ``findings.StoredLog.ORDER``): date, unit, employee, session,
+    kind, then instant and source."""
+    return (row.day, row.unit.code, row.employee.code,
+            findings.WHOLE_DAY if row.session is None else row.session,
+            findings.KIND_RANK[row.kind], row.at or _MIN_AT, row.source)
+
+
+def _check_filters(kinds: Iterable[str] | None, status: str | None) -> set[str] | None:
+    if status not in (None, OPEN, EXCUSED):
+        raise ValueError(f"unknown status {status!r}")
+    wanted = set(kinds) if kinds is not None else None
+    if wanted is not None and not wanted <= set(FINDING_KINDS):
+        raise ValueError(f"unknown kinds {sorted(wanted - set(FINDING_KINDS))}")
+    return wanted
+
+
+def _evaluated(session: Session, config: Config, tree: OrgTree, selected: set[int],
+               cover: findings.Coverage, employee: str | None, kinds: set[str] | None,
+               status: str | None) -> list[Violation]:
+    """The rows of the log that the stored findings do not answer, from the rules."""
+    spans: list[tuple[date, date, set[str] | None]] = [
+        (a, b, None) for a, b in findings.runs(cover.live_days)]
+    if cover.stale_everywhere:
+        spans += [(a, b, cover.stale_everywhere) for a, b in findings.runs(cover.stored_days)]
+    spans += [(day, day, codes) for day, codes in sorted(cover.stale_on.items())]
+    rows: list[Violation] = []
+    for first, last, codes in spans:
+        if employee is not None:
+            codes = {employee} if codes is None or employee in codes else set()
+        if codes is not None and not codes:
+            continue
+        for person, day, result in evaluate_range(
+                session, config, first, last, tree=tree, unit_ids=selected,
+                employee_codes=None if codes is None else sorted(codes)):
+            for finding in result.findings:
+                if kinds is not None and finding.kind not in kinds:
+                    continue
+                if status is not None and (OPEN if finding.is_open else EXCUSED) != status:
+                    continue
+                rows.append(Violation(day, person, tree.units[person.unit_id], finding.kind,
+                                      finding.session, finding.minutes, finding.at,
+                                      finding_source(finding, result), finding.excused_by))
+    rows.sort(key=_order)
+    return rows
+
+
+def _from_stored(session: Session, tree: OrgTree, first: date, last: date,
+                 stored: list) -> list[Violation]:
+    codes = sorted({row.employee_code for row in stored})
+    people = {}
+    for start in range(0, len(codes), 1000):
+        people.update((p.id, p) for p in load_employees(
+            session, tree, set(tree.units), first, last, codes[start:start + 1000]))
+    excuses = findings.excuse_refs(session, (r.excuse_id for r in stored if r.excuse_id))
+    return [Violation(row.day, people[row.employee_id], tree.units[row.unit_id],
+                      FINDING_KINDS[row.kind],
+                      None if row.session == findings.WHOLE_DAY else row.session,
+                      row.minutes, row.at, row.source,
+                      excuses[row.excuse_id] if row.excuse_id else None)
+            for row in stored if row.employee_id in people]  # else: changed since read
+
+
+def _merged_page(window: list[Violation], start: int, live: list[Violation], offset: int,
+                 limit: int, reached_end: bool) -> list[Violation]:
+    """Rows ``offset``…``offset + limit`` of the stored rows and ``live`` merged in order,
+    from ``window``, the stored rows from position ``start`` (``offset - len(live)`` or 0)
+    to ``offset + limit``. A live row before the window stands before ``offset``; one
+    after it (when the stored rows go on) after the page."""
+    if not window:
+        return live[offset:offset + limit] if start == 0 else []
+    first, last = _order(window[0]), _order(window[-1])
+    before = 0 if start == 0 else sum(1 for row in live if _order(row) < first)
+    rest = [row for row in live[before:] if reached_end or _order(row) < last]
+    merged = heapq.merge(window, rest, key=_order)
+    skip = offset - start - before
+    return list(islice(merged, skip, skip + limit))
+
+
+def violation_page(session: Session, config: Config, first: date, last: date, *,
+                   unit_ids: Iterable[int] | None = None, kinds: Iterable[str] | None = None,
+                   employee: str | None = None, status: str | None = None, offset: int = 0,
+                   limit: int | None = None, unit_code: str | None = None,
+                   count_limit: int | None = None, tree: OrgTree | None = None) -> ViolationPage:
+    """The violation log between ``first`` and ``last``: a page of rows and the total.
+
+    ``unit_ids`` limits it to those units (a user's scope); ``unit_code`` to a unit and its
+    sub-units; ``kinds`` to finding kinds; ``employee`` to an employee code; ``status`` to
+    ``open`` or ``excused``. Rows are ordered by date, unit, employee, session and kind.
+    Days that are over come from the stored findings (``attendance.findings``), the rest
+    from the rules. ``count_limit`` stops counting past that many rows (or past the page).
+    ``tree``: the units, when the caller has them already.
+    """
+    wanted = _check_filters(kinds, status)
+    tree = tree or OrgTree(session)
+    selected = tree.select(unit_code, unit_ids)
+    cover = findings.coverage(session, config, first, last)
+    live = _evaluated(session, config, tree, selected, cover, employee, wanted, status)
+    stored = findings.StoredLog(
+        session, cover, unit_ids=None if len(selected) == len(tree.units) else selected,
+        kinds=wanted, employee=employee, status=status)
+    if limit is None:  # everything (exports): no count needed
+        rows = list(heapq.merge(_from_stored(session, tree, first, last, stored.rows()), live,
+                                key=_order))
+        return ViolationPage(rows[offset:], len(rows))
+    bound = None if count_limit is None else max(count_limit, offset + limit)
+    counted = stored.count(bound)
+    exact = bound is None or counted <= bound
+    start = max(0, offset - len(live))
+    wanted_rows = offset + limit - start
+    found = stored.rows(start, wanted_rows) if offset < counted + len(live) else []
+    rows = _merged_page(_from_stored(session, tree, first, last, found), start, live, offset,
+                        limit, reached_end=len(found) < wanted_rows)
+    return ViolationPage(rows, counted + len(live) if exact else bound, exact)
 
 
 def violations(session: Session, config: Config, first: date, last: date, *,
@@ -549,37 +668,11 @@ def violations(session: Session, config: Config, first: date, last: date, *,
                employee: str | None = None, status: str | None = None, offset: int = 0,
                limit: int | None = None, unit_code: str | None = None,
                ) -> tuple[list[Violation], int]:
-    """The violation log between ``first`` and ``last``: a page of rows and the total.
-
-    ``unit_ids`` limits it to those units (a user's scope); ``unit_code`` to a unit and its
-    sub-units; ``kinds`` to finding kinds; ``employee`` to an employee code; ``status`` to
-    ``open`` or ``excused``. Rows are ordered by date, unit, employee, session and kind.
-    """
-    if status not in (None, OPEN, EXCUSED):
-        raise ValueError(f"unknown status {status!r}")
-    wanted_kinds = set(kinds) if kinds is not None else None
-    if wanted_kinds is not None and not wanted_kinds <= set(FINDING_KINDS):
-        raise ValueError(f"unknown kinds {sorted(wanted_kinds - set(FINDING_KINDS))}")
-    tree = OrgTree(session)
-    selected = tree.select(unit_code, unit_ids)
-    rows: list[Violation] = []
-    codes = [employee] if employee is not None else None
-    for person, day, result in evaluate_range(session, config, first, last, tree=tree,
-                                              unit_ids=selected, employee_codes=codes):
-        for finding in result.findings:
-            if wanted_kinds is not None and finding.kind not in wanted_kinds:
-                continue
-            if status is not None and (OPEN if finding.is_open else EXCUSED) != status:
-                continue
-            rows.append(Violation(day, person, tree.units[person.unit_id], finding.kind,
-                                  finding.session, finding.minutes, finding.at,
-                                  finding_source(finding, result), finding.excused_by))
-    rows.sort(key=lambda v: (v.day, v.unit.code, v.employee.code,
-                             -1 if v.session is None else v.session, _KIND_ORDER[v.kind],
-                             v.at or datetime.min.replace(tzinfo=config.tz)))
-    total = len(rows)
-    end = None if limit is None else offset + limit
-    return rows[offset:end], total
+    """The violation log (see ``violation_page``): a page of rows and the exact total."""
+    page = violation_page(session, config, first, last, unit_ids=unit_ids, kinds=kinds,
+                          employee=employee, status=status, offset=offset, limit=limit,
+                          unit_code=unit_code)
+    return page.rows, page.total
 
 
 def violation_json(row: Violation, tz) -> dict:

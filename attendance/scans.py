@@ -37,7 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from attendance import access, badges
+from attendance import access, badges, findings
 from attendance.config import Config
 from attendance.db import instance_path
 from attendance.models import Badge, Employee, NoBadgeRecord, Scan, Station, Unit
@@ -297,6 +297,8 @@ def record_scans(session: Session, station: Station, items: list[ScanItem | Scan
             day = scan.scanned_at.astimezone(config.tz).date()
             scan.evidence_path = save_evidence(photo, scan.id, day, root=evidence_root)
         results.append(_result(scan, status))
+    findings.mark_stale(session, [(scan.employee_id, scan.scanned_at)
+                                  for scan, status, _ in outcomes if status == ACCEPTED], now=now)
     session.flush()
     return results
 
@@ -694,6 +696,7 @@ def record_no_badge(session: Session, employee: Employee, *, recorded_at: dateti
             if existing is None:
                 raise
         else:
+            findings.mark_stale(session, [(employee.id, recorded_at)])
             return record, True
     if existing.employee_id != employee.id:
         raise MalformedRecord("event_id was already used for another employee")

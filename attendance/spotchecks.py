@@ -25,6 +25,7 @@ from attendance.audit import record as audit
 from attendance.calendar import WorkCalendar
 from attendance.config import Config
 from attendance.evaluation import EmployeeRow, OrgTree, load_employees, load_evidence
+from attendance.findings import mark_stale
 from attendance.models import Employee, SpotCheck, SpotCheckFinding, Unit
 from attendance.models.chain import append
 from attendance.models.checks import RESULTS
@@ -151,6 +152,7 @@ def record_spot_check(session: Session, unit: Unit, inspector: str, found_at: da
         append(session, SpotCheckFinding(
             spot_check_id=check.id, employee_id=employee.id, result=result, found_at=found_at,
             note=finding_note, supersedes_id=None), stream)
+    mark_stale(session, [(employee.id, found_at) for employee, _, _ in checked])
     audit(session, actor=inspector, action="spot_check.recorded", at=found_at,
           target=f"unit:{unit.code}",
           details={"spot_check": check.id, "findings": len(checked),
@@ -184,6 +186,7 @@ def correct_finding(session: Session, finding: SpotCheckFinding, result: str, no
         spot_check_id=finding.spot_check_id, employee_id=finding.employee_id, result=result,
         found_at=finding.found_at, note=_check_note(note), supersedes_id=finding.id),
         spot_stream(unit))
+    mark_stale(session, [(finding.employee_id, finding.found_at)])
     session.flush()
     audit(session, actor=corrected_by, action="spot_check.corrected", at=now,
           target=f"unit:{unit.code}",

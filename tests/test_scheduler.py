@@ -346,7 +346,7 @@ def test_the_real_apscheduler_registers_the_job_list(config, session_factory):
     try:
         registered = {job.id: job for job in scheduler.get_jobs()}
         assert set(registered) == {"reports.tick", "reports.recheck", "mail.deliver",
-                                   "evidence.purge", "health.check"}
+                                   "findings.refresh", "evidence.purge", "health.check"}
         for spec in jobs.JOBS:
             job = registered[spec.id]
             assert str(job.trigger.timezone) == "Asia/Ho_Chi_Minh"

@@ -21,6 +21,7 @@ EN: dict[str, str] = {
     "Trang trước": "Previous page",
     "Trang sau": "Next page",
     "Trang {page}/{pages}": "Page {page} of {pages}",
+    "Trang {page}": "Page {page}",
     "Xin chào, {name}": "Hello, {name}",
     # roles
     "Quản trị hệ thống": "Administrator",
@@ -361,6 +362,8 @@ EN: dict[str, str] = {
     "Số liệu của hôm nay chưa đầy đủ cho đến khi hết giờ làm việc.": "Today's figures are incomplete until the end of the working day.",
     "{n} phút": "{n} min",
     "{total} vi phạm từ ngày {first} đến ngày {last}.": "{total} violations from {first} to {last}.",
+    "Hơn {total} vi phạm từ ngày {first} đến ngày {last}.":
+        "More than {total} violations from {first} to {last}.",
     "Xem nhật ký": "See the log",
     "Lượt quét thẻ": "Badge scan",
     "Không có lý do": "Without reason",

@@ -27,6 +27,8 @@ COMMANDS = {
     "report": ("attendance.cli.reports:report", "Báo cáo ngày, tháng (reports)."),
     "violations": ("attendance.cli.reports:violations", "Nhật ký vi phạm (violation log)."),
     "offenders": ("attendance.cli.reports:offenders", "Vi phạm nhiều lần (repeat offenders)."),
+    "findings": ("attendance.cli.findings:findings_group",
+                 "Nhật ký vi phạm đã tính sẵn (stored findings of the violation log)."),
     "audit": ("attendance.cli.audit:audit", "Kiểm tra chuỗi băm (verify hash chains)."),
     "user": ("attendance.cli.users:user", "Tài khoản người dùng (users)."),
 }

@@ -6,6 +6,7 @@ from attendance.models.chain import ChainHead
 from attendance.models.checks import SpotCheck, SpotCheckFinding
 from attendance.models.excuses import Excuse, ExcuseDecision
 from attendance.models.feedback import ServiceFeedback
+from attendance.models.findings import DailyFinding, FindingDay, StaleFinding
 from attendance.models.mail import MailDelivery
 from attendance.models.org import Employee, Unit
 from attendance.models.reports import IssuedReport
@@ -13,7 +14,7 @@ from attendance.models.scans import NoBadgeRecord, Scan, Station
 from attendance.models.users import User
 
 __all__ = [
-    "AuditEntry", "Badge", "ChainHead", "Employee", "Excuse", "ExcuseDecision", "IssuedReport",
-    "MailDelivery", "NoBadgeRecord", "Scan", "ServiceFeedback", "SpotCheck", "SpotCheckFinding",
-    "Station", "Unit", "User",
+    "AuditEntry", "Badge", "ChainHead", "DailyFinding", "Employee", "Excuse", "ExcuseDecision",
+    "FindingDay", "IssuedReport", "MailDelivery", "NoBadgeRecord", "Scan", "ServiceFeedback",
+    "SpotCheck", "SpotCheckFinding", "StaleFinding", "Station", "Unit", "User",
 ]

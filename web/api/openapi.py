@@ -195,8 +195,8 @@ DOCUMENT: dict = {
             },
             "ViolationPage": {
                 "type": "object",
-                "required": ["from", "to", "filters", "page", "per_page", "total", "pages",
-                             "items"],
+                "required": ["from", "to", "filters", "page", "per_page", "total",
+                             "total_exact", "pages", "items"],
                 "properties": {
                     "from": {"type": "string", "format": "date"},
                     "to": {"type": "string", "format": "date"},
@@ -208,8 +208,13 @@ DOCUMENT: dict = {
                     }},
                     "page": {"type": "integer", "minimum": 1},
                     "per_page": {"type": "integer", "minimum": 1, "maximum": 200},
-                    "total": {"type": "integer", "minimum": 0},
-                    "pages": {"type": "integer", "minimum": 1},
+                    "total": {"type": "integer", "minimum": 0,
+                              "description": "Rows matching; when total_exact is false, "
+                                             "counting stopped here and there are more."},
+                    "total_exact": {"type": "boolean"},
+                    "pages": {"type": "integer", "minimum": 1,
+                              "description": "When total_exact is false: one page past "
+                                             "the count."},
                     "items": {"type": "array",
                               "items": {"$ref": "#/components/schemas/Violation"}},
                 },

@@ -4,7 +4,9 @@ Filters as the pages (``web.violations.query``): ``from``, ``to``, ``unit``, ``t
 ``employee``, ``status``; ``page`` (from 1) and ``per_page`` (1 to 200, default 50).
 Signed-in users only, scoped: admins and inspectors see every unit, a unit head their
 units, a staff member their own record. A unit outside the caller's scope answers 404
-exactly like an unknown one.
+exactly like an unknown one. Rows are counted up to 10,000 (or up to the page asked for):
+past that, ``total_exact`` is false, ``total`` is that bound (there are more) and
+``pages`` counts one page past it.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def violations():
         raise ApiError(400, str(exc)) from None
     except UnknownUnit as exc:
         raise ApiError(404, f"unknown unit {exc.args[0]!r}") from None
-    rows, total = run(query, offset=(page - 1) * per_page, limit=per_page)
+    found = run(query, offset=(page - 1) * per_page, limit=per_page)
     tz = domain_config().tz
     return jsonify({
         "from": query.first.isoformat(),
@@ -40,7 +42,8 @@ def violations():
                     "employee": query.employee, "status": query.status},
         "page": page,
         "per_page": per_page,
-        "total": total,
-        "pages": max(1, math.ceil(total / per_page)),
-        "items": [violation_json(r, tz) for r in rows],
+        "total": found.total,
+        "total_exact": found.exact,
+        "pages": max(1, math.ceil((found.total + (not found.exact)) / per_page)),
+        "items": [violation_json(r, tz) for r in found.rows],
     })

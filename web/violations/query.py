@@ -15,8 +15,9 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from attendance.evaluation import OrgTree
 from attendance.models import Employee, Unit
-from attendance.reports import EXCUSED, OPEN, Violation, kind_from_text, violations
+from attendance.reports import EXCUSED, OPEN, ViolationPage, kind_from_text, violation_page
 from web.db import domain_config, get_db
 from web.reports.common import yesterday
 from web.security import current_account, visible_units
@@ -24,6 +25,8 @@ from web.security import current_account, visible_units
 MAX_DAYS = 366
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 50
+# Counting stops past this many rows (or past the page asked for): "hơn 10.000 vi phạm".
+COUNT_LIMIT = 10_000
 STATUSES = (OPEN, EXCUSED)
 
 
@@ -112,8 +115,9 @@ def page_args(args: MultiDict, default_per_page: int = DEFAULT_PER_PAGE) -> tupl
 
 
 def run(query: LogQuery, *, offset: int = 0, limit: int | None = None,
-        ) -> tuple[list[Violation], int]:
-    """The page of the log the caller may see, and the total of rows matching."""
+        tree: OrgTree | None = None) -> ViolationPage:
+    """The page of the log the caller may see, and the number of rows matching (counted up
+    to ``COUNT_LIMIT``, see ``ViolationPage.exact``)."""
     account = current_account()
     unit_ids = visible_units()
     employee = query.employee
@@ -121,11 +125,12 @@ def run(query: LogQuery, *, offset: int = 0, limit: int | None = None,
         # Staff see their own record only, whatever the filters say.
         own = get_db().get(Employee, account.employee_id) if account.employee_id else None
         if own is None or (employee is not None and employee != own.code):
-            return [], 0
+            return ViolationPage([], 0)
         employee, unit_ids = own.code, None
-    return violations(get_db(), domain_config(), query.first, query.last, unit_ids=unit_ids,
-                      unit_code=query.unit.code if query.unit else None, kinds=query.kinds,
-                      employee=employee, status=query.status, offset=offset, limit=limit)
+    return violation_page(get_db(), domain_config(), query.first, query.last,
+                          unit_ids=unit_ids, unit_code=query.unit.code if query.unit else None,
+                          kinds=query.kinds, employee=employee, status=query.status,
+                          offset=offset, limit=limit, count_limit=COUNT_LIMIT, tree=tree)
 
 
 def includes_today(query: LogQuery) -> bool:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import abort, render_template, request
 
 from attendance import exports
+from attendance.evaluation import OrgTree
 from attendance.reports import (
     EXCUSE_KIND_LABELS, EXCUSE_PART_LABELS, FINDING_KINDS, KIND_LABELS, SOURCE_LABELS,
     STATUS_LABELS, compile_monthly, month_bounds, offenders_of,
 )
 from web.db import domain_config, get_db
 from web.format import Page
+from web.i18n import _, current_language
 from web.reports.common import download, issuer, month_arg, scope_units, today, unit_arg, yesterday
 from web.security import roles_required, visible_units
 from web.violations import LOG_ROLES, bp
@@ -18,6 +20,17 @@ from web.violations.query import BadFilter, UnknownUnit, includes_today, page_ar
 
 LOG_FORMATS = ("xlsx", "csv", "pdf")
 OFFENDER_FORMATS = ("xlsx", "csv", "pdf")
+
+
+def _texts(labels: dict[str, str]) -> dict[str, str]:
+    """Labels as shown (capitalized, in the user's language), translated once per page."""
+    return {key: _(label.capitalize()) for key, label in labels.items()}
+
+
+def _count(number: int) -> str:
+    """10.000 in Vietnamese, 10,000 in English."""
+    text = f"{number:,}"
+    return text if current_language() == "en" else text.replace(",", ".")
 
 
 def _query():
@@ -37,14 +50,20 @@ def log():
         number, per_page = page_args(request.args)
     except BadFilter:
         abort(400)
-    rows, total = run(query, offset=(number - 1) * per_page, limit=per_page)
-    page = Page(rows, number, per_page, total)
+    tree = OrgTree(get_db())  # read once: for the log and for the unit filter's choices
+    found = run(query, offset=(number - 1) * per_page, limit=per_page, tree=tree)
+    visible = visible_units()
+    units = sorted((u for u in tree.units.values() if visible is None or u.id in visible),
+                   key=lambda u: u.code)
+    # Past the count, the pager knows only that one more page exists.
+    page = Page(found.rows, number, per_page, found.total + (not found.exact))
     return render_template(
-        "violations/log.html", query=query, rows=rows, page=page, args=query.args(),
-        units=scope_units(), kinds=[(k, KIND_LABELS[k]) for k in FINDING_KINDS],
-        kind_labels=KIND_LABELS, source_labels=SOURCE_LABELS, status_labels=STATUS_LABELS,
-        excuse_kinds=EXCUSE_KIND_LABELS, excuse_parts=EXCUSE_PART_LABELS,
-        formats=LOG_FORMATS, partial=includes_today(query),
+        "violations/log.html", query=query, rows=found.rows, page=page,
+        total_text=_count(found.total), exact=found.exact, args=query.args(), units=units,
+        kinds=[(k, KIND_LABELS[k]) for k in FINDING_KINDS], kind_text=_texts(KIND_LABELS),
+        source_text=_texts(SOURCE_LABELS), status_text=_texts(STATUS_LABELS),
+        status_labels=STATUS_LABELS, excuse_kinds=EXCUSE_KIND_LABELS,
+        excuse_parts=EXCUSE_PART_LABELS, formats=LOG_FORMATS, partial=includes_today(query),
         tz=domain_config().tz,
     )
 
@@ -55,7 +74,7 @@ def export(fmt: str):
     if fmt not in LOG_FORMATS:
         abort(404)
     query = _query()
-    rows, _ = run(query)
+    rows = run(query).rows
     config = domain_config()
     if fmt == "csv":
         data = exports.violations_csv(rows, config)

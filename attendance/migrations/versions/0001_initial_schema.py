@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 23:59:30.340733
+Create Date: 2026-11-23 02:34:01.965196
 """
 
 from alembic import op
@@ -38,6 +38,45 @@ def upgrade() -> None:
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('stream', name=op.f('pk_chain_heads'))
     )
+    op.create_table('daily_findings',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('unit_code', sa.String(length=40).with_variant(sa.String(length=40, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('employee_id', sa.Integer(), nullable=False),
+    sa.Column('employee_code', sa.String(length=40).with_variant(sa.String(length=40, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('session', sa.SmallInteger(), nullable=False),
+    sa.Column('kind', sa.SmallInteger(), nullable=False),
+    sa.Column('minutes', sa.Integer(), nullable=True),
+    sa.Column('at', attendance.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('source', sa.String(length=12), nullable=False),
+    sa.Column('excuse_id', sa.Integer(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_daily_findings'))
+    )
+    with op.batch_alter_table('daily_findings', schema=None) as batch_op:
+        batch_op.create_index('ix_daily_findings_employee_code_day', ['employee_code', 'day'], unique=False)
+        batch_op.create_index('ix_daily_findings_excused', ['day', 'unit_code', 'employee_code', 'session', 'kind', 'at', 'source'], unique=False, postgresql_where=sa.text('excuse_id IS NOT NULL'), sqlite_where=sa.text('excuse_id IS NOT NULL'))
+        batch_op.create_index('ix_daily_findings_kind_day', ['kind', 'day'], unique=False)
+        batch_op.create_index('ix_daily_findings_log', ['day', 'unit_code', 'employee_code', 'session', 'kind', 'at', 'source'], unique=False)
+        batch_op.create_index('ix_daily_findings_unit_day', ['unit_id', 'day'], unique=False)
+
+    op.create_table('finding_days',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('computed_at', attendance.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('day', name=op.f('pk_finding_days'))
+    )
+    op.create_table('stale_findings',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('employee_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=True),
+    sa.Column('at', attendance.db.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stale_findings'))
+    )
+    with op.batch_alter_table('stale_findings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stale_findings_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_stale_findings_day'), ['day'], unique=False)
+
     op.create_table('units',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -355,6 +394,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_units_parent_id'))
 
     op.drop_table('units')
+    with op.batch_alter_table('stale_findings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_stale_findings_day'))
+        batch_op.drop_index(batch_op.f('ix_stale_findings_at'))
+
+    op.drop_table('stale_findings')
+    op.drop_table('finding_days')
+    with op.batch_alter_table('daily_findings', schema=None) as batch_op:
+        batch_op.drop_index('ix_daily_findings_unit_day')
+        batch_op.drop_index('ix_daily_findings_log')
+        batch_op.drop_index('ix_daily_findings_kind_day')
+        batch_op.drop_index('ix_daily_findings_excused', postgresql_where=sa.text('excuse_id IS NOT NULL'), sqlite_where=sa.text('excuse_id IS NOT NULL'))
+        batch_op.drop_index('ix_daily_findings_employee_code_day')
+
+    op.drop_table('daily_findings')
     op.drop_table('chain_heads')
     op.drop_table('audit_log')
     # ### end Alembic commands ###
