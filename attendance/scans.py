@@ -29,8 +29,10 @@ import re
 import shutil
 import unicodedata
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache, partial
 from pathlib import Path
 
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
@@ -279,7 +281,7 @@ def record_scans(session: Session, station: Station, items: list[ScanItem | Scan
                                  now=now) for item in scan_items])
     head = StreamHead(session, station_stream(station))
     connection = head.connection
-    answers = _stored_answers(connection, source, [item.event_id for item in scan_items])
+    originals = _stored(connection, source, [item.event_id for item in scan_items])
     new: list[_NewScan] = []
     results: list[ScanResult] = []
     for item in items:
@@ -287,13 +289,14 @@ def record_scans(session: Session, station: Station, items: list[ScanItem | Scan
             results.append(item)
             continue
         scan = next(candidates)
-        answer = answers.get(item.event_id)
-        if answer is None:
+        original = originals.get(item.event_id)
+        if original is None:
             scan.row = head.link_row(Scan, scan.row)
             new.append(scan)
-            answers[item.event_id] = _as_duplicate(scan.result)  # should it come again
-            answer = scan.result
-        results.append(answer)
+            originals[item.event_id] = scan.result  # should it come again in this batch
+            results.append(scan.result)
+        else:
+            results.append(_as_duplicate(original))
     if not new:
         return results
     connection.execute(insert(Scan.__table__), [scan.row for scan in new])
@@ -327,15 +330,33 @@ _STORED = (select(Scan.event_id, Scan.status, Scan.reason, Scan.flags, Employee.
                   Scan.event_id.in_(bindparam("event_ids", expanding=True))))
 
 
-def _stored_answers(connection: Connection, source: str,
-                    event_ids: list[str]) -> dict[str, ScanResult]:
-    """The answers to the scans of ``event_ids`` that ``source`` already stored."""
-    if not event_ids:
-        return {}
+def _stored(connection: Connection, source: str, event_ids: list[str]) -> dict[str, ScanResult]:
+    """What was answered to the scans of ``event_ids`` that ``source`` already stored."""
     rows = connection.execute(_STORED, {"source": source, "event_ids": event_ids})
-    return {row.event_id: _as_duplicate(ScanResult(
-        row.event_id, row.status, row.reason, row.code, row.full_name,
-        flags=tuple(f for f in row.flags.split(",") if f))) for row in rows}
+    return {row.event_id: ScanResult(row.event_id, row.status, row.reason, row.code,
+                                     row.full_name,
+                                     flags=tuple(f for f in row.flags.split(",") if f))
+            for row in rows}
+
+
+# Distinct payloads whose signature check a worker remembers (about 0.5 kB each, some
+# 50 MB when full: enough for every badge a server sees).
+VERIFIED_PAYLOADS = 100_000
+
+
+@lru_cache(maxsize=1)
+def _verifier(public_keys: tuple[tuple[str, str], ...],
+              retired: frozenset[str]) -> Callable[[str], badges.Verification]:
+    """:func:`attendance.badges.verify` for one set of keys, remembering its answers.
+
+    The check is pure and costs ~0.1-0.3 ms of CPU (Ed25519), the largest share of a batch;
+    a badge's payload never changes and is shown every working day, so a worker checks each
+    one once. A new set of keys (a key added or retired) makes a new verifier and drops the
+    old one with everything it remembered. Revocation and the employee's records are not
+    part of this check: they are read from the database for every scan.
+    """
+    return lru_cache(maxsize=VERIFIED_PAYLOADS)(
+        partial(badges.verify, public_keys=dict(public_keys), retired_key_ids=retired))
 
 
 _BADGES = (select(Badge.serial, Badge.revoked_at, Employee.id.label("employee_id"), Employee.code,
@@ -358,10 +379,9 @@ class _BatchCheck:
     """
 
     def __init__(self, connection: Connection, payloads: list[str], keyring: badges.Keyring):
-        public_keys = keyring.public_keys(include_retired=True)
-        retired = keyring.retired_key_ids()
-        self.verdicts = {payload: badges.verify(payload, public_keys, retired_key_ids=retired)
-                         for payload in set(payloads)}
+        verify = _verifier(tuple(sorted(keyring.public_keys(include_retired=True).items())),
+                           keyring.retired_key_ids())
+        self.verdicts = {payload: verify(payload) for payload in set(payloads)}
         serials = sorted({v.serial for v in self.verdicts.values() if v.ok})
         self.badges = {row.serial: row for row in connection.execute(
             _BADGES, {"serials": serials})} if serials else {}
@@ -416,13 +436,14 @@ def _new_scan(station: Station, item: ScanItem, *, source: str, check: _BatchChe
         photo = None  # already past the retention period: it would be purged at once
     status = ACCEPTED if verdict.ok else REJECTED
     reason = None if verdict.ok else verdict.reason
-    row = dict(
-        source=source, station_id=station.id, event_id=item.event_id,
-        employee_id=employee.employee_id if employee else None, badge_serial=verdict.serial,
-        status=status, reason=reason, payload=_storable(item.payload), scanned_at=scanned_at,
-        station_time=item.station_time, received_at=now, flags=",".join(flag_list),
-        supersedes_id=None,
-    )
+    row = {
+        "source": source, "station_id": station.id, "event_id": item.event_id,
+        "employee_id": employee.employee_id if employee else None,
+        "badge_serial": verdict.serial, "status": status, "reason": reason,
+        "payload": _storable(item.payload), "scanned_at": scanned_at,
+        "station_time": item.station_time, "received_at": now, "flags": ",".join(flag_list),
+        "supersedes_id": None,
+    }
     result = ScanResult(item.event_id, status, reason,
                         employee.code if employee else None,
                         employee.full_name if employee else None, flags=tuple(flag_list))

@@ -165,6 +165,21 @@ def test_accepted_rejected_and_retried_batch(client, world, session_factory):
         assert verify_chains(session)[1] is None
 
 
+def test_a_retired_key_is_refused_at_once_although_its_badges_were_checked_before(
+        client, world, keyring):
+    """Workers remember signature checks per set of keys: retiring a key starts afresh."""
+    genuine = world["payloads"]["NV001"]
+    old_key = keyring.current_key_id
+    assert post(client, world["key"], [scan("k1", genuine)]).get_json()["results"][0][
+        "status"] == "accepted"
+    keyring.rotate(NOW)
+    assert post(client, world["key"], [scan("k2", genuine)]).get_json()["results"][0][
+        "status"] == "accepted"  # an older key still counts after a rotation
+    keyring.retire(old_key, NOW)
+    [refused] = post(client, world["key"], [scan("k3", genuine)]).get_json()["results"]
+    assert (refused["status"], refused["reason"]) == ("rejected", "retired_key")
+
+
 def test_event_ids_are_per_station_and_repeat_within_a_batch(client, world, session_factory):
     genuine = world["payloads"]["NV001"]
     results = post(client, world["key"], [scan("x", genuine), scan("x", genuine)]).get_json()
