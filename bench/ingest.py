@@ -17,7 +17,12 @@ ratio HTTP / raw is what the service keeps of what the database can take.
 Each shape also prints the CPU it cost per request, read from ``/proc``: the gunicorn
 workers (``svc ms``), the PostgreSQL server processes serving them (``db ms``; on SQLite the
 database works inside the workers) and this load generator (``gen ms``). On a shared
-machine these move much less than the rates do.
+machine these vary less than the rates do.
+
+The 5,000 badges each come back several times a run, as real badges do day after day, so
+the workers soon remember their signature checks (``attendance.scans``); with
+``--employees 50000`` nearly every scan is a badge the worker has not seen yet, the cost
+right after a restart.
 
 Before the shapes, every station sends a few requests (workers, pools and prepared
 statements warm up) and, on PostgreSQL, the tables are ``ANALYZE``d, as autovacuum does
