@@ -8,8 +8,8 @@ Framework-free; the web API parses requests into :class:`ScanItem` and calls
   ``rejected`` with the reason, so inspectors see forged, revoked and random codes too.
 - ``(source, event_id)`` is unique: a retried scan answers ``duplicate`` with the original's
   outcome and is never stored twice, also when two retries of one batch race each other
-  (the stream's head row is locked first, and an ``IntegrityError`` that slips through is
-  answered from the row that won).
+  (the stream's head row is locked before the look-up of stored event ids, so the second
+  waits for the first and then finds its scans).
 - Time (RULES.md "Time"): a *live* scan whose station clock is off by more than
   ``config.clock_skew_seconds`` is flagged ``clock_skew`` and gets the server's time; a scan
   that waited in the station's outbox (``queued_seconds`` ≥ ``LIVE_QUEUE_SECONDS``) keeps
@@ -29,11 +29,13 @@ import re
 import shutil
 import unicodedata
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache, partial
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,7 +43,7 @@ from attendance import access, badges, findings
 from attendance.config import Config
 from attendance.db import instance_path
 from attendance.models import Badge, Employee, NoBadgeRecord, Scan, Station, Unit
-from attendance.models.chain import BulkChains, append, lock_head
+from attendance.models.chain import StreamHead, append
 
 MAX_BATCH = 500
 MAX_EVENT_ID = 80
@@ -168,7 +170,6 @@ class ScanResult:
     reason: str | None = None
     employee_code: str | None = None
     employee_name: str | None = None
-    scan_id: int | None = None
     original_status: str | None = None  # for a duplicate: what the stored scan was
     flags: tuple[str, ...] = ()
 
@@ -253,209 +254,174 @@ def station_stream(station: Station) -> str:
     return f"scan:{station.code}"
 
 
-def lock_stream(session: Session, stream: str) -> None:
-    """Take the lock on a chain's head for the rest of the transaction.
-
-    A second request for the same stream waits here and then reads what the first one
-    committed.
-    """
-    lock_head(session, stream)
-
-
 def record_scans(session: Session, station: Station, items: list[ScanItem | ScanResult], *,
                  keyring: badges.Keyring, config: Config, now: datetime,
                  evidence_root: Path | None = None) -> list[ScanResult]:
     """Verify and store a station's batch; one result per item, in order. Never commits.
 
     ``items`` may contain ready :class:`ScanResult` objects (items the caller could not
-    read, see :func:`malformed`); they are passed through in their place.
+    read, see :func:`malformed`); they are passed through in their place. ``station`` needs
+    only its ``id`` and ``code``.
 
-    The new scans are linked in memory and inserted together (a few queries per batch, not
-    per scan); should the insert still meet a row that a concurrent request stored, the
-    batch is redone scan by scan, each in its own savepoint.
+    A few statements per batch whatever its size, and no ORM objects (this runs many times
+    a second). Everything that needs no lock comes first: the badges the payloads name are
+    read with their employees, signatures and photos checked, the rows built. Then the
+    stream's head is locked, which serializes the station's writes, so the look-up of event
+    ids already stored is exact and the insert cannot conflict (no savepoint); the new rows
+    are linked into the chain in memory, inserted with one statement, and the head is
+    written back. On SQLite the database's write lock is thus held only from the head to
+    the commit.
     """
-    source, stream = station_source(station), station_stream(station)
-    session.flush()  # pending changes (the station's last_seen_at) stay outside the savepoints
-    lock_stream(session, stream)
     scan_items = [item for item in items if isinstance(item, ScanItem)]
-    employees = _prime_employees(session, scan_items)
-    context = dict(source=source, stream=stream, keyring=keyring, config=config, now=now,
-                   employees=employees, check=_BatchCheck(session, scan_items, keyring))
-    try:
-        with session.begin_nested():
-            outcomes = _record_together(session, station, scan_items, **context)
-    except IntegrityError:
-        outcomes = _record_one_by_one(session, station, scan_items, **context)
+    if not scan_items:
+        return list(items)
+    source = station_source(station)
+    check = _BatchCheck(session.connection(), [item.payload for item in scan_items], keyring)
+    candidates = iter([_new_scan(station, item, source=source, check=check, config=config,
+                                 now=now) for item in scan_items])
+    head = StreamHead(session, station_stream(station))
+    connection = head.connection
+    originals = _stored(connection, source, [item.event_id for item in scan_items])
+    new: list[_NewScan] = []
     results: list[ScanResult] = []
-    done = iter(outcomes)
     for item in items:
         if isinstance(item, ScanResult):
             results.append(item)
             continue
-        scan, status, photo = next(done)
-        if photo is not None:
-            day = scan.scanned_at.astimezone(config.tz).date()
-            scan.evidence_path = save_evidence(photo, scan.id, day, root=evidence_root)
-        results.append(_result(scan, status))
-    findings.mark_stale(session, [(scan.employee_id, scan.scanned_at)
-                                  for scan, status, _ in outcomes if status == ACCEPTED], now=now)
-    session.flush()
+        scan = next(candidates)
+        original = originals.get(item.event_id)
+        if original is None:
+            scan.row = head.link_row(Scan, scan.row)
+            new.append(scan)
+            originals[item.event_id] = scan.result  # should it come again in this batch
+            results.append(scan.result)
+        else:
+            results.append(_as_duplicate(original))
+    if not new:
+        return results
+    connection.execute(insert(Scan.__table__), [scan.row for scan in new])
+    head.save()
+    # Accepted scans that arrive late for a day already over make its stored findings stale.
+    findings.mark_stale(session, [(scan.row["employee_id"], scan.row["scanned_at"])
+                                  for scan in new if scan.row["status"] == ACCEPTED], now=now)
+    _save_photos(connection, head.stream, [scan for scan in new if scan.photo is not None],
+                 root=evidence_root)
     return results
 
 
-_Outcome = tuple[Scan, str, "bytes | None"]  # the scan, the answer, a photo to save
+@dataclass
+class _NewScan:
+    row: dict  # the scans row, all columns but the id
+    result: ScanResult
+    day: date  # the local day of scanned_at
+    photo: bytes | None  # to keep under the scan's id
 
 
-def _existing(session: Session, source: str, event_ids: list[str]) -> dict[str, Scan]:
-    found: dict[str, Scan] = {}
-    for start in range(0, len(event_ids), 200):
-        found.update((scan.event_id, scan) for scan in session.scalars(
-            select(Scan).where(Scan.source == source,
-                               Scan.event_id.in_(event_ids[start:start + 200]))))
-    return found
+def _as_duplicate(original: ScanResult) -> ScanResult:
+    """The answer to a scan already stored: the original's, marked ``duplicate``."""
+    return replace(original, status=DUPLICATE, original_status=original.status)
 
 
-def _prime_employees(session: Session, items: list[ScanItem]) -> dict[str, Employee]:
-    """The employees the payloads name, loaded in one query, so that the checks of a batch
-    find them in the session instead of asking the database once per scan."""
-    codes = set()
-    for item in items:
-        credential = badges.parse(item.payload)
-        if credential is not None:
-            codes.add(credential.employee_code)
-    codes_list = sorted(codes)
-    found: dict[str, Employee] = {}
-    for start in range(0, len(codes_list), 200):
-        found.update((e.code, e) for e in session.scalars(
-            select(Employee).where(Employee.code.in_(codes_list[start:start + 200]))))
-    return found
+_STORED = (select(Scan.event_id, Scan.status, Scan.reason, Scan.flags, Employee.code,
+                  Employee.full_name)
+           .outerjoin(Employee, Employee.id == Scan.employee_id)
+           .where(Scan.source == bindparam("source"),
+                  Scan.event_id.in_(bindparam("event_ids", expanding=True))))
+
+
+def _stored(connection: Connection, source: str, event_ids: list[str]) -> dict[str, ScanResult]:
+    """What was answered to the scans of ``event_ids`` that ``source`` already stored."""
+    rows = connection.execute(_STORED, {"source": source, "event_ids": event_ids})
+    return {row.event_id: ScanResult(row.event_id, row.status, row.reason, row.code,
+                                     row.full_name,
+                                     flags=tuple(f for f in row.flags.split(",") if f))
+            for row in rows}
+
+
+# Distinct payloads whose signature check a worker remembers (about 0.5 kB each, some
+# 50 MB when full: enough for every badge a server sees).
+VERIFIED_PAYLOADS = 100_000
+
+
+@lru_cache(maxsize=1)
+def _verifier(public_keys: tuple[tuple[str, str], ...],
+              retired: frozenset[str]) -> Callable[[str], badges.Verification]:
+    """:func:`attendance.badges.verify` for one set of keys, remembering its answers.
+
+    The check is pure and costs ~0.1-0.3 ms of CPU (Ed25519), the largest share of a batch;
+    a badge's payload never changes and is shown every working day, so a worker checks each
+    one once. A new set of keys (a key added or retired) makes a new verifier and drops the
+    old one with everything it remembered. Revocation and the employee's records are not
+    part of this check: they are read from the database for every scan.
+    """
+    return lru_cache(maxsize=VERIFIED_PAYLOADS)(
+        partial(badges.verify, public_keys=dict(public_keys), retired_key_ids=retired))
+
+
+_BADGES = (select(Badge.serial, Badge.revoked_at, Employee.id.label("employee_id"), Employee.code,
+                  Employee.full_name, Employee.start_date, Employee.end_date)
+           .join(Employee, Employee.id == Badge.employee_id)
+           .where(Badge.serial.in_(bindparam("serials", expanding=True))))
+_EMPLOYEES = (select(Employee.id.label("employee_id"), Employee.code, Employee.full_name)
+              .where(Employee.code.in_(bindparam("codes", expanding=True))))
 
 
 class _BatchCheck:
-    """:func:`attendance.badges.check_payload` for a whole batch with one badge query.
+    """:func:`attendance.badges.check_payload` for a whole batch with one or two queries.
 
-    The keyring is read once and the badges the payloads name are loaded together, instead
-    of once per scan; the decisions are check_payload's, in the same order (the tests of
-    the scan API cover each outcome).
+    The keyring is read once, each distinct payload verified once, and the badges the
+    payloads name are loaded with their employees together; employees are looked up by
+    code only for genuine credentials that no valid badge vouches for (revoked, retired
+    key). The decisions are check_payload's, in the same order (the tests of the scan API
+    cover each outcome). Calling it gives the verdict and the employee (a row with
+    ``employee_id``, ``code`` and ``full_name``) the scan is stored under, if any.
     """
 
-    def __init__(self, session: Session, items: list[ScanItem], keyring: badges.Keyring):
-        self.session = session
-        self.public_keys = keyring.public_keys(include_retired=True)
-        self.retired = keyring.retired_key_ids()
-        serials = sorted({c.serial for c in map(badges.parse, (i.payload for i in items))
-                          if c is not None})
-        self.badges: dict[str, Badge] = {}
-        for start in range(0, len(serials), 200):
-            self.badges.update((b.serial, b) for b in session.scalars(
-                select(Badge).where(Badge.serial.in_(serials[start:start + 200]))))
+    def __init__(self, connection: Connection, payloads: list[str], keyring: badges.Keyring):
+        verify = _verifier(tuple(sorted(keyring.public_keys(include_retired=True).items())),
+                           keyring.retired_key_ids())
+        self.verdicts = {payload: verify(payload) for payload in set(payloads)}
+        serials = sorted({v.serial for v in self.verdicts.values() if v.ok})
+        self.badges = {row.serial: row for row in connection.execute(
+            _BADGES, {"serials": serials})} if serials else {}
+        codes = sorted({v.employee_code for v in self.verdicts.values()
+                        if v.employee_code is not None and self._badge(v) is None})
+        self.employees = {row.code: row for row in connection.execute(
+            _EMPLOYEES, {"codes": codes})} if codes else {}
 
-    def __call__(self, payload: str, today: date) -> badges.Verification:
-        result = badges.verify(payload, self.public_keys, retired_key_ids=self.retired)
+    def _badge(self, verdict: badges.Verification):
+        """The badge row that vouches for a genuine credential, or None."""
+        badge = self.badges.get(verdict.serial) if verdict.ok else None
+        if badge is None or badge.code != verdict.employee_code or badge.revoked_at:
+            return None
+        return badge
+
+    def __call__(self, payload: str, today: date) -> tuple[badges.Verification, Row | None]:
+        result = self.verdicts[payload]
+        if result.employee_code is None:  # not a genuine credential
+            return result, None
         if not result.ok:
-            return result
+            return result, self.employees.get(result.employee_code)
         found = {"employee_code": result.employee_code, "serial": result.serial,
                  "key_id": result.key_id}
-        badge = self.badges.get(result.serial)
-        if badge is None or badge.employee.code != result.employee_code or badge.revoked_at:
-            employee = badges.find_employee(self.session, result.employee_code or "")
-            if employee is None or employee.code != result.employee_code:
-                return badges.Verification(False, badges.UNKNOWN_EMPLOYEE, **found)
-            return badges.Verification(False, badges.REVOKED, **found)
-        if not badge.employee.is_active_on(today):
-            return badges.Verification(False, badges.UNKNOWN_EMPLOYEE, **found)
-        return result
+        badge = self._badge(result)
+        if badge is None:
+            employee = self.employees.get(result.employee_code)
+            if employee is None:
+                return badges.Verification(False, badges.UNKNOWN_EMPLOYEE, **found), None
+            return badges.Verification(False, badges.REVOKED, **found), employee
+        if not Employee.is_active_on(badge, today):  # the model's rule, on the row
+            return badges.Verification(False, badges.UNKNOWN_EMPLOYEE, **found), badge
+        return result, badge
 
 
-def _record_together(session: Session, station: Station, items: list[ScanItem], *,
-                     source: str, stream: str, keyring: badges.Keyring, config: Config,
-                     now: datetime, employees: dict[str, Employee],
-                     check: _BatchCheck | None = None) -> list[_Outcome]:
-    stored = _existing(session, source, [item.event_id for item in items])
-    outcomes: list[_Outcome] = []
-    new: list[Scan] = []
-    for item in items:
-        existing = stored.get(item.event_id)
-        if existing is not None:
-            outcomes.append((existing, DUPLICATE, None))
-            continue
-        scan, photo = _new_scan(session, station, item, source=source, keyring=keyring,
-                                config=config, now=now, employees=employees, check=check)
-        new.append(scan)
-        stored[item.event_id] = scan
-        outcomes.append((scan, scan.status, photo))
-    # Linked only once every check is done: a moved chain head is a pending change, and
-    # each check's query would otherwise flush it first.
-    with BulkChains(session) as chains:
-        for scan in new:
-            chains.append(scan, stream)
-    return outcomes
-
-
-def _record_one_by_one(session: Session, station: Station, items: list[ScanItem], *,
-                       source: str, stream: str, keyring: badges.Keyring, config: Config,
-                       now: datetime, employees: dict[str, Employee],
-                       check: _BatchCheck | None = None) -> list[_Outcome]:
-    stored = _existing(session, source, [item.event_id for item in items])
-    outcomes: list[_Outcome] = []
-    for item in items:
-        existing = stored.get(item.event_id)
-        if existing is None:
-            outcome = _store_scan(session, station, item, source=source, stream=stream,
-                                  keyring=keyring, config=config, now=now,
-                                  employees=employees, check=check)
-            if isinstance(outcome, tuple):
-                stored[item.event_id] = outcome[0]
-                outcomes.append(outcome)
-                continue
-            existing = outcome.existing  # lost a race to a concurrent retry
-        outcomes.append((existing, DUPLICATE, None))
-    return outcomes
-
-
-@dataclass
-class _Lost:
-    existing: Scan
-
-
-def _store_scan(session: Session, station: Station, item: ScanItem, *, source: str, stream: str,
-                keyring: badges.Keyring, config: Config, now: datetime,
-                employees: dict[str, Employee] | None = None,
-                check: _BatchCheck | None = None) -> _Outcome | _Lost:
-    """Store one scan in a savepoint; a unique-constraint conflict returns the stored row."""
-    scan, photo = _new_scan(session, station, item, source=source, keyring=keyring,
-                            config=config, now=now, employees=employees, check=check)
-    try:
-        with session.begin_nested():
-            append(session, scan, stream)
-            session.flush()
-    except IntegrityError:
-        existing = session.scalar(
-            select(Scan).where(Scan.source == source, Scan.event_id == item.event_id))
-        if existing is None:
-            raise
-        return _Lost(existing)
-    return scan, scan.status, photo
-
-
-def _new_scan(session: Session, station: Station, item: ScanItem, *, source: str,
-              keyring: badges.Keyring, config: Config, now: datetime,
-              employees: dict[str, Employee] | None = None,
-              check: _BatchCheck | None = None) -> tuple[Scan, bytes | None]:
-    """The Scan row for ``item`` (not yet linked nor added) and the photo to keep, if any."""
+def _new_scan(station: Station, item: ScanItem, *, source: str, check: _BatchCheck,
+              config: Config, now: datetime) -> _NewScan:
+    """The row for ``item`` (not yet linked), its answer, and the photo to keep, if any."""
     scanned_at, flags = resolve_time(item.station_time, now, item.queued_seconds,
                                      config.clock_skew_seconds)
     local_day = scanned_at.astimezone(config.tz).date()
-    if check is not None:
-        verdict = check(item.payload, local_day)
-    else:
-        verdict = badges.check_payload(session, item.payload, keyring, today=local_day)
-    employee = None
-    if verdict.employee_code is not None:  # set only when the signature is genuine
-        if employees is not None:
-            employee = employees.get(verdict.employee_code)
-        else:
-            employee = session.scalar(select(Employee).where(Employee.code == verdict.employee_code))
+    verdict, employee = check(item.payload, local_day)
     flag_list = list(flags)
     if item.no_face:
         flag_list.append(NO_FACE)
@@ -467,26 +433,40 @@ def _new_scan(session: Session, station: Station, item: ScanItem, *, source: str
         flag_list.append(EVIDENCE_INVALID)
     if photo is not None and scanned_at < now - timedelta(days=config.evidence_retention_days):
         photo = None  # already past the retention period: it would be purged at once
-    scan = Scan(
-        source=source, station_id=station.id, event_id=item.event_id,
-        employee_id=employee.id if employee else None, employee=employee,
-        badge_serial=verdict.serial, status=ACCEPTED if verdict.ok else REJECTED,
-        reason=None if verdict.ok else verdict.reason, payload=_storable(item.payload),
-        scanned_at=scanned_at, station_time=item.station_time, received_at=now,
-        flags=",".join(flag_list), supersedes_id=None,
-    )
-    return scan, photo
+    status = ACCEPTED if verdict.ok else REJECTED
+    reason = None if verdict.ok else verdict.reason
+    row = {
+        "source": source, "station_id": station.id, "event_id": item.event_id,
+        "employee_id": employee.employee_id if employee else None,
+        "badge_serial": verdict.serial, "status": status, "reason": reason,
+        "payload": _storable(item.payload), "scanned_at": scanned_at,
+        "station_time": item.station_time, "received_at": now, "flags": ",".join(flag_list),
+        "supersedes_id": None,
+    }
+    result = ScanResult(item.event_id, status, reason,
+                        employee.code if employee else None,
+                        employee.full_name if employee else None, flags=tuple(flag_list))
+    return _NewScan(row, result, local_day, photo)
 
 
-def _result(scan: Scan, status: str) -> ScanResult:
-    employee = scan.employee
-    return ScanResult(
-        event_id=scan.event_id, status=status, reason=scan.reason,
-        employee_code=employee.code if employee else None,
-        employee_name=employee.full_name if employee else None,
-        scan_id=scan.id, original_status=scan.status if status == DUPLICATE else None,
-        flags=tuple(f for f in scan.flags.split(",") if f),
-    )
+_IDS = (select(Scan.seq, Scan.id)
+        .where(Scan.stream == bindparam("stream"),
+               Scan.seq.in_(bindparam("seqs", expanding=True))))
+_SET_EVIDENCE = (update(Scan.__table__).where(Scan.__table__.c.id == bindparam("scan_id"))
+                 .values(evidence_path=bindparam("path")))
+
+
+def _save_photos(connection: Connection, stream: str, scans: list[_NewScan], *,
+                 root: Path | None) -> None:
+    """Keep the photos of scans just inserted, each under its scan's id."""
+    if not scans:
+        return
+    ids = dict(connection.execute(_IDS, {"stream": stream,
+                                         "seqs": [scan.row["seq"] for scan in scans]}).all())
+    connection.execute(_SET_EVIDENCE, [
+        {"scan_id": ids[scan.row["seq"]],
+         "path": save_evidence(scan.photo, ids[scan.row["seq"]], scan.day, root=root)}
+        for scan in scans])
 
 
 def _storable(text: str) -> str:

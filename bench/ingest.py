@@ -14,13 +14,28 @@ SQLAlchemy core ``executemany`` on one connection, one commit per 100 rows (for 
 or one commit per row (for the single-scan shapes, which commit once per request). The
 ratio HTTP / raw is what the service keeps of what the database can take.
 
+Each shape also prints the CPU it cost per request, read from ``/proc``: the gunicorn
+workers (``svc ms``), the PostgreSQL server processes serving them (``db ms``; on SQLite the
+database works inside the workers) and this load generator (``gen ms``). On a shared
+machine these vary less than the rates do.
+
+The 5,000 badges each come back several times a run, as real badges do day after day, so
+the workers soon remember their signature checks (``attendance.scans``); with
+``--employees 50000`` nearly every scan is a badge the worker has not seen yet, the cost
+right after a restart.
+
+Before the shapes, every station sends a few requests (workers, pools and prepared
+statements warm up) and, on PostgreSQL, the tables are ``ANALYZE``d, as autovacuum does
+within a minute of a new table filling up: without statistics the planner looks up a
+batch's event ids by reading all of the station's rows, which no running server does.
+
     python -m bench.ingest                       # SQLite, then PostgreSQL if reachable
     python -m bench.ingest --databases sqlite --seconds 10
     python -m bench.ingest --databases postgresql --pg postgresql://postgres@127.0.0.1:5432
 
-PostgreSQL: a scratch database ``attendance_bench`` is created and dropped afterwards. The
-load generator runs on the same 2-core machine as the service and the database, so every
-figure here includes its cost; it talks to 127.0.0.1 only.
+PostgreSQL: a scratch database (``--pg-name``, default ``attendance_bench``) is created and
+dropped afterwards. The load generator runs on the same 2-core machine as the service and
+the database, so every figure here includes its cost; it talks to 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -185,6 +200,10 @@ class Service:
             time.sleep(0.1)
         raise RuntimeError("attendance serve did not answer in time")
 
+    def worker_pids(self) -> list[int]:
+        """The gunicorn workers (the arbiter's children)."""
+        return children(self.process.pid) if self.process else []
+
     def kill(self) -> None:
         """SIGKILL the whole process group (arbiter and workers), as a crash would."""
         if self.process and self.process.poll() is None:
@@ -209,6 +228,43 @@ def request(port: int, method: str, path: str, body: bytes | None = None,
         return response.status, response.read()
     finally:
         conn.close()
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time used so far by ``pids`` (those still running)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def database_pids(url: str) -> list[int]:
+    """The PostgreSQL server processes serving ``url``'s database (none for SQLite)."""
+    if not url.startswith("postgresql"):
+        return []
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        pids = list(conn.scalars(sa.text(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()")))
+    engine.dispose()
+    return pids
 
 
 # --- load ---------------------------------------------------------------------------------
@@ -323,6 +379,16 @@ def stored_counts(url: str) -> tuple[int, int]:
     return scans, dupes
 
 
+def warm_up(world: World, port: int) -> None:
+    """A few requests from every station, then statistics for the planner (PostgreSQL)."""
+    run_shape(world, port, Shape("warm-up", len(world.stations), 10, 5), "warm-up", 30)
+    if world.url.startswith("postgresql"):
+        engine = make_engine(world.url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
+        engine.dispose()
+
+
 SHAPES = {
     "batch": Shape("batch", stations=4, batch=100, requests_per_station=150),
     "single": Shape("single", stations=4, batch=1, requests_per_station=3000),
@@ -333,24 +399,33 @@ SHAPES = {
 def bench_database(kind: str, args) -> list[tuple]:
     lines = []
     with tempfile.TemporaryDirectory() as tmp, \
-            scratch_database(kind, Path(tmp), args.pg) as url:
+            scratch_database(kind, Path(tmp), args.pg, args.pg_name) as url:
         world = build_world(url, Path(tmp), employees=args.employees, stations=20)
         service = Service(world, workers=args.workers, log=Path(tmp) / "serve.log")
         service.start()
         try:
+            warm_up(world, service.port)
             for name in args.shapes:
                 shape = SHAPES[name]
+                processes = {"svc": service.worker_pids(), "db": database_pids(url)}
+                before = {key: cpu_seconds(pids) for key, pids in processes.items()}
+                generator = time.process_time()
                 measured = run_shape(world, service.port, shape, name, args.seconds)
+                cpu = {key: cpu_seconds(pids) - before[key] for key, pids in processes.items()}
+                cpu["gen"] = time.process_time() - generator
                 rate = measured["accepted"] / measured["seconds"]
                 per_request = measured["requests"] / measured["seconds"]
+                per_ms = {key: 1000 * value / max(measured["requests"], 1)
+                          for key, value in cpu.items()}
                 rows = raw_rows(world, name, max(200, measured["accepted"]))
                 raw = raw_insert(url, rows, 100 if shape.batch > 1 else 1)
                 lines.append((kind, name, shape.stations, shape.batch, measured["accepted"],
                               measured["errors"] + measured["other"], rate, per_request, raw,
-                              rate / raw))
+                              rate / raw, per_ms))
                 print(f"{kind:<10} {name:<10} {shape.stations:>3} {shape.batch:>5} "
                       f"{measured['accepted']:>8} {measured['errors'] + measured['other']:>6} "
-                      f"{rate:>9.0f} {per_request:>8.0f} {raw:>9.0f} {rate / raw:>6.2f}",
+                      f"{rate:>9.0f} {per_request:>8.0f} {raw:>9.0f} {rate / raw:>6.2f} "
+                      f"{per_ms['svc']:>7.2f} {per_ms['db']:>6.2f} {per_ms['gen']:>6.2f}",
                       flush=True)
         finally:
             service.stop()
@@ -369,11 +444,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--employees", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--pg", default=os.environ.get("ATTENDANCE_BENCH_PG", PG_DEFAULT))
+    parser.add_argument("--pg-name", default=BENCH_DB,
+                        help="the scratch database's name (created, then dropped)")
     args = parser.parse_args(argv)
     print(f"machine: {os.cpu_count()} cores; gunicorn workers: {args.workers}; "
           f"employees with badges: {args.employees}; python {sys.version.split()[0]}")
     print(f"{'database':<10} {'shape':<10} {'st':>3} {'batch':>5} {'accepted':>8} {'other':>6} "
-          f"{'scans/s':>9} {'req/s':>8} {'raw/s':>9} {'ratio':>6}")
+          f"{'scans/s':>9} {'req/s':>8} {'raw/s':>9} {'ratio':>6} {'svc ms':>7} {'db ms':>6} "
+          f"{'gen ms':>6}")
     for kind in args.databases:
         bench_database(kind, args)
 

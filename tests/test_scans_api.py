@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from PIL import Image
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
@@ -162,6 +163,21 @@ def test_accepted_rejected_and_retried_batch(client, world, session_factory):
     assert len(stored(session_factory)) == 6
     with session_factory() as session:
         assert verify_chains(session)[1] is None
+
+
+def test_a_retired_key_is_refused_at_once_although_its_badges_were_checked_before(
+        client, world, keyring):
+    """Workers remember signature checks per set of keys: retiring a key starts afresh."""
+    genuine = world["payloads"]["NV001"]
+    old_key = keyring.current_key_id
+    assert post(client, world["key"], [scan("k1", genuine)]).get_json()["results"][0][
+        "status"] == "accepted"
+    keyring.rotate(NOW)
+    assert post(client, world["key"], [scan("k2", genuine)]).get_json()["results"][0][
+        "status"] == "accepted"  # an older key still counts after a rotation
+    keyring.retire(old_key, NOW)
+    [refused] = post(client, world["key"], [scan("k3", genuine)]).get_json()["results"]
+    assert (refused["status"], refused["reason"]) == ("rejected", "retired_key")
 
 
 def test_event_ids_are_per_station_and_repeat_within_a_batch(client, world, session_factory):
@@ -388,23 +404,34 @@ def test_concurrent_guard_records_are_one(server, world, session_factory):
         assert session.scalar(select(func.count()).select_from(NoBadgeRecord)) == 1
 
 
-def test_a_lost_insert_race_answers_from_the_winning_row(world, session_factory, keyring,
-                                                         config):
-    """The fallback behind the stream lock: an insert that hits the unique constraint
-    returns the stored row instead of failing the batch."""
+def test_a_retry_racing_the_first_request_waits_for_it_and_answers_duplicate(
+        world, session_factory, keyring, config):
+    """The stream's lock is what keeps a racing retry from storing a scan twice (there is
+    no savepoint to fall back on): the second request waits at the head until the first
+    commits, then finds the scan."""
     item = service.item_from_json(scan("same", world["payloads"]["NV001"]))
-    with session_factory() as first:
-        station = first.get(Station, world["station_id"])
-        [result] = service.record_scans(first, station, [item], keyring=keyring,
-                                        config=config, now=NOW)
-        first.commit()
-    with session_factory() as second:
-        station = second.get(Station, world["station_id"])
-        lost = service._store_scan(second, station, item, source="station:CONG-SNV",
-                                   stream="scan:CONG-SNV", keyring=keyring, config=config,
-                                   now=NOW)
-        assert lost.existing.id == result.scan_id
-        second.commit()  # the session is still usable
+    first = session_factory()
+    [result] = service.record_scans(first, first.get(Station, world["station_id"]), [item],
+                                    keyring=keyring, config=config, now=NOW)
+    assert result.status == "accepted"
+    answers: list = []
+
+    def retry() -> None:
+        with session_factory() as second:
+            answers.extend(service.record_scans(
+                second, second.get(Station, world["station_id"]), [item], keyring=keyring,
+                config=config, now=NOW + timedelta(seconds=5)))
+            second.commit()
+
+    thread = threading.Thread(target=retry)
+    thread.start()
+    thread.join(1.0)
+    assert thread.is_alive() and not answers  # waiting for the first request's lock
+    first.commit()
+    first.close()
+    thread.join(30)
+    assert [(a.status, a.original_status, a.employee_code) for a in answers] == [
+        ("duplicate", "accepted", "NV001")]
     assert len(stored(session_factory)) == 1
 
 
@@ -428,6 +455,69 @@ def test_heartbeat_updates_last_seen(client, world, clock, session_factory):
     assert post(client, world["key"], []).status_code == 400
     with session_factory() as session:
         assert session.get(Station, world["station_id"]).last_seen_at == clock.now
+
+
+def test_last_seen_is_written_at_most_once_a_minute(client, world, clock, session_factory):
+    def last_seen():
+        with session_factory() as session:
+            return session.get(Station, world["station_id"]).last_seen_at
+
+    genuine = world["payloads"]["NV001"]
+    assert post(client, world["key"], [scan("m1", genuine)]).status_code == 200
+    assert last_seen() == NOW
+    clock.now = NOW + timedelta(seconds=59)
+    assert post(client, world["key"], [scan("m2", genuine, clock.now)]).status_code == 200
+    assert post(client, world["key"], []).status_code == 400
+    assert last_seen() == NOW  # seen within the minute: the row is not rewritten
+    clock.now = NOW + timedelta(seconds=61)
+    assert post(client, world["key"], [scan("m3", genuine, clock.now)]).status_code == 200
+    assert last_seen() == clock.now
+
+
+def test_a_deactivated_station_is_refused_at_its_next_request(client, world, session_factory):
+    """The station behind a key is read on every request: no cache to outlive a change."""
+    genuine = world["payloads"]["NV001"]
+    assert post(client, world["key"], [scan("d1", genuine)]).status_code == 200
+    with session_factory() as session:
+        session.get(Station, world["station_id"]).active = False
+        session.commit()
+    response = post(client, world["key"], [scan("d2", genuine)])
+    assert response.status_code == 401
+    assert [r.event_id for r in stored(session_factory)] == ["d1"]
+
+
+def test_a_station_request_costs_a_few_statements_and_no_user_session(app, client, world,
+                                                                       clock):
+    """Whatever the batch size: the station, the badges, the stream's head, the event ids
+    already stored, the insert, the head again (and once a minute the station's
+    last_seen_at). No user is loaded and no cookie is set."""
+    engine = app.extensions["attendance"]["engine"]
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    def statements_of(body: list[dict]) -> tuple:
+        start = len(statements)
+        return post(client, world["key"], body), statements[start:]
+
+    genuine, other = world["payloads"]["NV001"], world["payloads"]["NV002"]
+    sqlalchemy_event.listen(engine, "before_cursor_execute", count)
+    try:
+        first, done = statements_of([scan("s1", genuine)])
+        assert len(done) == 7 and done[-1].startswith("UPDATE stations")
+        clock.now = NOW + timedelta(seconds=10)
+        single, done = statements_of([scan("s2", genuine, clock.now)])
+        assert len(done) == 6
+        batch, done = statements_of([scan(f"b{i}", genuine if i % 2 else other, clock.now)
+                                     for i in range(50)])
+        assert len(done) == 6
+    finally:
+        sqlalchemy_event.remove(engine, "before_cursor_execute", count)
+    assert not any("users" in statement for statement in statements)
+    for response in (first, single, batch):
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers
 
 
 def test_sync_bundle_and_etag(client, world, keyring, session_factory, clock):

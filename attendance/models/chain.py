@@ -14,8 +14,9 @@ from datetime import date, datetime, timezone
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from sqlalchemy import String, UniqueConstraint, event, insert, inspect, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import (
+    String, UniqueConstraint, bindparam, event, insert, inspect, select, text, update,
+)
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from attendance.db import Base
@@ -72,24 +73,24 @@ class Chained:
         return hashlib.sha256(body.encode()).hexdigest()
 
 
-def lock_head(session: Session, stream: str) -> ChainHead:
-    """The stream's head row, locked until the caller commits.
+# INSERT a stream's first head or, when it exists, rewrite it unchanged; RETURNING the row.
+# One statement (the same on PostgreSQL and SQLite) that both creates a missing head and
+# locks it for the rest of the transaction: a row lock on PostgreSQL (a second writer waits,
+# then reads what the first committed), the database's write lock on SQLite. Two writers
+# starting a new stream at once do not fail either: the second waits, then finds the row.
+_LOCK_HEAD = text(
+    "INSERT INTO chain_heads (stream, seq, hash) VALUES (:stream, 0, :genesis) "
+    "ON CONFLICT (stream) DO UPDATE SET seq = chain_heads.seq RETURNING stream, seq, hash"
+).bindparams(genesis=GENESIS).columns(ChainHead.stream, ChainHead.seq, ChainHead.hash)
 
-    PostgreSQL locks the row (``SELECT … FOR UPDATE``). SQLite has no row locks: there a
-    write statement comes first, which takes the database's write lock, so no other writer
-    can read the same head in between. Either way, two writers starting a new stream at
-    once do not fail: the second insert does nothing and waits for the first.
+
+def lock_head(session: Session, stream: str) -> ChainHead:
+    """The stream's head row (created when missing), locked until the caller commits.
+
+    One statement; the ORM object in the session is refreshed with what the database holds.
     """
-    query = select(ChainHead).where(ChainHead.stream == stream)
-    start = {"stream": stream, "seq": 0, "hash": GENESIS}
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(sqlite.insert(ChainHead).values(start).on_conflict_do_nothing())
-        return session.execute(query).scalar_one()
-    head = session.execute(query.with_for_update()).scalar_one_or_none()
-    if head is None:
-        session.execute(postgresql.insert(ChainHead).values(start).on_conflict_do_nothing())
-        head = session.execute(query.with_for_update()).scalar_one()
-    return head
+    return session.scalars(select(ChainHead).from_statement(_LOCK_HEAD), {"stream": stream},
+                           execution_options={"populate_existing": True}).one()
 
 
 def _link(head: ChainHead, record, stream: str) -> None:
@@ -104,8 +105,7 @@ def _link(head: ChainHead, record, stream: str) -> None:
 def append(session: Session, record: Chained, stream: str) -> Chained:
     """Link ``record`` to the end of ``stream`` and add it to the session.
 
-    The stream's head row is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite
-    serializes writers anyway) until the caller commits.
+    The stream's head row is locked (:func:`lock_head`) until the caller commits.
     """
     _apply_defaults(record)
     _link(lock_head(session, stream), record, stream)
@@ -150,6 +150,24 @@ class _RowView:
         self.__dict__.update(values)
 
 
+_ROW_DEFAULTS: dict[type, dict[str, Any]] = {}
+
+
+def _link_row(head: Any, model: type, values: dict[str, Any], stream: str) -> dict[str, Any]:
+    """``values`` completed with the columns' scalar defaults and linked after ``head``."""
+    defaults = _ROW_DEFAULTS.get(model)
+    if defaults is None:
+        defaults = _ROW_DEFAULTS[model] = {
+            column.key: column.default.arg if column.default is not None
+            and column.default.is_scalar else None
+            for column in model.__table__.columns if not column.primary_key}
+    values = {**defaults, **values}
+    view = _RowView(model, values)
+    _link(head, view, stream)
+    values.update(stream=view.stream, seq=view.seq, prev_hash=view.prev_hash, hash=view.hash)
+    return values
+
+
 class BulkChains:
     """Append many records to their streams with one head lookup per stream.
 
@@ -166,36 +184,26 @@ class BulkChains:
         self.heads: dict[str, ChainHead] = {}
         self.pending: list[Any] = []
         self.rows: dict[type, list[dict[str, Any]]] = {}
-        self.defaults: dict[type, dict[str, Any]] = {}
 
     def __enter__(self) -> BulkChains:
         return self
 
-    def _link(self, record: Any, stream: str) -> None:
+    def _head(self, stream: str) -> ChainHead:
         head = self.heads.get(stream)
         if head is None:
             head = self.heads[stream] = lock_head(self.session, stream)
-        _link(head, record, stream)
+        return head
 
     def append(self, record: Any, stream: str) -> Any:
         _apply_defaults(record)
-        self._link(record, stream)
+        _link(self._head(stream), record, stream)
         self.pending.append(record)
         if len(self.pending) >= 2000:
             self.flush()
         return record
 
     def append_row(self, model: type, values: dict[str, Any], stream: str) -> dict[str, Any]:
-        defaults = self.defaults.get(model)
-        if defaults is None:
-            defaults = self.defaults[model] = {
-                column.key: column.default.arg if column.default is not None
-                and column.default.is_scalar else None
-                for column in model.__table__.columns if not column.primary_key}
-        values = {**defaults, **values}
-        view = _RowView(model, values)
-        self._link(view, stream)
-        values.update(stream=view.stream, seq=view.seq, prev_hash=view.prev_hash, hash=view.hash)
+        values = _link_row(self._head(stream), model, values, stream)
         rows = self.rows.setdefault(model, [])
         rows.append(values)
         if len(rows) >= 5000:
@@ -215,3 +223,37 @@ class BulkChains:
     def __exit__(self, exc_type, *_exc) -> None:
         if exc_type is None:
             self.flush()
+
+
+class StreamHead:
+    """One stream's head as plain values, for a writer that inserts its rows with core
+    statements (the scan API: many small requests a second, where ORM objects and flushes
+    cost more than the database's own work).
+
+    Creating it locks the head with one statement (pending ORM changes are flushed first);
+    :meth:`link_row` links rows in memory, as :meth:`BulkChains.append_row` does;
+    :meth:`save` writes the head back with one more statement. A later :func:`lock_head` of
+    the stream in the same session reads what was saved.
+    """
+
+    def __init__(self, session: Session, stream: str):
+        session.flush()
+        self.connection = session.connection()
+        self.stream = stream
+        row = self.connection.execute(_LOCK_HEAD, {"stream": stream}).one()
+        self.seq, self.hash = row.seq, row.hash
+        self.saved_seq = self.seq
+
+    def link_row(self, model: type, values: dict[str, Any]) -> dict[str, Any]:
+        return _link_row(self, model, values, self.stream)
+
+    def save(self) -> None:
+        if self.seq != self.saved_seq:
+            self.connection.execute(_SAVE_HEAD, {"head_stream": self.stream,
+                                                 "head_seq": self.seq, "head_hash": self.hash})
+            self.saved_seq = self.seq
+
+
+_SAVE_HEAD = (update(ChainHead.__table__)
+              .where(ChainHead.__table__.c.stream == bindparam("head_stream"))
+              .values(seq=bindparam("head_seq"), hash=bindparam("head_hash")))

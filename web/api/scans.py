@@ -12,9 +12,6 @@ A station's outbox can thus never be blocked by one bad item.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
 from flask import current_app, g, jsonify, request
 
 from attendance import badges
@@ -33,37 +30,6 @@ def keyring() -> badges.Keyring:
     return extensions["keyring"]
 
 
-def keeps_last_seen(view: Callable) -> Callable:
-    """Keep the station's ``last_seen_at`` when the view answers with an error.
-
-    ``web.db`` rolls the request back on any status ≥ 400; a station that sends a bad
-    request is still alive, and admins should see that.
-    """
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except ApiError as exc:
-            if exc.code < 500 and "station" in g:
-                _commit_last_seen()
-            raise
-
-    return wrapped
-
-
-def _commit_last_seen() -> None:
-    db = get_db()
-    db.rollback()
-    station = db.merge(g.station, load=True)
-    station.last_seen_at = now()
-    try:
-        db.commit()
-    except Exception:  # the error answer matters more than the timestamp
-        db.rollback()
-        current_app.logger.exception("could not record last_seen_at")
-
-
 def json_object() -> dict:
     body = request.get_json(silent=False)
     if not isinstance(body, dict):
@@ -73,7 +39,6 @@ def json_object() -> dict:
 
 @bp.route("/scans", methods=["POST"])
 @station_required
-@keeps_last_seen
 def post_scans():
     body = json_object()
     scans = body.get("scans")

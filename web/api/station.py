@@ -5,8 +5,8 @@
 - ``GET  /station/employees``  the guard's search by name, code or card number;
 - ``POST /station/no-badge``   the guard's record of someone who came in without a badge.
 
-All need ``Authorization: Bearer <station key>``; each call updates ``last_seen_at``, also
-when it answers with an error.
+All need ``Authorization: Bearer <station key>``; each call counts for ``last_seen_at`` (see
+``web.api.auth``), also when it answers with an error.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from sqlalchemy import select
 from attendance import badges
 from attendance import scans as service
 from attendance.access import subtree_unit_ids
-from attendance.models import Employee
+from attendance.models import Employee, Unit
 from web.api import bp
 from web.api.auth import station_required
-from web.api.scans import json_object, keeps_last_seen, keyring
+from web.api.scans import json_object, keyring
 from web.db import domain_config, get_db, now
 from web.errors import ApiError
 
@@ -40,7 +40,6 @@ def _iso(instant) -> str:
 
 @bp.route("/station/sync")
 @station_required
-@keeps_last_seen
 def station_sync():
     db = get_db()
     station = g.station
@@ -54,7 +53,8 @@ def station_sync():
                  for e in db.scalars(select(Employee).order_by(Employee.code))
                  if e.is_active_on(today)}
     bundle = {
-        "station": {"code": station.code, "name": station.name, "unit": station.unit.code},
+        "station": {"code": station.code, "name": station.name,
+                    "unit": db.get(Unit, station.unit_id).code},
         **trust,
         "employees": employees,
     }
@@ -72,7 +72,6 @@ def station_sync():
 
 @bp.route("/station/heartbeat", methods=["POST"])
 @station_required
-@keeps_last_seen
 def station_heartbeat():
     body = json_object()
     queue = body.get("queue")
@@ -88,7 +87,6 @@ def station_heartbeat():
 
 @bp.route("/station/employees")
 @station_required
-@keeps_last_seen
 def station_employees():
     query = request.args.get("q", "").strip()
     if not query or len(query) > MAX_QUERY:
@@ -102,7 +100,6 @@ def station_employees():
 
 @bp.route("/station/no-badge", methods=["POST"])
 @station_required
-@keeps_last_seen
 def station_no_badge():
     body = json_object()
     event_id = body.get("event_id")
