@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select
 
-from attendance import findings, jobs
+from attendance import badges, findings, jobs
 from attendance.config import parse_config
 from attendance.excuses import decide_excuse, request_excuse
 from attendance.imports import import_employees, import_excuses, import_scans, import_units
@@ -26,8 +26,9 @@ from attendance.models import (
     DailyFinding, Employee, FindingDay, SpotCheck, SpotCheckFinding, StaleFinding, Unit,
 )
 from attendance.reports import ABSENT, LATE, NO_BADGE, violation_page, violations
-from attendance.scans import record_no_badge
+from attendance.scans import ScanItem, record_no_badge, record_scans
 from attendance.spotchecks import correct_finding, record_spot_check
+from factories import make_station
 from report_factories import FIRST, LAST, local, november, scan
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # Wednesday 2/12 10:00 in Hà Nội
@@ -175,6 +176,30 @@ def test_a_late_import_of_scans(session_factory, config, stored):
     assert ("E002", 5, LATE, "open") in codes(rows)
     assert ("E002", 5, ABSENT, "open") not in codes(rows)
     assert ("E005", 18, NO_BADGE, "open") in codes(rows)
+
+
+def test_a_stations_late_upload(session_factory, config, stored, tmp_path):
+    """A station that was offline on 5/11 uploads E002's two scans of that day on 2/12: the
+    stored absence gives way to a late arrival at once."""
+    keyring = badges.Keyring(tmp_path / "keys")
+    keyring.init(NOW - timedelta(days=60))
+    with session_factory() as session:
+        e002 = session.get(Employee, stored["E002"])
+        issued = badges.issue_badges(session, [e002], keyring, now=NOW - timedelta(days=40),
+                                     actor="test")
+        payload = badges.badge_payload(issued.issued[0], keyring)
+        station, _ = make_station(session, e002.unit, "CONG-SNV")
+        items = [ScanItem(event_id=f"offline-{hhmm}", payload=payload,
+                          station_time=local(date(2026, 11, 5), hhmm),
+                          queued_seconds=(NOW - local(date(2026, 11, 5), hhmm)).total_seconds())
+                 for hhmm in ("07:41", "16:40")]
+        results = record_scans(session, station, items, keyring=keyring, config=config, now=NOW,
+                               evidence_root=tmp_path / "evidence")
+        session.commit()
+    assert [r.status for r in results] == ["accepted", "accepted"]
+    rows = assert_current(session_factory, config)
+    assert ("E002", 5, LATE, "open") in codes(rows)
+    assert ("E002", 5, ABSENT, "open") not in codes(rows)
 
 
 def test_a_guards_record_entered_afterwards(session_factory, config, stored):
