@@ -198,7 +198,7 @@ KIND_LABELS = {
     MISSED_SESSION: "vắng buổi",
 }
 EXCUSED_LABEL = "nghỉ có lý do"
-SOURCE_LABELS = {"scan": "lượt quét thẻ", "guard": "bảo vệ ghi nhận",
+SOURCE_LABELS = {"scan": "dữ liệu quét thẻ", "guard": "bảo vệ ghi nhận",
                  "spot_check": "kiểm tra đột xuất"}
 EXCUSE_KIND_LABELS = {"leave": "nghỉ phép", "business_trip": "đi công tác",
                       "other": "lý do khác"}

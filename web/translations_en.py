@@ -366,6 +366,7 @@ EN: dict[str, str] = {
         "More than {total} violations from {first} to {last}.",
     "Xem nhật ký": "See the log",
     "Lượt quét thẻ": "Badge scan",
+    "Dữ liệu quét thẻ": "Badge scan records",
     "Không có lý do": "Without reason",
     "Có lý do đã duyệt": "Excused (approved)",
     "Hôm nay": "Today",

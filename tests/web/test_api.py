@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 
 from attendance.models import Station
@@ -152,11 +154,21 @@ def test_daily_report_api(login_as):
     assert snv["absent"] == ["E-SNV"]
 
 
-def test_daily_report_api_rejects_a_bad_date(login_as):
+@pytest.mark.parametrize("url", [
+    "/api/v1/reports/daily?date=23/11/2026",
+    "/api/v1/reports/daily?date=0001-01-01",  # the ends of the calendar overflow a timezone
+    "/api/v1/reports/daily?date=9999-12-31",
+    "/api/v1/violations?from=0001-01-01&to=0001-01-05",
+    "/api/v1/violations?from=9999-12-25&to=9999-12-31",
+    "/violations?from=0001-01-01&to=0001-01-05",
+    "/violations/export/csv?from=0001-01-01&to=0001-01-05",
+])
+def test_report_and_log_refuse_a_bad_date_with_400(login_as, url):
     client = login_as("inspector")
-    response = client.get("/api/v1/reports/daily?date=23/11/2026")
+    response = client.get(url)
     assert response.status_code == 400
-    assert response.get_json() == {"error": "date must be YYYY-MM-DD"}
+    if url.startswith("/api/v1/reports"):
+        assert response.get_json() == {"error": "date must be YYYY-MM-DD, year 1900 to 9998"}
 
 
 def test_daily_report_defaults_to_today_in_local_time(login_as, clock):

@@ -11,6 +11,7 @@ from datetime import date
 from flask import jsonify, request
 from sqlalchemy import select
 
+from attendance.calendar import YEARS
 from attendance.models import Unit
 from web.api import bp
 from web.api.auth import api_roles_required
@@ -26,9 +27,12 @@ def parse_day(text: str | None) -> date:
     if not text:
         return now().astimezone(domain_config().tz).date()
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise ApiError(400, "date must be YYYY-MM-DD") from None
+        day = None
+    if day is None or day.year not in YEARS:
+        raise ApiError(400, f"date must be YYYY-MM-DD, year {YEARS[0]} to {YEARS[-1]}")
+    return day
 
 
 def scoped_unit(code: str | None) -> Unit | None:

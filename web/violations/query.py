@@ -16,6 +16,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from attendance.evaluation import OrgTree
+from attendance.calendar import YEARS
 from attendance.models import Employee, Unit
 from attendance.reports import EXCUSED, OPEN, ViolationPage, kind_from_text, violation_page
 from web.db import domain_config, get_db
@@ -66,9 +67,12 @@ def _date(args: MultiDict, name: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise BadFilter(f"{name} must be YYYY-MM-DD") from None
+        day = None
+    if day is None or day.year not in YEARS:
+        raise BadFilter(f"{name} must be YYYY-MM-DD, year {YEARS[0]} to {YEARS[-1]}")
+    return day
 
 
 def parse(args: MultiDict) -> LogQuery:
