@@ -135,6 +135,9 @@ class Config(_Strict):
     holidays_country: str = "VN"
     extra_holidays: list[date] = []
     extra_workdays: list[date] = []
+    # The first day the deployment keeps records (its go-live): no day before it is expected
+    # of anyone, so staff are not found absent for the years before the stations came.
+    records_from: date | None = None
     clock_skew_seconds: int = Field(120, ge=0)
     evidence_retention_days: int = Field(30, ge=0)
     # Citizens' feedback (with the contact a citizen may leave) is deleted after this; one

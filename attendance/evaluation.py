@@ -282,7 +282,8 @@ def evaluate_range(session: Session, config: Config, first: date, last: date, *,
     for name in {e.schedule for e in employees}:
         schedule = config.schedule(name)
         policy = Policy.from_schedule(schedule)
-        plans[name] = [(day, calendar.is_working_day(day, schedule),
+        plans[name] = [(day, calendar.is_working_day(day, schedule) and not (
+                            config.records_from and day < config.records_from),
                         calendar.timetable(day, schedule), policy) for day in dates]
     empty: list = []
     scans, marks = evidence.scans, evidence.marks

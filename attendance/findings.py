@@ -88,7 +88,8 @@ _CALENDARS: dict[int, tuple[Config, WorkCalendar, dict[date, str]]] = {}
 
 def fingerprint(config: Config, day: date) -> str:
     """What decides ``day``'s findings besides the evidence and the org: the rules' code,
-    the timezone and, per schedule, whether the day is worked, its sessions and policy."""
+    the timezone, whether the day precedes ``records_from`` and, per schedule, whether the
+    day is worked, its sessions and policy."""
     cached = _CALENDARS.get(id(config))
     if cached is None or cached[0] is not config:
         if len(_CALENDARS) > 8:
@@ -96,7 +97,8 @@ def fingerprint(config: Config, day: date) -> str:
         cached = _CALENDARS[id(config)] = (config, WorkCalendar(config), {})
     _, calendar, known = cached
     if day not in known:
-        parts: list = [CODE_VERSION, config.timezone]
+        parts: list = [CODE_VERSION, config.timezone,
+                       bool(config.records_from and day < config.records_from)]
         for name in sorted(config.schedules):
             schedule = config.schedules[name]
             working = calendar.is_working_day(day, schedule)

@@ -130,6 +130,20 @@ def test_holidays_and_swapped_saturday(db_session, config):
         assert unit_day["absent"] == (["E001"] if expected else []), day
 
 
+def test_no_one_is_expected_before_records_from(db_session, config):
+    """Staff who joined years ago are not absent on the days before the deployment's
+    go-live (records_from); from that day on, the rules apply."""
+    w = World(db_session)
+    unit = w.unit("SNV", "Sở Nội vụ")
+    w.employee("E001", unit, start_date=date(2015, 3, 1))
+    db_session.commit()
+    live = config.model_copy(update={"records_from": date(2026, 11, 23)})
+    before = by_unit(daily_report(db_session, live, date(2026, 11, 20)))["SNV"]
+    assert (before["expected"], before["absent"]) == (0, [])
+    from_then = by_unit(daily_report(db_session, live, date(2026, 11, 23)))["SNV"]
+    assert (from_then["expected"], from_then["absent"]) == (1, ["E001"])
+
+
 def test_summer_timetable_and_inactive_employees(db_session, config):
     w = World(db_session)
     unit = w.unit("SNV", "Sở Nội vụ")
