@@ -8,12 +8,14 @@ and a tone decides only between words with the same letters.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 _VI_ALPHABET = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
 # Tones in dictionary order after the level tone (ngang): huyền, hỏi, ngã, sắc, nặng.
 _VI_TONES = {"\u0300": 2, "\u0309": 3, "\u0303": 4, "\u0301": 5, "\u0323": 6}
 
 
+@lru_cache(maxsize=4096)  # a few hundred distinct characters; each is normalized once
 def _vi_letter(char: str) -> tuple[int, int]:
     decomposed = unicodedata.normalize("NFD", char.lower())
     tone = next((_VI_TONES[m] for m in decomposed if m in _VI_TONES), 1)
