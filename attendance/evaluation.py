@@ -165,7 +165,8 @@ def load_employees(session: Session, tree: OrgTree, unit_ids: set[int], first: d
     return out
 
 
-def _utc_bounds(config: Config, first: date, last: date) -> tuple[datetime, datetime]:
+def local_bounds(config: Config, first: date, last: date) -> tuple[datetime, datetime]:
+    """The instants from ``first``'s midnight to the midnight after ``last``."""
     tz = config.tz
     return (datetime.combine(first, time(), tz),
             datetime.combine(last + timedelta(days=1), time(), tz))
@@ -198,7 +199,7 @@ def _local_day(config: Config, first: date, last: date):
 def load_evidence(session: Session, config: Config, employees: list[EmployeeRow], first: date,
                   last: date, everyone: bool) -> Evidence:
     """Every accepted scan, no-badge record, spot finding and approved excuse in the range."""
-    lower, upper = _utc_bounds(config, first, last)
+    lower, upper = local_bounds(config, first, last)
     local_day = _local_day(config, first, last)
     # With many employees, fetching the whole day and filtering here beats a huge IN list.
     wanted = {e.id for e in employees}

@@ -33,7 +33,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import and_, delete, func, insert, or_, select
@@ -44,7 +44,7 @@ from attendance import evaluation, rules
 from attendance.calendar import WorkCalendar
 from attendance.config import Config
 from attendance.db import lock_for_write
-from attendance.evaluation import EmployeeRow, OrgTree, days, evaluate_range
+from attendance.evaluation import EmployeeRow, OrgTree, days, evaluate_range, local_bounds
 from attendance.models import (
     DailyFinding, Employee, Excuse, ExcuseDecision, FindingDay, Scan, StaleFinding,
 )
@@ -107,12 +107,6 @@ def fingerprint(config: Config, day: date) -> str:
                           Policy.from_schedule(schedule)))
         known[day] = hashlib.sha256(repr(parts).encode()).hexdigest()
     return known[day]
-
-
-def local_bounds(config: Config, first: date, last: date) -> tuple[datetime, datetime]:
-    """The instants from ``first``'s midnight to the midnight after ``last``."""
-    return (datetime.combine(first, time(), config.tz),
-            datetime.combine(last + timedelta(days=1), time(), config.tz))
 
 
 def last_settled_day(config: Config, now: datetime) -> date:

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from attendance import migrate
+from attendance import evaluation, migrate
 from attendance.config import load_config
 from attendance.db import make_engine, make_session_factory
 from attendance.models import Employee, Excuse, NoBadgeRecord, Scan, Unit
@@ -71,12 +71,8 @@ def reset(engine: sa.Engine) -> None:
 
 
 def working_days(first: date, last: date) -> list[date]:
-    out, day = [], first
-    while day <= last:
-        if day.weekday() < 5:
-            out.append(day)
-        day += timedelta(days=1)
-    return out
+    """Monday to Friday (the bench's provinces have no holidays)."""
+    return [day for day in evaluation.days(first, last) if day.weekday() < 5]
 
 
 def _sqlite_value(value):

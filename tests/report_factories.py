@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from attendance.models import (
     Employee, Excuse, ExcuseDecision, NoBadgeRecord, Scan, SpotCheck, SpotCheckFinding, Unit,
 )
+from attendance.evaluation import days
 from attendance.models.chain import append
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -76,12 +77,7 @@ def excuse(session, employee: Employee, start: date, end: date | None = None, *,
 
 
 def working_days(first: date, last: date) -> list[date]:
-    out, day = [], first
-    while day <= last:
-        if day.weekday() < 5:
-            out.append(day)
-        day += timedelta(days=1)
-    return out
+    return [day for day in days(first, last) if day.weekday() < 5]
 
 
 FIRST, LAST = date(2026, 11, 1), date(2026, 11, 30)
