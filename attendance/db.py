@@ -6,13 +6,15 @@ instance folder is used. Times are stored as UTC and always come back timezone-a
 
 from __future__ import annotations
 
+import fcntl
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -71,7 +73,7 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {"timeout": 30})
+        kwargs.setdefault("connect_args", {"timeout": 30, "factory": SQLiteConnection})
     else:
         # After a database restart a pooled connection is dead: test it before use.
         kwargs.setdefault("pool_pre_ping", True)
@@ -97,12 +99,86 @@ def lock_for_write(session: Session) -> None:
     """On SQLite, take the database's write lock now, for the rest of the transaction.
 
     SQLite has no row locks: two transactions that read, decide and then write (a chain's
-    head, a rate limit's count) could both decide on the same reading. A write statement
-    takes the lock at once, even one that changes no row; later readers then wait.
-    PostgreSQL callers lock rows (``FOR UPDATE``) or advisory keys instead.
+    head, a rate limit's count) could both decide on the same reading. Taking the write
+    lock first makes later writers wait. PostgreSQL callers lock rows (``FOR UPDATE``) or
+    advisory keys instead.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("UPDATE chain_heads SET seq = seq WHERE 0"))
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.connection.dbapi_connection.begin_write()
+
+
+class SQLiteConnection(sqlite3.Connection):
+    """A pysqlite connection whose :meth:`begin_write` queues writers in the kernel.
+
+    SQLite lets one transaction write at a time; a writer that finds the lock taken sleeps
+    in SQLite's busy handler, in steps of 1 to 100 ms, and retries. Under many small
+    concurrent writes (the station API) that sleeping, not the work, bounds the rate:
+    the lock is free most of the time a waiter sleeps. :meth:`begin_write` waits instead
+    for an exclusive ``flock`` on ``<database>-writer.lock``, which the kernel hands to the
+    next waiter, in whatever thread or process, the moment the holder commits or rolls
+    back; then ``BEGIN IMMEDIATE`` takes SQLite's own lock, which stays what guarantees
+    one writer (a writer that does not call :meth:`begin_write` still waits in the busy
+    handler, as before).
+
+    The file lock is only taken outside a transaction, so no writer ever waits for it
+    while holding SQLite's lock: a holder waits at most for such a writer (the busy
+    timeout bounds that), never for another file-lock waiter.
+    """
+
+    _writer_file: int | None = None
+    _holding = False
+
+    def begin_write(self) -> None:
+        if self.in_transaction:
+            # pysqlite opens a transaction only at a write statement (legacy transaction
+            # control), so this one already holds the lock; the write below makes sure.
+            self.execute("UPDATE chain_heads SET seq = seq WHERE 0")
+            return
+        if self._writer_file is None:
+            self._writer_file = self._open_writer_file()
+        if self._writer_file >= 0:
+            fcntl.flock(self._writer_file, fcntl.LOCK_EX)  # releases the GIL while it waits
+            self._holding = True
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._release()
+            raise
+
+    def _open_writer_file(self) -> int:
+        """The lock file's descriptor, or -1 for a database without a file (in memory)."""
+        path = next((row[2] for row in self.execute("PRAGMA database_list")
+                     if row[1] == "main"), "")
+        if not path:
+            return -1
+        return os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+
+    def _release(self) -> None:
+        if self._holding:
+            self._holding = False
+            fcntl.flock(self._writer_file, fcntl.LOCK_UN)
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._release()
+            if self._writer_file is not None and self._writer_file >= 0:
+                os.close(self._writer_file)
+            self._writer_file = None
 
 
 @contextmanager
