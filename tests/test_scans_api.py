@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
+import stat
 import threading
 import urllib.error
 import urllib.request
@@ -330,6 +332,60 @@ def test_evidence_is_stored_flagged_and_purged(client, world, session_factory, c
         assert verify_chains(session)[1] is None  # evidence_path is outside the chain
     assert not path.exists() and not orphan.exists()
     assert not orphan.parent.exists()
+
+
+def test_photos_are_written_before_the_stream_lock_and_named_before_the_commit(
+        app, client, world, monkeypatch):
+    """A batch's photos are written and fsynced before the stream's head is locked (on
+    SQLite, the database's write lock), so the lock is held for one fsync of the day's
+    folder, not one per photo; the folder's fsync makes the renamed files durable before
+    the commit that stores their paths. A duplicate's photo is not kept."""
+    genuine = world["payloads"]["NV001"]
+    photo = base64.b64encode(jpeg()).decode()
+    assert post(client, world["key"], [scan("p0", genuine)]).status_code == 200
+    events: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(handle: int) -> None:
+        events.append("fsync folder" if stat.S_ISDIR(os.fstat(handle).st_mode) else "fsync photo")
+        real_fsync(handle)
+
+    def statement(_conn, _cursor, text, *_args) -> None:
+        events.append(" ".join(text.split()[:3]))
+
+    engine = app.extensions["attendance"]["engine"]
+    monkeypatch.setattr(os, "fsync", fsync)
+    sqlalchemy_event.listen(engine, "before_cursor_execute", statement)
+    sqlalchemy_event.listen(engine, "commit", lambda _conn: events.append("commit"))
+    batch = [scan(f"p{i}", genuine, evidence_jpeg=photo) for i in range(4)]  # p0: a retry
+    results = post(client, world["key"], batch).get_json()["results"]
+    assert [r["status"] for r in results] == ["duplicate"] + ["accepted"] * 3
+    lock = events.index("INSERT INTO chain_heads")
+    assert events[:lock].count("fsync photo") == 4 and "fsync photo" not in events[lock:]
+    assert [e for e in events[lock:] if e in ("fsync folder", "commit")] == [
+        "fsync folder", "commit"]
+    assert events.index("INSERT INTO scans") < events.index("fsync folder")
+    folder = instance_path() / "evidence/2026/11/23"
+    with app.extensions["attendance"]["session_factory"]() as session:
+        kept = {s.event_id: s.evidence_path for s in session.scalars(select(Scan))}
+    assert kept["p0"] is None
+    assert sorted(os.listdir(folder)) == sorted(
+        path.rsplit("/", 1)[1] for event_id, path in kept.items() if path)
+    assert len(os.listdir(folder)) == 3
+
+
+def test_a_failed_batch_leaves_no_photo_behind(app, client, world, monkeypatch):
+    def fail(*_args, **_kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(service, "_stored", fail)
+    photo = base64.b64encode(jpeg()).decode()
+    response = post(client, world["key"], [scan("f1", world["payloads"]["NV001"],
+                                                evidence_jpeg=photo)])
+    assert response.status_code == 500
+    assert sorted((instance_path() / "evidence").rglob("*")) == [
+        instance_path() / "evidence/2026", instance_path() / "evidence/2026/11",
+        instance_path() / "evidence/2026/11/23"]
 
 
 def test_valid_jpeg_refuses_other_images_and_bombs():
