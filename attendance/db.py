@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -100,51 +101,63 @@ def lock_for_write(session: Session) -> None:
 
     SQLite has no row locks: two transactions that read, decide and then write (a chain's
     head, a rate limit's count) could both decide on the same reading. Taking the write
-    lock first makes later writers wait. PostgreSQL callers lock rows (``FOR UPDATE``) or
-    advisory keys instead.
+    lock first makes later writers wait; outside a transaction they queue for it on the
+    writer file (:class:`SQLiteConnection`), then ``BEGIN IMMEDIATE``. PostgreSQL callers
+    lock rows (``FOR UPDATE``) or advisory keys instead.
     """
     connection = session.connection()
-    if connection.dialect.name == "sqlite":
-        connection.connection.dbapi_connection.begin_write()
+    if connection.dialect.name != "sqlite":
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection.in_transaction:
+        # Already writing, or inside a savepoint that has not written yet: a write
+        # statement takes the lock (or waits in the busy handler for it).
+        connection.exec_driver_sql("UPDATE chain_heads SET seq = seq WHERE 0")
+        return
+    dbapi_connection.queue_for_writing()
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        dbapi_connection.done_writing()
+        raise
 
 
 class SQLiteConnection(sqlite3.Connection):
-    """A pysqlite connection whose :meth:`begin_write` queues writers in the kernel.
+    """A pysqlite connection whose writers queue in the kernel (:meth:`queue_for_writing`).
 
     SQLite lets one transaction write at a time; a writer that finds the lock taken sleeps
     in SQLite's busy handler, in steps of 1 to 100 ms, and retries. Under many small
     concurrent writes (the station API) that sleeping, not the work, bounds the rate:
-    the lock is free most of the time a waiter sleeps. :meth:`begin_write` waits instead
-    for an exclusive ``flock`` on ``<database>-writer.lock``, which the kernel hands to the
-    next waiter, in whatever thread or process, the moment the holder commits or rolls
-    back; then ``BEGIN IMMEDIATE`` takes SQLite's own lock, which stays what guarantees
-    one writer (a writer that does not call :meth:`begin_write` still waits in the busy
-    handler, as before).
+    the lock is free most of the time a waiter sleeps. A writer that calls
+    :func:`lock_for_write` outside a transaction waits instead for an exclusive ``flock``
+    on ``<database>-writer.lock``, which the kernel hands to the next waiter, in whatever
+    thread or process, the moment the holder commits or rolls back; then ``BEGIN
+    IMMEDIATE`` takes SQLite's own lock, which stays what guarantees one writer (a writer
+    that does not queue still waits in the busy handler, as before).
 
-    The file lock is only taken outside a transaction, so no writer ever waits for it
-    while holding SQLite's lock: a holder waits at most for such a writer (the busy
-    timeout bounds that), never for another file-lock waiter.
+    No writer waits for the file while it holds SQLite's lock or the file itself: the file
+    is only taken outside a transaction, and not by a thread that holds it through another
+    connection (that one waits in the busy handler and fails after the busy timeout, as it
+    would without the file). So the file's holder waits at most for a writer that does not
+    queue, which the busy timeout bounds. The file has no timeout of its own: a waiter
+    waits as long as the holder's transaction lasts.
     """
 
     _writer_file: int | None = None
-    _holding = False
+    _writer_path = ""
+    _holding: set[str] | None = None  # while holding the file: its thread's set of files
+    _held = threading.local()  # the lock files each thread holds, through any connection
 
-    def begin_write(self) -> None:
-        if self.in_transaction:
-            # pysqlite opens a transaction only at a write statement (legacy transaction
-            # control), so this one already holds the lock; the write below makes sure.
-            self.execute("UPDATE chain_heads SET seq = seq WHERE 0")
-            return
+    def queue_for_writing(self) -> None:
+        """Wait for the writer file (not in a transaction); :meth:`done_writing`, commit,
+        rollback and close let it go."""
         if self._writer_file is None:
             self._writer_file = self._open_writer_file()
-        if self._writer_file >= 0:
+        held = self._held.__dict__.setdefault("files", set())
+        if self._writer_file >= 0 and self._writer_path not in held:
             fcntl.flock(self._writer_file, fcntl.LOCK_EX)  # releases the GIL while it waits
-            self._holding = True
-        try:
-            self.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self._release()
-            raise
+            held.add(self._writer_path)
+            self._holding = held
 
     def _open_writer_file(self) -> int:
         """The lock file's descriptor, or -1 for a database without a file (in memory)."""
@@ -152,30 +165,32 @@ class SQLiteConnection(sqlite3.Connection):
                      if row[1] == "main"), "")
         if not path:
             return -1
-        return os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self._writer_path = f"{path}-writer.lock"
+        return os.open(self._writer_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
-    def _release(self) -> None:
-        if self._holding:
-            self._holding = False
+    def done_writing(self) -> None:
+        if self._holding is not None:
+            self._holding.discard(self._writer_path)
+            self._holding = None
             fcntl.flock(self._writer_file, fcntl.LOCK_UN)
 
     def commit(self) -> None:
         try:
             super().commit()
         finally:
-            self._release()
+            self.done_writing()
 
     def rollback(self) -> None:
         try:
             super().rollback()
         finally:
-            self._release()
+            self.done_writing()
 
     def close(self) -> None:
         try:
             super().close()
         finally:
-            self._release()
+            self.done_writing()
             if self._writer_file is not None and self._writer_file >= 0:
                 os.close(self._writer_file)
             self._writer_file = None

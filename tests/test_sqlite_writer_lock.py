@@ -18,8 +18,9 @@ import time
 
 import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.exc import OperationalError
 
-from attendance.db import lock_for_write
+from attendance.db import SQLiteConnection, lock_for_write, make_engine, make_session_factory
 from attendance.models.chain import ChainHead
 
 pytestmark = pytest.mark.db
@@ -127,3 +128,26 @@ def test_a_writer_inside_a_transaction_does_not_wait_for_the_file(session_factor
     assert a_done.is_set()
     with session_factory() as session:
         assert sorted(session.scalars(select(ChainHead.stream))) == ["a", "b"]
+
+
+def test_a_second_connection_of_the_holding_thread_fails_instead_of_hanging(database_url,
+                                                                           lock_file):
+    """The thread that holds the file through one connection does not wait for it through
+    another (it would wait for itself): that one waits in SQLite's busy handler and fails
+    after the busy timeout, as it would without the file."""
+    engine = make_engine(database_url, connect_args={"timeout": 0.2,
+                                                     "factory": SQLiteConnection})
+    factory = make_session_factory(engine)
+    try:
+        with factory() as first, factory() as second:
+            lock_for_write(first)
+            with pytest.raises(OperationalError, match="database is locked"):
+                lock_for_write(second)
+            second.rollback()
+            first.execute(insert(ChainHead), [head("first")])
+            first.commit()
+            assert not file_is_locked(lock_file)
+            lock_for_write(second)  # free again
+            second.commit()
+    finally:
+        engine.dispose()
