@@ -14,10 +14,14 @@ SQLAlchemy core ``executemany`` on one connection, one commit per 100 rows (for 
 or one commit per row (for the single-scan shapes, which commit once per request). The
 ratio HTTP / raw is what the service keeps of what the database can take.
 
+Each simulated station keeps one HTTP connection open, as the station program's
+``requests.Session`` does, and its request bodies are built before the clock starts; only
+scans the service answered ``accepted`` are counted.
+
 Each shape also prints the CPU it cost per request, read from ``/proc``: the gunicorn
 workers (``svc ms``), the PostgreSQL server processes serving them (``db ms``; on SQLite the
-database works inside the workers) and this load generator (``gen ms``). On a shared
-machine these vary less than the rates do.
+database works inside the workers) and this load generator while it sends (``gen ms``). On
+a shared machine these vary less than the rates do.
 
 The 5,000 badges each come back several times a run, as real badges do day after day, so
 the workers soon remember their signature checks (``attendance.scans``); with
