@@ -176,9 +176,9 @@ def free_port() -> int:
 class Service:
     """``attendance serve --no-scheduler`` as a subprocess on 127.0.0.1."""
 
-    def __init__(self, world: World, *, workers: int = 2, port: int | None = None,
-                 log: Path | None = None) -> None:
-        self.world, self.workers = world, workers
+    def __init__(self, world: World, *, workers: int = 2, threads: int = 4,
+                 port: int | None = None, log: Path | None = None) -> None:
+        self.world, self.workers, self.threads = world, workers, threads
         self.port = port or free_port()
         self.log = log
         self.process: subprocess.Popen | None = None
@@ -187,6 +187,7 @@ class Service:
         out = self.log.open("ab") if self.log else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [ATTENDANCE, "serve", "--no-scheduler", "--workers", str(self.workers),
+             "--threads", str(self.threads),
              "--host", "127.0.0.1", "--port", str(self.port)],
             env=self.world.env, stdout=out, stderr=out, start_new_session=True)
         if self.log:
@@ -446,7 +447,8 @@ def bench_database(kind: str, args) -> list[tuple]:
     with tempfile.TemporaryDirectory() as tmp, \
             scratch_database(kind, Path(tmp), args.pg, args.pg_name) as url:
         world = build_world(url, Path(tmp), employees=args.employees, stations=20)
-        service = Service(world, workers=args.workers, log=Path(tmp) / "serve.log")
+        service = Service(world, workers=args.workers, threads=args.threads,
+                          log=Path(tmp) / "serve.log")
         service.start()
         try:
             warm_up(world, service.port)
@@ -489,11 +491,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="time limit per shape (each also has a request limit)")
     parser.add_argument("--employees", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="per worker (gthread)")
     parser.add_argument("--pg", default=os.environ.get("ATTENDANCE_BENCH_PG", PG_DEFAULT))
     parser.add_argument("--pg-name", default=BENCH_DB,
                         help="the scratch database's name (created, then dropped)")
     args = parser.parse_args(argv)
-    print(f"machine: {os.cpu_count()} cores; gunicorn workers: {args.workers}; "
+    print(f"machine: {os.cpu_count()} cores; gunicorn workers: {args.workers} "
+          f"× {args.threads} threads; "
           f"employees with badges: {args.employees}; python {sys.version.split()[0]}")
     print(f"{'database':<10} {'shape':<10} {'st':>3} {'batch':>5} {'accepted':>8} {'other':>6} "
           f"{'scans/s':>9} {'req/s':>8} {'raw/s':>9} {'ratio':>6} {'svc ms':>7} {'db ms':>6} "
