@@ -36,7 +36,8 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache, partial
 from pathlib import Path
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Insert, Row, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -295,11 +296,18 @@ def record_scans(session: Session, station: Station, items: list[ScanItem | Scan
 
 def _record(session: Session, station: Station, items: list[ScanItem | ScanResult],
             candidates: Iterator[_NewScan], *, source: str, now: datetime) -> list[ScanResult]:
-    """:func:`record_scans` from the stream's lock on."""
+    """:func:`record_scans` from the stream's lock on.
+
+    A batch looks up which of its event ids are stored already, then inserts the others. A
+    single scan (most requests at a gate) skips the look-up: its insert does nothing when
+    the event id is stored already, and only then is the original read. Both are exact
+    because the stream's lock keeps every other writer of the station out meanwhile.
+    """
     head = StreamHead(session, station_stream(station))
     connection = head.connection
-    originals = _stored(connection, source,
-                        [item.event_id for item in items if isinstance(item, ScanItem)])
+    event_ids = [item.event_id for item in items if isinstance(item, ScanItem)]
+    single = len(event_ids) == 1
+    originals = {} if single else _stored(connection, source, event_ids)
     new: list[_NewScan] = []
     results: list[ScanResult] = []
     for item in items:
@@ -317,13 +325,30 @@ def _record(session: Session, station: Station, items: list[ScanItem | ScanResul
             results.append(_as_duplicate(original))
     if not new:
         return results
-    connection.execute(insert(Scan.__table__), [scan.row for scan in new])
+    if single:
+        inserted = connection.execute(_INSERT_IF_NEW[connection.dialect.name], new[0].row)
+        if inserted.first() is None:  # a retry of a scan stored before: answer as it was
+            duplicate = _as_duplicate(_stored(connection, source, event_ids)[event_ids[0]])
+            return [duplicate if result is new[0].result else result for result in results]
+    else:
+        connection.execute(insert(Scan.__table__), [scan.row for scan in new])
     head.save()
     # Accepted scans that arrive late for a day already over make its stored findings stale.
     findings.mark_stale(session, [(scan.row["employee_id"], scan.row["scanned_at"])
                                   for scan in new if scan.row["status"] == ACCEPTED], now=now)
     _keep_photos(connection, head.stream, [scan for scan in new if scan.photo_file is not None])
     return results
+
+
+def _insert_if_new(dialect_insert: Callable) -> Insert:
+    """One scan's insert that does nothing (returns no row) when its event id is stored."""
+    return (dialect_insert(Scan.__table__)
+            .on_conflict_do_nothing(index_elements=["source", "event_id"])
+            .returning(Scan.__table__.c.id))
+
+
+_INSERT_IF_NEW = {"postgresql": _insert_if_new(postgresql.insert),
+                  "sqlite": _insert_if_new(sqlite.insert)}
 
 
 @dataclass
