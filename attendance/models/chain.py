@@ -231,7 +231,7 @@ class StreamHead:
     cost more than the database's own work).
 
     Creating it locks the head with one statement (pending ORM changes are flushed first;
-    on SQLite the database's write lock is taken first, see :func:`attendance.db.lock_for_write`);
+    on SQLite the database's write lock is taken first: :func:`attendance.db.lock_for_write`);
     :meth:`link_row` links rows in memory, as :meth:`BulkChains.append_row` does;
     :meth:`save` writes the head back with one more statement. A later :func:`lock_head` of
     the stream in the same session reads what was saved.
