@@ -36,8 +36,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache, partial
 from pathlib import Path
 
-from sqlalchemy import Connection, Insert, Row, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Row, TextClause, bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -326,7 +325,7 @@ def _record(session: Session, station: Station, items: list[ScanItem | ScanResul
     if not new:
         return results
     if single:
-        inserted = connection.execute(_INSERT_IF_NEW[connection.dialect.name], new[0].row)
+        inserted = connection.execute(_INSERT_IF_NEW, new[0].row)
         if inserted.first() is None:  # a retry of a scan stored before: answer as it was
             duplicate = _as_duplicate(_stored(connection, source, event_ids)[event_ids[0]])
             return [duplicate if result is new[0].result else result for result in results]
@@ -340,15 +339,20 @@ def _record(session: Session, station: Station, items: list[ScanItem | ScanResul
     return results
 
 
-def _insert_if_new(dialect_insert: Callable) -> Insert:
-    """One scan's insert that does nothing (returns no row) when its event id is stored."""
-    return (dialect_insert(Scan.__table__)
-            .on_conflict_do_nothing(index_elements=["source", "event_id"])
-            .returning(Scan.__table__.c.id))
+def _insert_if_new() -> TextClause:
+    """One scan's insert that does nothing (returns no row) when its event id is stored.
+
+    Text, like the head's lock: SQLAlchemy compiles its ``on_conflict_do_nothing()``
+    afresh for every execution (no cache key)."""
+    columns = [column for column in Scan.__table__.columns if not column.primary_key]
+    return text(
+        f"INSERT INTO scans ({', '.join(column.name for column in columns)}) "
+        f"VALUES ({', '.join(':' + column.key for column in columns)}) "
+        "ON CONFLICT (source, event_id) DO NOTHING RETURNING id"
+    ).bindparams(*(bindparam(column.key, type_=column.type) for column in columns))
 
 
-_INSERT_IF_NEW = {"postgresql": _insert_if_new(postgresql.insert),
-                  "sqlite": _insert_if_new(sqlite.insert)}
+_INSERT_IF_NEW = _insert_if_new()
 
 
 @dataclass
