@@ -268,12 +268,13 @@ def record_scans(session: Session, station: Station, items: list[ScanItem | Scan
     a second). Everything that needs no lock comes first: the badges the payloads name are
     read with their employees, signatures and photos checked, the rows built, the photos
     written (and fsynced) under temporary names. Then the stream's head is locked, which
-    serializes the station's writes, so the look-up of event ids already stored is exact
-    and the insert cannot conflict (no savepoint); the new rows are linked into the chain
-    in memory, inserted with one statement, the head is written back and the photos are
-    renamed to their scans' ids (one fsync of their folder makes the names durable before
-    the caller commits). On SQLite the database's write lock is thus held only from the
-    head to the commit, and never for a photo's data.
+    serializes the station's writes, so the look-up of event ids already stored (for a
+    single scan, its insert's own check) is exact and nothing else can conflict (no
+    savepoint); the new rows are linked into the chain in memory, inserted with one
+    statement, the head is written back and the photos are renamed to their scans' ids
+    (one fsync of their folder makes the names durable before the caller commits). On
+    SQLite the database's write lock is thus held only from the head to the commit, and
+    never for a photo's data.
     """
     scan_items = [item for item in items if isinstance(item, ScanItem)]
     if not scan_items:
@@ -559,10 +560,6 @@ def evidence_root() -> Path:
     return instance_path() / EVIDENCE_DIR
 
 
-def _day_folder(root: Path | None, day: date) -> Path:
-    return (root or evidence_root()) / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
-
-
 def _evidence_path(day: date, scan_id: int) -> str:
     """What ``Scan.evidence_path`` holds: the photo's path relative to the instance folder."""
     return f"{EVIDENCE_DIR}/{day:%Y}/{day:%m}/{day:%d}/{scan_id}.jpg"
@@ -570,7 +567,7 @@ def _evidence_path(day: date, scan_id: int) -> str:
 
 def _stage_photo(data: bytes, day: date, *, root: Path | None = None) -> Path:
     """Write ``data`` under a temporary name in its day's folder and fsync it."""
-    folder = _day_folder(root, day)
+    folder = (root or evidence_root()) / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
     folder.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=".", suffix=".jpg.tmp", dir=folder)
     with open(handle, "wb") as file:
