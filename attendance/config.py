@@ -133,6 +133,13 @@ class Reports(_Strict):
     evening_delay_minutes: int = Field(60, ge=0)
 
 
+class Excuses(_Strict):
+    # How far back a request may reach (a trip filed on return), and how far ahead: the
+    # calendar of holidays and swapped days is announced a year at a time.
+    max_past_days: int = Field(60, ge=0, le=3660)
+    max_future_days: int = Field(366, ge=1, le=3660)
+
+
 class Config(_Strict):
     agency: str = "UBND tỉnh"
     place: str = ""
@@ -152,6 +159,7 @@ class Config(_Strict):
     public_base_url: str | None = None
     schedules: dict[str, Schedule]
     reports: Reports = Reports()
+    excuses: Excuses = Excuses()
     mail: Mail | None = None
 
     @field_validator("timezone")

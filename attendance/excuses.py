@@ -8,6 +8,11 @@ own unit) and setting ``Excuse.status``. An approved excuse enters the rules at 
 Who may decide (``may_decide``): an admin, or a unit head whose units include the
 employee's unit — but nobody decides their own request. A unit head's own request therefore
 goes to the head of a unit above theirs (whose scope includes their unit) or to an admin.
+
+Dates (``check_horizon``, ``check_working_days``; the import applies both too): a request
+ends at most ``excuses.max_future_days`` after today, and covers at least one of the
+employee's working days — a leave over a weekend is fine, a leave on a Sunday alone is not
+a leave. A request typed on the form may also reach back ``excuses.max_past_days`` only.
 Service functions take a session and never commit.
 """
 
@@ -19,15 +24,18 @@ from sqlalchemy.orm import Session
 
 from attendance import access, findings
 from attendance.audit import record as audit
+from attendance.calendar import WorkCalendar
+from attendance.config import Config
+from attendance.evaluation import EmployeeRow, OrgTree, days, load_employees
 from attendance.models import Employee, Excuse, ExcuseDecision, User
 from attendance.models.chain import append
 from attendance.models.excuses import KINDS, PARTS
+from attendance.reports import WEEKDAY_NAMES, format_day
 
 DECISIONS = ("approved", "rejected")
 PENDING = "pending"
 MAX_DAYS = 366  # one request covers at most a year (a long secondment is several requests)
 MAX_NOTE = 1000
-MAX_PAST_DAYS = 60  # a request may look back this far (e.g. a trip filed on return)
 
 KIND_LABELS = {"leave": "nghỉ phép", "business_trip": "đi công tác", "other": "lý do khác"}
 PART_LABELS = {"full": "cả ngày", "morning": "buổi sáng", "afternoon": "buổi chiều"}
@@ -42,6 +50,58 @@ def excuse_stream(employee: Employee) -> str:
     return f"excuse:{employee.unit.code}"
 
 
+def earliest_start(config: Config, today: date) -> date:
+    """The first day a request on the form may name."""
+    return today - timedelta(days=config.excuses.max_past_days)
+
+
+def latest_end(config: Config, today: date) -> date:
+    """The last day any request may reach."""
+    return today + timedelta(days=config.excuses.max_future_days)
+
+
+def check_horizon(config: Config, end_date: date, today: date) -> None:
+    last = latest_end(config, today)
+    if end_date > last:
+        raise ExcuseError(f"chỉ xin trước được tối đa {config.excuses.max_future_days} ngày "
+                          f"(đến ngày {format_day(last)})")
+
+
+def employee_rows(session: Session, codes: list[str] | None = None) -> dict[int, EmployeeRow]:
+    """Employees as the rules see them (the schedule resolved up the unit tree, the active
+    dates), by id: all of them, or those of ``codes``."""
+    tree = OrgTree(session)
+    return {row.id: row for row in load_employees(session, tree, set(tree.units), date.min,
+                                                  date.max, codes)}
+
+
+def check_working_days(config: Config, calendar: WorkCalendar, employee: EmployeeRow,
+                       start_date: date, end_date: date) -> None:
+    """At least one day of the range is a working day for ``employee``, as
+    ``evaluation.evaluate_range`` counts them (the schedule's calendar, the employee's active
+    dates, the deployment's first day of records)."""
+    schedule = config.schedule(employee.schedule)
+    first = max(start_date, config.records_from or start_date)
+    if any(employee.active_on(day) and calendar.is_working_day(day, schedule)
+           for day in days(first, end_date)):
+        return
+    if start_date != end_date:
+        raise ExcuseError(f"từ ngày {format_day(start_date)} đến ngày {format_day(end_date)} "
+                          "không có ngày làm việc nào (ngày nghỉ lễ, ngày nghỉ hằng tuần hoặc "
+                          "ngoài thời gian công tác); không cần xin nghỉ")
+    holiday = calendar.holiday_name(start_date)
+    if first > start_date:
+        why = "trước ngày bắt đầu chấm công"
+    elif not employee.active_on(start_date):
+        why = "ngoài thời gian công tác"
+    elif holiday:
+        why = f"ngày nghỉ lễ: {holiday}"
+    else:
+        why = f"{WEEKDAY_NAMES[start_date.weekday()]}, ngày nghỉ hằng tuần"
+    raise ExcuseError(f"ngày {format_day(start_date)} không phải ngày làm việc ({why}); "
+                      "không cần xin nghỉ")
+
+
 def _text(value: str | None, what: str) -> str | None:
     value = (value or "").strip()
     if len(value) > MAX_NOTE:
@@ -49,8 +109,8 @@ def _text(value: str | None, what: str) -> str | None:
     return value or None
 
 
-def request_excuse(session: Session, employee: Employee, *, start_date: date, end_date: date,
-                   part: str, kind: str, note: str | None, requested_by: str,
+def request_excuse(session: Session, config: Config, employee: Employee, *, start_date: date,
+                   end_date: date, part: str, kind: str, note: str | None, requested_by: str,
                    now: datetime, today: date) -> Excuse:
     """File a pending request for ``employee`` (``today``: the local date of ``now``)."""
     if kind not in KINDS:
@@ -63,8 +123,11 @@ def request_excuse(session: Session, employee: Employee, *, start_date: date, en
         raise ExcuseError(f"một đơn không quá {MAX_DAYS} ngày")
     if part != "full" and end_date != start_date:
         raise ExcuseError("nghỉ buổi sáng hoặc buổi chiều chỉ áp dụng cho một ngày")
-    if start_date < today - timedelta(days=MAX_PAST_DAYS):
-        raise ExcuseError(f"không thể xin cho ngày đã quá {MAX_PAST_DAYS} ngày")
+    if start_date < earliest_start(config, today):
+        raise ExcuseError(f"không thể xin cho ngày đã quá {config.excuses.max_past_days} ngày")
+    check_horizon(config, end_date, today)
+    check_working_days(config, WorkCalendar(config), employee_rows(session, [employee.code])[
+        employee.id], start_date, end_date)
     note = _text(note, "lý do")
     if note is None:
         raise ExcuseError("cần ghi lý do")

@@ -27,8 +27,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from attendance import findings
+from attendance import excuses, findings
 from attendance.audit import record
+from attendance.calendar import WorkCalendar
 from attendance.config import Config, load_config
 from attendance.models.chain import BulkChains
 from attendance.models.excuses import KINDS as EXCUSE_KINDS
@@ -137,6 +138,15 @@ class _Problems:
 
     def add(self, column: str | None, message: str) -> None:
         self.found.append(_RowInvalid(column, message))
+
+    def rule(self, column: str, check: Callable[..., None], *args: Any) -> bool:
+        """``check(*args)``, a rule of the domain: its refusal is a problem of ``column``."""
+        try:
+            check(*args)
+        except excuses.ExcuseError as exc:
+            self.add(column, str(exc))
+            return False
+        return True
 
     def get(self, parse: Callable[..., Any], *args: Any) -> Any:
         """``parse(*args)``, or None when it refuses (and the problem is kept)."""
@@ -720,17 +730,23 @@ def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = Fals
 
 
 def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = False,
-                   progress: Progress | None = None, actor: str = "import",
-                   now: datetime | None = None) -> ImportResult:
+                   progress: Progress | None = None, config: Config | None = None,
+                   actor: str = "import", now: datetime | None = None) -> ImportResult:
     """Approved leave and business trips: ``employee_code,start_date,end_date,part,kind,note``.
 
     An excuse is the same excuse when employee, dates, part and kind match; re-importing it
-    updates the note, and approves it if it was pending or rejected.
+    updates the note, and approves it if it was pending or rejected. The dates follow the
+    rules of a request (``attendance.excuses``): within the horizon, and on at least one
+    working day of the employee; a file may bring excuses from any time before today.
     """
+    config = config or load_config()
     _names, records = _records(source, EXCUSE_COLUMNS, EXCUSE_REQUIRED)
     result = ImportResult("excuses", rows=len(records))
     now = _now(now)
+    today = now.astimezone(config.tz).date()
+    calendar = WorkCalendar(config)
     employees = {e.code: e for e in session.scalars(select(Employee))}
+    rows = excuses.employee_rows(session)
     unit_codes = dict(session.execute(select(Unit.id, Unit.code)).all())
 
     parsed: list[dict[str, Any]] = []
@@ -742,6 +758,11 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
         end = problems.get(_required_date, row, "end_date")
         if start and end and end < start:
             problems.add("end_date", "ngày kết thúc trước ngày bắt đầu")
+        elif start and end and problems.rule("end_date", excuses.check_horizon, config, end,
+                                             today):
+            if employee:
+                problems.rule("start_date", excuses.check_working_days, config, calendar,
+                              rows[employee.id], start, end)
         part = _text(row.get("part")).lower() or "full"
         if part not in EXCUSE_PARTS:
             problems.add("part", f"{part!r} không hợp lệ (chỉ nhận full, morning, afternoon)")

@@ -240,7 +240,7 @@ def test_excuses_approved_and_rejected(session_factory, config, stored):
     with session_factory() as session:
         employee = session.get(Employee, stored["E002"])
         for decision in ("rejected", "approved"):
-            excuse = request_excuse(session, employee, start_date=date(2026, 11, 5),
+            excuse = request_excuse(session, config, employee, start_date=date(2026, 11, 5),
                                     end_date=date(2026, 11, 5), part="full", kind="other",
                                     note="Ốm", requested_by="E002", now=NOW, today=NOW.date())
             decide_excuse(session, excuse, decision, "Lê Văn Trưởng", "Xem xét", NOW)
@@ -394,7 +394,7 @@ def test_cli_refreshes_a_range_and_the_log_follows_at_once(session_factory, conf
     span = ("--from", "2026-11-01", "--to", "2026-11-20", "--format", "json")
     assert json.loads(cli("violations", *span).output)["total"] == 11
     with session_factory() as session:
-        excuse = request_excuse(session, session.get(Employee, e002),
+        excuse = request_excuse(session, config, session.get(Employee, e002),
                                 start_date=date(2026, 11, 5), end_date=date(2026, 11, 5),
                                 part="full", kind="other", note="Ốm", requested_by="E002",
                                 now=NOW, today=NOW.date())

@@ -339,6 +339,34 @@ def test_excuse_ending_before_it_starts_is_refused(db_session, config, tmp_path)
     assert result.errors[0].line == 2 and "ngày kết thúc trước ngày bắt đầu" in result.errors[0].reason
 
 
+def test_excuses_on_no_working_day_or_past_the_horizon_are_refused(db_session, config,
+                                                                    tmp_path):
+    load_org(db_session, config)  # NOW is Friday 27/11/2026: the horizon is 28/11/2027
+    path = write_csv(tmp_path / "x.csv", [
+        ["employee_code", "start_date", "end_date", "part", "kind", "note"],
+        ["E001", "9999-12-31", "9999-12-31", "full", "leave", ""],
+        ["E001", "29/11/2026", "29/11/2026", "morning", "business_trip", ""],
+        ["E001", "2026-11-28", "2026-11-29", "full", "leave", ""],
+        ["E404", "2026-11-24", "2026-11-24", "full", "leave", ""],
+        ["E001", "2026-11-27", "2026-11-30", "full", "leave", "Qua cuối tuần"],
+        ["E001", "2025-11-03", "2025-11-03", "full", "other", "Hồ sơ năm trước"],
+    ])
+    result = import_excuses(db_session, path, config=config, now=NOW)
+    assert [str(e) for e in result.errors] == [
+        "dòng 2: end_date: chỉ xin trước được tối đa 366 ngày (đến ngày 28/11/2027)",
+        "dòng 3: start_date: ngày 29/11/2026 không phải ngày làm việc (Chủ Nhật, ngày nghỉ "
+        "hằng tuần); không cần xin nghỉ",
+        "dòng 4: start_date: từ ngày 28/11/2026 đến ngày 29/11/2026 không có ngày làm việc "
+        "nào (ngày nghỉ lễ, ngày nghỉ hằng tuần hoặc ngoài thời gian công tác); không cần "
+        "xin nghỉ",
+        "dòng 5: employee_code: không có cán bộ mã E404",
+    ]
+    imported = import_excuses(db_session, path, config=config, now=NOW, skip_bad_rows=True)
+    assert (imported.created, imported.skipped) == (2, 4)
+    assert [e.note for e in db_session.scalars(select(Excuse).order_by(Excuse.id))] == [
+        "Qua cuối tuần", "Hồ sơ năm trước"]  # a file may bring last year's records
+
+
 def test_each_import_is_audited_with_its_counts(db_session, config):
     load_org(db_session, config)
     entries = db_session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()

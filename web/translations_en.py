@@ -282,6 +282,8 @@ EN: dict[str, str] = {
     "Đơn của {name}": "Request of {name}",
     "Buổi sáng hoặc buổi chiều chỉ áp dụng cho một ngày.":
         "A morning or an afternoon applies to one day only.",
+    "Đơn có thể xin cho các ngày từ {first} đến {last}, và phải có ít nhất một ngày làm việc.":
+        "A request may name days from {first} to {last}, and must include a working day.",
     "Tài khoản chưa được gắn với hồ sơ cán bộ nào, nên không thể gửi đơn.":
         "This account is not linked to an employee record, so it cannot send requests.",
     "Không gửi được đơn: {reason}": "Cannot send the request: {reason}",

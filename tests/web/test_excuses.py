@@ -109,6 +109,27 @@ def test_bad_requests_are_refused_with_vietnamese_messages(login_as, session_fac
         assert session.scalars(select(Excuse)).all() == []
 
 
+def test_impossible_dates_are_refused_and_the_form_says_the_range(login_as, session_factory):
+    client = login_as("staff_snv")
+    form = client.get("/excuses/new").get_data(as_text=True)
+    # The web tests' today is Monday 23/11/2026: 60 days back, 366 ahead.
+    assert 'min="2026-09-24" max="2027-11-24"' in form
+    assert "Đơn có thể xin cho các ngày từ 24/09/2026 đến 24/11/2027" in form
+    for start, end, message in [
+            ("9999-12-31", "9999-12-31", "chỉ xin trước được tối đa 366 ngày (đến ngày 24/11/2027)"),
+            ("2026-11-29", "2026-11-29", "ngày 29/11/2026 không phải ngày làm việc (Chủ Nhật, "
+                                         "ngày nghỉ hằng tuần); không cần xin nghỉ"),
+            ("2026-11-28", "2026-11-29", "từ ngày 28/11/2026 đến ngày 29/11/2026 không có ngày "
+                                         "làm việc nào")]:
+        response = request_leave(client, start_date=start, end_date=end)
+        assert response.status_code == 400
+        assert message in response.get_data(as_text=True), start
+    with session_factory() as session:
+        assert session.scalars(select(Excuse)).all() == []
+    # Leave over a weekend is one request.
+    assert request_leave(client, start_date="2026-11-27", end_date="2026-11-30").status_code == 302
+
+
 def _excuse_of(session_factory, code: str, requested_by: str) -> int:
     from datetime import date, datetime, timezone
 

@@ -111,7 +111,7 @@ def new():
             db = get_db()
             try:
                 excuse = service.request_excuse(
-                    db, employee, start_date=dates["start_date"], end_date=dates["end_date"],
+                    db, domain_config(), employee, start_date=dates["start_date"], end_date=dates["end_date"],
                     part=form.part.data, kind=form.kind.data, note=form.note.data,
                     requested_by=user.username, now=now(), today=_today())
             except service.ExcuseError as exc:
@@ -120,8 +120,11 @@ def new():
                 flash(_("Đã gửi đơn; đơn đang chờ duyệt."), "success")
                 return redirect(url_for("excuses.detail", excuse_id=excuse.id))
     status = 400 if request.method == "POST" else 200
+    today = _today()
     return render_template("excuses/new.html", form=form, employee=employee, kinds=KIND_CHOICES,
-                           parts=PART_CHOICES), status
+                           parts=PART_CHOICES,
+                           first=service.earliest_start(domain_config(), today),
+                           last=service.latest_end(domain_config(), today)), status
 
 
 @bp.route("/<int:excuse_id>")
