@@ -43,6 +43,8 @@ ACTION_LABELS = {
     "excuse.requested": "Gửi đơn nghỉ phép, công tác",
     "excuse.approved": "Duyệt đơn nghỉ phép, công tác",
     "excuse.rejected": "Từ chối đơn nghỉ phép, công tác",
+    "excuse.withdrawn": "Rút đơn nghỉ phép, công tác",
+    "excuse.revoked": "Hủy duyệt đơn nghỉ phép, công tác",
     "spot_check.recorded": "Ghi nhận kiểm tra đột xuất",
     "spot_check.corrected": "Sửa kết quả kiểm tra đột xuất",
     "import.units": "Nhập đơn vị từ tệp",

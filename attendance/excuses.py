@@ -1,13 +1,18 @@
 """Excuses: staff request leave, a business trip or another reason; a unit head decides.
 
-``request_excuse`` files a pending request; ``decide_excuse`` approves or rejects it,
-appending an ``ExcuseDecision`` to the chained stream ``excuse:<unit code>`` (the employee's
-own unit) and setting ``Excuse.status``. An approved excuse enters the rules at once:
-``attendance.evaluation`` reads every excuse whose status is ``approved``.
+``request_excuse`` files a pending request; ``decide_excuse`` approves or rejects it;
+``withdraw_excuse`` lets its author take back a request still pending; ``revoke_approval``
+takes back an approval, with a reason. Each appends an ``ExcuseDecision`` to the chained
+stream ``excuse:<unit code>`` (the employee's own unit), sets ``Excuse.status`` and writes
+the audit log. An approved excuse enters the rules at once, and leaves them at once when
+revoked: ``attendance.evaluation`` reads every excuse whose status is ``approved``, and the
+stored findings of its days are marked stale either way.
 
 Who may decide (``may_decide``): an admin, or a unit head whose units include the
 employee's unit — but nobody decides their own request. A unit head's own request therefore
 goes to the head of a unit above theirs (whose scope includes their unit) or to an admin.
+The same people may revoke an approval; only the request's own employee (or whoever filed
+it) may withdraw it.
 
 Dates (``check_horizon``, ``check_working_days``; the import applies both too): a request
 ends at most ``excuses.max_future_days`` after today, and covers at least one of the
@@ -33,13 +38,15 @@ from attendance.models.excuses import KINDS, PARTS
 from attendance.reports import WEEKDAY_NAMES, format_day
 
 DECISIONS = ("approved", "rejected")
-PENDING = "pending"
+PENDING, APPROVED, WITHDRAWN, REVOKED = "pending", "approved", "withdrawn", "revoked"
+OUTCOMES = (*DECISIONS, WITHDRAWN, REVOKED)  # what a request's decision records may say
 MAX_DAYS = 366  # one request covers at most a year (a long secondment is several requests)
 MAX_NOTE = 1000
 
 KIND_LABELS = {"leave": "nghỉ phép", "business_trip": "đi công tác", "other": "lý do khác"}
 PART_LABELS = {"full": "cả ngày", "morning": "buổi sáng", "afternoon": "buổi chiều"}
-STATUS_LABELS = {"pending": "chờ duyệt", "approved": "đã duyệt", "rejected": "từ chối"}
+STATUS_LABELS = {"pending": "chờ duyệt", "approved": "đã duyệt", "rejected": "từ chối",
+                 "withdrawn": "đã rút", "revoked": "đã hủy duyệt"}
 
 
 class ExcuseError(ValueError):
@@ -159,24 +166,66 @@ def may_decide(session: Session, user: User, excuse: Excuse) -> bool:
     return user.role == "unit_head" and access.can_see_employee(session, user, excuse.employee)
 
 
+def _status(excuse: Excuse) -> str:
+    return STATUS_LABELS.get(excuse.status, excuse.status)
+
+
+def _close(session: Session, excuse: Excuse, outcome: str, by: str, actor: str,
+           reason: str | None, now: datetime) -> ExcuseDecision:
+    """Record ``outcome`` on the excuse's chain, set its status and write the audit log;
+    when an approval is given or taken back, its days' stored findings are stale."""
+    record = append(session, ExcuseDecision(
+        excuse_id=excuse.id, decision=outcome, decided_by=by[:80], reason=reason,
+        decided_at=now), excuse_stream(excuse.employee))
+    if APPROVED in (excuse.status, outcome):
+        findings.mark_stale(session, [(excuse.employee_id, day) for day in
+                                      findings.days(excuse.start_date, excuse.end_date)])
+    excuse.status = outcome
+    audit(session, actor=actor, action=f"excuse.{outcome}", at=now,
+          target=f"employee:{excuse.employee.code}",
+          details={"excuse": excuse.id, "reason": reason})
+    session.flush()
+    return record
+
+
 def decide_excuse(session: Session, excuse: Excuse, decision: str, decided_by: str,
-                  reason: str | None, now: datetime) -> ExcuseDecision:
+                  reason: str | None, now: datetime, *, actor: str | None = None
+                  ) -> ExcuseDecision:
     """Approve or reject a pending request. A rejection needs a reason. Never commits.
 
-    ``decided_by`` is the deciding user's name as it should stand on the record.
+    ``decided_by`` is the deciding user's name as it should stand on the record; ``actor``
+    the account in the audit log (by default ``decided_by``).
     """
     if decision not in DECISIONS:
         raise ExcuseError("quyết định không hợp lệ")
     if excuse.status != PENDING:
-        raise ExcuseError(f"đơn đã được xử lý ({STATUS_LABELS.get(excuse.status, excuse.status)})")
+        raise ExcuseError(f"đơn đã được xử lý ({_status(excuse)})")
     reason = _text(reason, "lý do")
     if decision == "rejected" and reason is None:
         raise ExcuseError("cần ghi lý do từ chối")
-    record = append(session, ExcuseDecision(
-        excuse_id=excuse.id, decision=decision, decided_by=decided_by[:80],
-        reason=reason, decided_at=now), excuse_stream(excuse.employee))
-    excuse.status = decision
-    findings.mark_stale(session, [(excuse.employee_id, day) for day in
-                                  findings.days(excuse.start_date, excuse.end_date)])
-    session.flush()
-    return record
+    return _close(session, excuse, decision, decided_by, actor or decided_by, reason, now)
+
+
+def may_withdraw(user: User, excuse: Excuse) -> bool:
+    """A request is withdrawn by its own employee, or by whoever filed it."""
+    return user.active and is_own(user, excuse)
+
+
+def withdraw_excuse(session: Session, excuse: Excuse, *, by: str, actor: str,
+                    now: datetime) -> ExcuseDecision:
+    """Take back a request nobody has decided yet. Never commits."""
+    if excuse.status != PENDING:
+        raise ExcuseError(f"chỉ rút được đơn đang chờ duyệt (đơn này {_status(excuse)})")
+    return _close(session, excuse, WITHDRAWN, by, actor, None, now)
+
+
+def revoke_approval(session: Session, excuse: Excuse, *, by: str, actor: str,
+                    reason: str | None, now: datetime) -> ExcuseDecision:
+    """Take back an approval (``may_decide`` says who may), with a reason: the findings it
+    excused are open again. Never commits."""
+    if excuse.status != APPROVED:
+        raise ExcuseError(f"chỉ hủy duyệt được đơn đã duyệt (đơn này {_status(excuse)})")
+    reason = _text(reason, "lý do")
+    if reason is None:
+        raise ExcuseError("cần ghi lý do hủy duyệt")
+    return _close(session, excuse, REVOKED, by, actor, reason, now)

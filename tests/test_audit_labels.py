@@ -26,7 +26,7 @@ WRITER = ROOT / "attendance" / "audit.py"
 # An f-string as an action: its source text -> every value it takes.
 DYNAMIC = {
     'f"import.{kind}"': [f"import.{kind}" for kind in IMPORT_KINDS],
-    'f"excuse.{form.decision.data}"': [f"excuse.{decision}" for decision in excuses.DECISIONS],
+    'f"excuse.{outcome}"': [f"excuse.{outcome}" for outcome in excuses.OUTCOMES],
 }
 
 

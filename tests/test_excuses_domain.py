@@ -12,7 +12,7 @@ from attendance import excuses
 from attendance.audit import verify_chains
 from attendance.config import load_config
 from attendance.evaluation import evaluate_range
-from attendance.models import AuditEntry, ExcuseDecision
+from attendance.models import AuditEntry, ExcuseDecision, StaleFinding
 from attendance.models.chain import AppendOnlyError
 
 MONDAY = date(2026, 11, 23)
@@ -198,3 +198,62 @@ def test_only_an_approved_excuse_reaches_the_rules(db_session, org, config):
     assert result.excused is not None and result.excused.kind == "leave"
     assert result.excused.approved_by == "Nguyễn Văn Thủ"
     assert not result.expected and not result.open_findings()
+
+
+def stale_marks(session) -> int:
+    return len(session.scalars(select(StaleFinding)).all())
+
+
+def test_staff_withdraw_their_own_pending_request(db_session, org):
+    people, users = org
+    excuse = ask(db_session, people["p1"])
+    assert excuses.may_withdraw(users["staff_p1"], excuse)
+    assert not excuses.may_withdraw(users["head_snv"], excuse)
+    assert not excuses.may_withdraw(users["admin"], excuse)
+    marks = stale_marks(db_session)
+    record = excuses.withdraw_excuse(db_session, excuse, by="Lê Văn Cường (staff_p1)",
+                                     actor="staff_p1", now=NOW)
+    assert excuse.status == "withdrawn" and record.decision == "withdrawn"
+    assert record.stream == "excuse:SNV-P1" and verify_chains(db_session)[1] is None
+    assert stale_marks(db_session) == marks  # it never counted: nothing to compute again
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "excuse.withdrawn"))
+    assert entry.actor == "staff_p1" and entry.target == "employee:E-P1"
+    with pytest.raises(excuses.ExcuseError, match="chỉ rút được đơn đang chờ duyệt"):
+        excuses.withdraw_excuse(db_session, excuse, by="x", actor="staff_p1", now=NOW)
+    with pytest.raises(excuses.ExcuseError, match="đã được xử lý"):
+        excuses.decide_excuse(db_session, excuse, "approved", "x", None, NOW)
+    approved = ask(db_session, people["p1"])
+    excuses.decide_excuse(db_session, approved, "approved", "x", None, NOW)
+    with pytest.raises(excuses.ExcuseError, match=r"đang chờ duyệt \(đơn này đã duyệt\)"):
+        excuses.withdraw_excuse(db_session, approved, by="x", actor="staff_p1", now=NOW)
+
+
+def test_a_revoked_approval_excuses_nothing_any_more(db_session, org, config):
+    people, users = org
+    excuse = ask(db_session, people["p1"])
+    with pytest.raises(excuses.ExcuseError, match="chỉ hủy duyệt được đơn đã duyệt"):
+        excuses.revoke_approval(db_session, excuse, by="x", actor="head_snv", reason="x",
+                                now=NOW)
+    excuses.decide_excuse(db_session, excuse, "approved", "Nguyễn Văn Thủ", None, NOW,
+                          actor="head_snv")
+    [(_, _, result)] = evaluate_range(db_session, config, MONDAY, MONDAY, employee_codes=["E-P1"])
+    assert result.excused is not None
+    marks = stale_marks(db_session)
+    with pytest.raises(excuses.ExcuseError, match="cần ghi lý do hủy duyệt"):
+        excuses.revoke_approval(db_session, excuse, by="x", actor="head_snv", reason="  ",
+                                now=NOW)
+    record = excuses.revoke_approval(db_session, excuse, by="Nguyễn Văn Thủ (head_snv)",
+                                     actor="head_snv", reason="Không đi công tác nữa",
+                                     now=NOW + timedelta(hours=2))
+    assert excuse.status == "revoked" and [d.decision for d in excuse.decisions] == [
+        "approved", "revoked"]
+    assert (record.reason, record.seq) == ("Không đi công tác nữa", 2)
+    assert stale_marks(db_session) > marks  # the stored findings of that day are computed again
+    [(_, _, result)] = evaluate_range(db_session, config, MONDAY, MONDAY, employee_codes=["E-P1"])
+    assert result.excused is None and result.has_open("absent")
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "excuse.revoked"))
+    assert entry.actor == "head_snv" and "Không đi công tác nữa" in entry.details
+    assert verify_chains(db_session)[1] is None
+    # Who may revoke: whoever may decide (the heads above, admins; nobody their own).
+    assert excuses.may_decide(db_session, users["head_prov"], excuse)
+    assert not excuses.may_decide(db_session, users["staff_p1"], excuse)

@@ -8,7 +8,7 @@ from factories import make_employee, make_user
 from sqlalchemy import select
 from web_helpers import csrf_token, login
 
-from attendance.models import Employee, Excuse, ExcuseDecision, Unit, User
+from attendance.models import AuditEntry, Employee, Excuse, ExcuseDecision, Unit, User
 
 DAY = "2026-11-23"
 EVIL = '<script>alert("x")</script>'
@@ -217,3 +217,101 @@ def test_names_and_notes_are_escaped(app, province, session_factory):
     assert "<script>alert" not in html
     flashes = re.findall(r'class="flash[^"]*"', html)
     assert flashes  # the approval's message, with the escaped name
+
+
+def post(client, excuse_id, action, **fields):
+    data = {"csrf_token": csrf_token(client, "/excuses"), **fields}
+    return client.post(f"/excuses/{excuse_id}/{action}", data=data)
+
+
+def status_of(session_factory, excuse_id) -> str:
+    with session_factory() as session:
+        return session.get(Excuse, excuse_id).status
+
+
+def test_staff_withdraw_their_own_pending_request_only(app, province, session_factory):
+    with session_factory() as session:
+        make_user(session, "staff_p1", "staff", employee=session.get(Employee, province["e_p1"]))
+        session.commit()
+    staff = app.test_client()
+    login(staff, "staff_snv")
+    request_leave(staff, note="Đi khám bệnh")
+    excuse_id = only_excuse(session_factory)
+    action = f'action="/excuses/{excuse_id}/withdraw"'
+    assert action in staff.get(f"/excuses/{excuse_id}").get_data(as_text=True)
+
+    head = app.test_client()
+    login(head, "head_snv")
+    assert action not in head.get(f"/excuses/{excuse_id}").get_data(as_text=True)
+    assert post(head, excuse_id, "withdraw").status_code == 403  # the head decides instead
+    other = app.test_client()
+    login(other, "staff_p1")
+    assert post(other, excuse_id, "withdraw").status_code == 404  # not theirs to see
+    assert status_of(session_factory, excuse_id) == "pending"
+
+    response = post(staff, excuse_id, "withdraw")
+    assert response.status_code == 303
+    page = staff.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Đã rút đơn." in page and "Đã rút" in page and action not in page
+    assert status_of(session_factory, excuse_id) == "withdrawn"
+    assert "Đi khám bệnh" not in head.get("/excuses").get_data(as_text=True)  # off the queue
+    assert "Đi khám bệnh" in head.get("/excuses?status=withdrawn").get_data(as_text=True)
+    assert 'value="approved"' not in head.get(f"/excuses/{excuse_id}").get_data(as_text=True)
+    # Once decided, a request is no longer the author's to withdraw.
+    request_leave(staff, start_date="2026-11-24", end_date="2026-11-25", note="Nghỉ phép")
+    with session_factory() as session:
+        approved = session.scalar(select(Excuse.id).where(Excuse.note == "Nghỉ phép"))
+    decide(head, approved, "approved", "Đồng ý")
+    post(staff, approved, "withdraw")
+    assert "chỉ rút được đơn đang chờ duyệt" in staff.get(f"/excuses/{approved}").get_data(
+        as_text=True)
+    assert status_of(session_factory, approved) == "approved"
+
+
+def test_a_head_revokes_an_approval_with_a_reason_and_the_report_follows(
+        app, province, session_factory):
+    with session_factory() as session:
+        make_user(session, "head_stc", "unit_head", unit=session.get(Unit, province["STC"]))
+        session.commit()
+    staff = app.test_client()
+    login(staff, "staff_snv")
+    request_leave(staff, note="Đưa con đi khám bệnh")
+    excuse_id = only_excuse(session_factory)
+    head = app.test_client()
+    login(head, "head_snv")
+    decide(head, excuse_id, "approved", "Đồng ý")
+    assert "E-SNV" in unit_entry(report(head), "SNV")["excused"]
+    action = f'action="/excuses/{excuse_id}/revoke"'
+    assert action in head.get(f"/excuses/{excuse_id}").get_data(as_text=True)
+    assert action not in staff.get(f"/excuses/{excuse_id}").get_data(as_text=True)
+
+    # Who may not: the staff member, an inspector, the head of another unit.
+    assert post(staff, excuse_id, "revoke", reason="x").status_code == 403
+    inspector = app.test_client()
+    login(inspector, "inspector")
+    assert post(inspector, excuse_id, "revoke", reason="x").status_code == 403
+    elsewhere = app.test_client()
+    login(elsewhere, "head_stc")
+    assert post(elsewhere, excuse_id, "revoke", reason="x").status_code == 404
+    # A reason is required.
+    post(head, excuse_id, "revoke", reason="  ")
+    assert "cần ghi lý do hủy duyệt" in head.get(f"/excuses/{excuse_id}").get_data(as_text=True)
+    assert status_of(session_factory, excuse_id) == "approved"
+
+    response = post(head, excuse_id, "revoke", reason="Không có giấy khám bệnh")
+    assert response.status_code == 303
+    assert "Đã hủy duyệt đơn của Trần Thị Bình" in head.get(response.headers["Location"]).get_data(
+        as_text=True)
+    assert status_of(session_factory, excuse_id) == "revoked"
+    after = unit_entry(report(head), "SNV")
+    assert "E-SNV" in after["absent"] and "E-SNV" not in after["excused"]
+    page = staff.get(f"/excuses/{excuse_id}").get_data(as_text=True)
+    assert "Đã hủy duyệt" in page and "Không có giấy khám bệnh" in page
+    with session_factory() as session:
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "excuse.revoked"))
+        assert entry.actor == "head_snv" and entry.target == "employee:E-SNV"
+    # Revoked once: a second revocation is refused.
+    post(head, excuse_id, "revoke", reason="lần nữa")
+    with session_factory() as session:
+        assert [d.decision for d in session.scalars(select(ExcuseDecision))] == [
+            "approved", "revoked"]
