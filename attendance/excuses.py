@@ -14,10 +14,11 @@ goes to the head of a unit above theirs (whose scope includes their unit) or to 
 The same people may revoke an approval; only the request's own employee (or whoever filed
 it) may withdraw it.
 
-Dates (``check_horizon``, ``check_working_days``; the import applies both too): a request
-ends at most ``excuses.max_future_days`` after today, and covers at least one of the
-employee's working days — a leave over a weekend is fine, a leave on a Sunday alone is not
-a leave. A request typed on the form may also reach back ``excuses.max_past_days`` only.
+Dates (``check_dates``, which the import applies too): a request ends at most
+``excuses.max_future_days`` after today, spans at most ``MAX_DAYS``, and covers at least one
+of the employee's working days — a leave over a weekend is fine, a leave on a Sunday alone
+is not a leave. A request typed on the form may also reach back ``excuses.max_past_days``
+only; an import, to any day of the calendar (``calendar.YEARS``).
 Service functions take a session and never commit.
 """
 
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from attendance import access, findings
 from attendance.audit import record as audit
-from attendance.calendar import WorkCalendar
+from attendance.calendar import YEARS, WorkCalendar
 from attendance.config import Config
 from attendance.evaluation import EmployeeRow, OrgTree, days, load_employees
 from attendance.models import Employee, Excuse, ExcuseDecision, User
@@ -50,7 +51,12 @@ STATUS_LABELS = {"pending": "chờ duyệt", "approved": "đã duyệt", "reject
 
 
 class ExcuseError(ValueError):
-    """A request or decision that cannot be made; the message is one Vietnamese sentence."""
+    """A request or decision that cannot be made; the message is one Vietnamese sentence,
+    ``column`` the field of the request (an import file's column) it is about, if any."""
+
+    def __init__(self, message: str, column: str | None = None):
+        super().__init__(message)
+        self.column = column
 
 
 def excuse_stream(employee: Employee) -> str:
@@ -67,13 +73,6 @@ def latest_end(config: Config, today: date) -> date:
     return today + timedelta(days=config.excuses.max_future_days)
 
 
-def check_horizon(config: Config, end_date: date, today: date) -> None:
-    last = latest_end(config, today)
-    if end_date > last:
-        raise ExcuseError(f"chỉ xin trước được tối đa {config.excuses.max_future_days} ngày "
-                          f"(đến ngày {format_day(last)})")
-
-
 def employee_rows(session: Session, codes: list[str] | None = None) -> dict[int, EmployeeRow]:
     """Employees as the rules see them (the schedule resolved up the unit tree, the active
     dates), by id: all of them, or those of ``codes``."""
@@ -82,8 +81,31 @@ def employee_rows(session: Session, codes: list[str] | None = None) -> dict[int,
                                                   date.max, codes)}
 
 
-def check_working_days(config: Config, calendar: WorkCalendar, employee: EmployeeRow,
-                       start_date: date, end_date: date) -> None:
+def check_dates(config: Config, calendar: WorkCalendar, employee: EmployeeRow | None,
+                start_date: date, end_date: date, part: str, today: date) -> None:
+    """The dates of a request, however it is filed (``today``: the deployment's date).
+
+    Without ``employee`` (an import row naming nobody known) the working days are not
+    checked.
+    """
+    if end_date < start_date:
+        raise ExcuseError("ngày kết thúc trước ngày bắt đầu", "end_date")
+    if start_date.year < YEARS[0]:
+        raise ExcuseError(f"ngày trước năm {YEARS[0]} nằm ngoài lịch", "start_date")
+    if (end_date - start_date).days + 1 > MAX_DAYS:
+        raise ExcuseError(f"một đơn không quá {MAX_DAYS} ngày", "end_date")
+    if part != "full" and end_date != start_date:
+        raise ExcuseError("nghỉ buổi sáng hoặc buổi chiều chỉ áp dụng cho một ngày", "part")
+    last = latest_end(config, today)
+    if end_date > last:
+        raise ExcuseError(f"chỉ xin trước được tối đa {config.excuses.max_future_days} ngày "
+                          f"(đến ngày {format_day(last)})", "end_date")
+    if employee is not None:
+        _check_working_days(config, calendar, employee, start_date, end_date)
+
+
+def _check_working_days(config: Config, calendar: WorkCalendar, employee: EmployeeRow,
+                        start_date: date, end_date: date) -> None:
     """At least one day of the range is a working day for ``employee``, as
     ``evaluation.evaluate_range`` counts them (the schedule's calendar, the employee's active
     dates, the deployment's first day of records)."""
@@ -95,18 +117,17 @@ def check_working_days(config: Config, calendar: WorkCalendar, employee: Employe
     if start_date != end_date:
         raise ExcuseError(f"từ ngày {format_day(start_date)} đến ngày {format_day(end_date)} "
                           "không có ngày làm việc nào (ngày nghỉ lễ, ngày nghỉ hằng tuần hoặc "
-                          "ngoài thời gian công tác); không cần xin nghỉ")
-    holiday = calendar.holiday_name(start_date)
+                          "ngoài thời gian công tác); không cần xin nghỉ", "start_date")
     if first > start_date:
         why = "trước ngày bắt đầu chấm công"
     elif not employee.active_on(start_date):
         why = "ngoài thời gian công tác"
-    elif holiday:
+    elif holiday := calendar.holiday_name(start_date):
         why = f"ngày nghỉ lễ: {holiday}"
     else:
         why = f"{WEEKDAY_NAMES[start_date.weekday()]}, ngày nghỉ hằng tuần"
     raise ExcuseError(f"ngày {format_day(start_date)} không phải ngày làm việc ({why}); "
-                      "không cần xin nghỉ")
+                      "không cần xin nghỉ", "start_date")
 
 
 def _text(value: str | None, what: str) -> str | None:
@@ -124,17 +145,10 @@ def request_excuse(session: Session, config: Config, employee: Employee, *, star
         raise ExcuseError("loại đơn không hợp lệ")
     if part not in PARTS:
         raise ExcuseError("thời gian nghỉ trong ngày không hợp lệ")
-    if end_date < start_date:
-        raise ExcuseError("ngày kết thúc trước ngày bắt đầu")
-    if (end_date - start_date).days + 1 > MAX_DAYS:
-        raise ExcuseError(f"một đơn không quá {MAX_DAYS} ngày")
-    if part != "full" and end_date != start_date:
-        raise ExcuseError("nghỉ buổi sáng hoặc buổi chiều chỉ áp dụng cho một ngày")
+    row = employee_rows(session, [employee.code])[employee.id]
+    check_dates(config, WorkCalendar(config), row, start_date, end_date, part, today)
     if start_date < earliest_start(config, today):
         raise ExcuseError(f"không thể xin cho ngày đã quá {config.excuses.max_past_days} ngày")
-    check_horizon(config, end_date, today)
-    check_working_days(config, WorkCalendar(config), employee_rows(session, [employee.code])[
-        employee.id], start_date, end_date)
     note = _text(note, "lý do")
     if note is None:
         raise ExcuseError("cần ghi lý do")

@@ -3,9 +3,9 @@
 Every importer reads the whole file, validates every row against the database and the rest
 of the file, and only then applies the good rows, so that a file is all-or-nothing unless
 ``skip_bad_rows`` is given. A bad row is reported with every problem it has, each naming its
-column, so that one round of corrections is enough. Re-importing a file updates what changed and never duplicates:
-units and employees are keyed by code, scans by a deterministic event id, excuses by
-(employee, start, end, part, kind). Text is stored verbatim (NFC-normalized): a name that
+column, so that one round of corrections is enough. Re-importing a file updates what changed
+and never duplicates: units and employees are keyed by code, scans by a deterministic event
+id, excuses by (employee, start, end, part, kind). Text is stored verbatim (NFC-normalized): a name that
 looks like a spreadsheet formula or like HTML is data here, and is escaped where it is shown.
 
 The functions take a session and never commit; the command line commits once.
@@ -138,15 +138,6 @@ class _Problems:
 
     def add(self, column: str | None, message: str) -> None:
         self.found.append(_RowInvalid(column, message))
-
-    def rule(self, column: str, check: Callable[..., None], *args: Any) -> bool:
-        """``check(*args)``, a rule of the domain: its refusal is a problem of ``column``."""
-        try:
-            check(*args)
-        except excuses.ExcuseError as exc:
-            self.add(column, str(exc))
-            return False
-        return True
 
     def get(self, parse: Callable[..., Any], *args: Any) -> Any:
         """``parse(*args)``, or None when it refuses (and the problem is kept)."""
@@ -736,8 +727,9 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
 
     An excuse is the same excuse when employee, dates, part and kind match; re-importing it
     updates the note, and approves it if it was pending or rejected. The dates follow the
-    rules of a request (``attendance.excuses``): within the horizon, and on at least one
-    working day of the employee; a file may bring excuses from any time before today.
+    rules of a request (``attendance.excuses.check_dates``): within the horizon, and on at
+    least one working day of the employee; a file may bring excuses from any time before
+    today.
     """
     config = config or load_config()
     _names, records = _records(source, EXCUSE_COLUMNS, EXCUSE_REQUIRED)
@@ -756,16 +748,15 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
         employee = problems.get(_employee, row, employees)
         start = problems.get(_required_date, row, "start_date")
         end = problems.get(_required_date, row, "end_date")
-        if start and end and end < start:
-            problems.add("end_date", "ngày kết thúc trước ngày bắt đầu")
-        elif start and end and problems.rule("end_date", excuses.check_horizon, config, end,
-                                             today):
-            if employee:
-                problems.rule("start_date", excuses.check_working_days, config, calendar,
-                              rows[employee.id], start, end)
         part = _text(row.get("part")).lower() or "full"
         if part not in EXCUSE_PARTS:
             problems.add("part", f"{part!r} không hợp lệ (chỉ nhận full, morning, afternoon)")
+        elif start and end:
+            try:
+                excuses.check_dates(config, calendar, employee and rows[employee.id], start, end,
+                                    part, today)
+            except excuses.ExcuseError as exc:
+                problems.add(exc.column, str(exc))
         kind = _text(row.get("kind")).lower() or "leave"
         if kind not in EXCUSE_KINDS:
             problems.add("kind", f"{kind!r} không hợp lệ (chỉ nhận leave, business_trip, other)")

@@ -339,7 +339,7 @@ def test_excuse_ending_before_it_starts_is_refused(db_session, config, tmp_path)
     assert result.errors[0].line == 2 and "ngày kết thúc trước ngày bắt đầu" in result.errors[0].reason
 
 
-def test_excuses_on_no_working_day_or_past_the_horizon_are_refused(db_session, config,
+def test_excuses_the_form_would_refuse_are_refused(db_session, config,
                                                                     tmp_path):
     load_org(db_session, config)  # NOW is Friday 27/11/2026: the horizon is 28/11/2027
     path = write_csv(tmp_path / "x.csv", [
@@ -350,6 +350,8 @@ def test_excuses_on_no_working_day_or_past_the_horizon_are_refused(db_session, c
         ["E404", "2026-11-24", "2026-11-24", "full", "leave", ""],
         ["E001", "2026-11-27", "2026-11-30", "full", "leave", "Qua cuối tuần"],
         ["E001", "2025-11-03", "2025-11-03", "full", "other", "Hồ sơ năm trước"],
+        ["E001", "0206-11-23", "0206-11-23", "full", "leave", ""],
+        ["E001", "2026-11-23", "2026-11-25", "morning", "leave", ""],
     ])
     result = import_excuses(db_session, path, config=config, now=NOW)
     assert [str(e) for e in result.errors] == [
@@ -360,9 +362,11 @@ def test_excuses_on_no_working_day_or_past_the_horizon_are_refused(db_session, c
         "nào (ngày nghỉ lễ, ngày nghỉ hằng tuần hoặc ngoài thời gian công tác); không cần "
         "xin nghỉ",
         "dòng 5: employee_code: không có cán bộ mã E404",
+        "dòng 8: start_date: ngày trước năm 1900 nằm ngoài lịch",
+        "dòng 9: part: nghỉ buổi sáng hoặc buổi chiều chỉ áp dụng cho một ngày",
     ]
     imported = import_excuses(db_session, path, config=config, now=NOW, skip_bad_rows=True)
-    assert (imported.created, imported.skipped) == (2, 4)
+    assert (imported.created, imported.skipped) == (2, 6)
     assert [e.note for e in db_session.scalars(select(Excuse).order_by(Excuse.id))] == [
         "Qua cuối tuần", "Hồ sơ năm trước"]  # a file may bring last year's records
 

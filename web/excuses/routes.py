@@ -97,11 +97,12 @@ def new():
     if employee is None:
         flash(_("Tài khoản chưa được gắn với hồ sơ cán bộ nào, nên không thể gửi đơn."), "error")
         return redirect(url_for("excuses.index"))
+    config, today = domain_config(), _today()
     form = ExcuseForm()
     if request.method == "GET":
         form.kind.data = form.kind.data or "leave"
         form.part.data = form.part.data or "full"
-        form.start_date.data = form.end_date.data = _today().isoformat()
+        form.start_date.data = form.end_date.data = today.isoformat()
     if form.validate_on_submit():
         dates = {}
         for field in (form.start_date, form.end_date):
@@ -113,20 +114,18 @@ def new():
             db = get_db()
             try:
                 excuse = service.request_excuse(
-                    db, domain_config(), employee, start_date=dates["start_date"], end_date=dates["end_date"],
-                    part=form.part.data, kind=form.kind.data, note=form.note.data,
-                    requested_by=user.username, now=now(), today=_today())
+                    db, config, employee, start_date=dates["start_date"],
+                    end_date=dates["end_date"], part=form.part.data, kind=form.kind.data,
+                    note=form.note.data, requested_by=user.username, now=now(), today=today)
             except service.ExcuseError as exc:
                 flash(_("Không gửi được đơn: {reason}", reason=str(exc)), "error")
             else:
                 flash(_("Đã gửi đơn; đơn đang chờ duyệt."), "success")
                 return redirect(url_for("excuses.detail", excuse_id=excuse.id))
     status = 400 if request.method == "POST" else 200
-    today = _today()
     return render_template("excuses/new.html", form=form, employee=employee, kinds=KIND_CHOICES,
-                           parts=PART_CHOICES,
-                           first=service.earliest_start(domain_config(), today),
-                           last=service.latest_end(domain_config(), today)), status
+                           parts=PART_CHOICES, first=service.earliest_start(config, today),
+                           last=service.latest_end(config, today)), status
 
 
 @bp.route("/<int:excuse_id>")
