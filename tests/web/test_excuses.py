@@ -14,6 +14,12 @@ DAY = "2026-11-23"
 EVIL = '<script>alert("x")</script>'
 
 
+def signed_in(app, username: str):
+    client = app.test_client()
+    login(client, username)
+    return client
+
+
 def request_leave(client, **fields):
     data = {"csrf_token": csrf_token(client, "/excuses/new"), "kind": "leave",
             "start_date": DAY, "end_date": DAY, "part": "full", "note": "Con ốm"}
@@ -42,8 +48,7 @@ def only_excuse(session_factory) -> int:
 
 def test_staff_requests_and_the_head_approves_then_the_report_changes(
         app, province, session_factory):
-    staff = app.test_client()
-    login(staff, "staff_snv")
+    staff = signed_in(app, "staff_snv")
     response = request_leave(staff, note="Đưa con đi khám bệnh")
     assert response.status_code == 302
     excuse_id = only_excuse(session_factory)
@@ -51,8 +56,7 @@ def test_staff_requests_and_the_head_approves_then_the_report_changes(
     assert "Chờ duyệt" in mine and "Đơn của tôi" in mine
     assert "Đưa con đi khám bệnh" in staff.get(f"/excuses/{excuse_id}").get_data(as_text=True)
 
-    head = app.test_client()
-    login(head, "head_snv")
+    head = signed_in(app, "head_snv")
     before = unit_entry(report(head), "SNV")
     assert "E-SNV" in before["absent"] and "E-SNV" not in before["excused"]
     pending = head.get("/excuses").get_data(as_text=True)
@@ -77,12 +81,10 @@ def test_staff_requests_and_the_head_approves_then_the_report_changes(
 
 
 def test_a_rejection_needs_a_reason_and_leaves_the_report_alone(app, province, session_factory):
-    staff = app.test_client()
-    login(staff, "staff_snv")
+    staff = signed_in(app, "staff_snv")
     request_leave(staff, kind="business_trip", part="morning")
     excuse_id = only_excuse(session_factory)
-    head = app.test_client()
-    login(head, "head_snv")
+    head = signed_in(app, "head_snv")
     decide(head, excuse_id, "rejected", "")
     assert "cần ghi lý do từ chối" in head.get(f"/excuses/{excuse_id}").get_data(as_text=True)
     assert decide(head, excuse_id, "rejected", "Không có quyết định cử đi").status_code == 302
@@ -147,22 +149,19 @@ def _excuse_of(session_factory, code: str, requested_by: str) -> int:
 def test_heads_see_and_decide_only_their_units(app, province, session_factory):
     other = _excuse_of(session_factory, "E-STC", "someone")
     sub_unit = _excuse_of(session_factory, "E-P1", "someone")
-    head = app.test_client()
-    login(head, "head_snv")
+    head = signed_in(app, "head_snv")
     listing = head.get("/excuses").get_data(as_text=True)
     assert "Lê Văn Cường" in listing and "Phạm Minh Dũng" not in listing
     assert head.get(f"/excuses/{other}").status_code == 404
     assert decide(head, other, "approved").status_code == 404
     assert decide(head, sub_unit, "approved").status_code == 302
     # The inspector reads every unit's requests but decides none.
-    inspector = app.test_client()
-    login(inspector, "inspector")
+    inspector = signed_in(app, "inspector")
     assert inspector.get(f"/excuses/{other}").status_code == 200
     assert 'value="approved"' not in inspector.get(f"/excuses/{other}").get_data(as_text=True)
     assert decide(inspector, other, "approved").status_code == 403
     # Staff see their own requests only.
-    staff = app.test_client()
-    login(staff, "staff_snv")
+    staff = signed_in(app, "staff_snv")
     assert staff.get(f"/excuses/{sub_unit}").status_code == 404
     assert "Lê Văn Cường" not in staff.get("/excuses").get_data(as_text=True)
     with session_factory() as session:
@@ -176,8 +175,7 @@ def test_a_heads_own_request_goes_to_the_unit_above_or_an_admin(app, province, s
         session.scalar(select(User).where(User.username == "head_snv")).employee_id = own.id
         make_user(session, "head_prov", "unit_head", unit=session.get(Unit, province["PROV"]))
         session.commit()
-    head = app.test_client()
-    login(head, "head_snv")
+    head = signed_in(app, "head_snv")
     assert request_leave(head).status_code == 302
     excuse_id = only_excuse(session_factory)
     page = head.get(f"/excuses/{excuse_id}").get_data(as_text=True)
@@ -185,8 +183,7 @@ def test_a_heads_own_request_goes_to_the_unit_above_or_an_admin(app, province, s
     assert decide(head, excuse_id, "approved", "tự duyệt").status_code == 403
     with session_factory() as session:
         assert session.get(Excuse, excuse_id).status == "pending"
-    above = app.test_client()
-    login(above, "head_prov")
+    above = signed_in(app, "head_prov")
     assert decide(above, excuse_id, "approved", "Đồng ý").status_code == 302
     with session_factory() as session:
         assert session.get(Excuse, excuse_id).status == "approved"
@@ -207,8 +204,7 @@ def test_names_and_notes_are_escaped(app, province, session_factory):
     with session_factory() as session:
         session.get(Excuse, excuse_id).note = EVIL
         session.commit()
-    head = app.test_client()
-    login(head, "head_snv")
+    head = signed_in(app, "head_snv")
     for path in ("/excuses", f"/excuses/{excuse_id}"):
         html = head.get(path).get_data(as_text=True)
         assert "<script>alert" not in html and "&lt;script&gt;alert(" in html, path
@@ -233,19 +229,16 @@ def test_staff_withdraw_their_own_pending_request_only(app, province, session_fa
     with session_factory() as session:
         make_user(session, "staff_p1", "staff", employee=session.get(Employee, province["e_p1"]))
         session.commit()
-    staff = app.test_client()
-    login(staff, "staff_snv")
+    staff = signed_in(app, "staff_snv")
     request_leave(staff, note="Đi khám bệnh")
     excuse_id = only_excuse(session_factory)
     action = f'action="/excuses/{excuse_id}/withdraw"'
     assert action in staff.get(f"/excuses/{excuse_id}").get_data(as_text=True)
 
-    head = app.test_client()
-    login(head, "head_snv")
+    head = signed_in(app, "head_snv")
     assert action not in head.get(f"/excuses/{excuse_id}").get_data(as_text=True)
     assert post(head, excuse_id, "withdraw").status_code == 403  # the head decides instead
-    other = app.test_client()
-    login(other, "staff_p1")
+    other = signed_in(app, "staff_p1")
     assert post(other, excuse_id, "withdraw").status_code == 404  # not theirs to see
     assert status_of(session_factory, excuse_id) == "pending"
 
@@ -273,12 +266,10 @@ def test_a_head_revokes_an_approval_with_a_reason_and_the_report_follows(
     with session_factory() as session:
         make_user(session, "head_stc", "unit_head", unit=session.get(Unit, province["STC"]))
         session.commit()
-    staff = app.test_client()
-    login(staff, "staff_snv")
+    staff = signed_in(app, "staff_snv")
     request_leave(staff, note="Đưa con đi khám bệnh")
     excuse_id = only_excuse(session_factory)
-    head = app.test_client()
-    login(head, "head_snv")
+    head = signed_in(app, "head_snv")
     decide(head, excuse_id, "approved", "Đồng ý")
     assert "E-SNV" in unit_entry(report(head), "SNV")["excused"]
     action = f'action="/excuses/{excuse_id}/revoke"'
@@ -287,11 +278,9 @@ def test_a_head_revokes_an_approval_with_a_reason_and_the_report_follows(
 
     # Who may not: the staff member, an inspector, the head of another unit.
     assert post(staff, excuse_id, "revoke", reason="x").status_code == 403
-    inspector = app.test_client()
-    login(inspector, "inspector")
+    inspector = signed_in(app, "inspector")
     assert post(inspector, excuse_id, "revoke", reason="x").status_code == 403
-    elsewhere = app.test_client()
-    login(elsewhere, "head_stc")
+    elsewhere = signed_in(app, "head_stc")
     assert post(elsewhere, excuse_id, "revoke", reason="x").status_code == 404
     # A reason is required.
     post(head, excuse_id, "revoke", reason="  ")
