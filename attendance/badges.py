@@ -356,7 +356,7 @@ class Keyring:
 
     def __init__(self, directory: str | os.PathLike | None = None):
         self.directory = Path(directory) if directory is not None else keys_dir()
-        self._cache: tuple[tuple, dict] | None = None
+        self._cache: tuple[tuple, dict, tuple[KeyInfo, ...]] | None = None
 
     @property
     def manifest_path(self) -> Path:
@@ -368,9 +368,10 @@ class Keyring:
 
     # reading
 
-    def _manifest(self) -> dict:
-        """The parsed manifest, re-read only when the file changed (the server checks many
-        scans a second; another process may rotate or retire keys meanwhile)."""
+    def _read(self) -> tuple[dict, tuple[KeyInfo, ...]]:
+        """The parsed manifest and its keys, re-read only when the file changed (the server
+        checks many scans a second; another process may rotate or retire keys meanwhile).
+        The manifest is shared: callers that may change it take :meth:`_manifest`."""
         try:
             info = self.manifest_path.stat()
         except FileNotFoundError:
@@ -384,25 +385,29 @@ class Keyring:
                 manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise KeyringError(f"không đọc được {self.manifest_path}: {exc}") from None
-            cached = self._cache = (stamp, manifest)
-        return copy.deepcopy(cached[1])  # callers may change their copy
+            keys = tuple(
+                KeyInfo(
+                    key_id=entry["id"],
+                    public_key=entry["public"],
+                    created_at=datetime.fromisoformat(entry["created"]),
+                    retired_at=datetime.fromisoformat(entry["retired"])
+                    if entry.get("retired") else None,
+                    current=entry["id"] == manifest["current"],
+                )
+                for entry in manifest["keys"]
+            )
+            cached = self._cache = (stamp, manifest, keys)
+        return cached[1], cached[2]
+
+    def _manifest(self) -> dict:
+        return copy.deepcopy(self._read()[0])  # callers may change their copy
 
     def keys(self) -> list[KeyInfo]:
-        manifest = self._manifest()
-        return [
-            KeyInfo(
-                key_id=entry["id"],
-                public_key=entry["public"],
-                created_at=datetime.fromisoformat(entry["created"]),
-                retired_at=datetime.fromisoformat(entry["retired"]) if entry.get("retired") else None,
-                current=entry["id"] == manifest["current"],
-            )
-            for entry in manifest["keys"]
-        ]
+        return list(self._read()[1])
 
     @property
     def current_key_id(self) -> str:
-        return self._manifest()["current"]
+        return self._read()[0]["current"]
 
     def public_keys(self, include_retired: bool = False) -> dict[str, str]:
         """Key id → base64 raw public key, for stations and :func:`verify`."""

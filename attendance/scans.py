@@ -27,15 +27,16 @@ import math
 import os
 import re
 import shutil
+import tempfile
 import unicodedata
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache, partial
 from pathlib import Path
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, TextClause, bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -265,23 +266,48 @@ def record_scans(session: Session, station: Station, items: list[ScanItem | Scan
 
     A few statements per batch whatever its size, and no ORM objects (this runs many times
     a second). Everything that needs no lock comes first: the badges the payloads name are
-    read with their employees, signatures and photos checked, the rows built. Then the
-    stream's head is locked, which serializes the station's writes, so the look-up of event
-    ids already stored is exact and the insert cannot conflict (no savepoint); the new rows
-    are linked into the chain in memory, inserted with one statement, and the head is
-    written back. On SQLite the database's write lock is thus held only from the head to
-    the commit.
+    read with their employees, signatures and photos checked, the rows built, the photos
+    written (and fsynced) under temporary names. Then the stream's head is locked, which
+    serializes the station's writes, so the look-up of event ids already stored (for a
+    single scan, its insert's own check) is exact and nothing else can conflict (no
+    savepoint); the new rows are linked into the chain in memory, inserted with one
+    statement, the head is written back and the photos are renamed to their scans' ids
+    (one fsync of their folder makes the names durable before the caller commits). On
+    SQLite the database's write lock is thus held only from the head to the commit, and
+    never for a photo's data.
     """
     scan_items = [item for item in items if isinstance(item, ScanItem)]
     if not scan_items:
         return list(items)
     source = station_source(station)
     check = _BatchCheck(session.connection(), [item.payload for item in scan_items], keyring)
-    candidates = iter([_new_scan(station, item, source=source, check=check, config=config,
-                                 now=now) for item in scan_items])
+    scans = [_new_scan(station, item, source=source, check=check, config=config, now=now)
+             for item in scan_items]
+    try:
+        for scan in scans:
+            if scan.photo is not None:
+                scan.photo_file = _stage_photo(scan.photo, scan.day, root=evidence_root)
+        return _record(session, station, items, iter(scans), source=source, now=now)
+    finally:
+        for scan in scans:  # photos of duplicates, or of a batch that failed
+            if scan.photo_file is not None:
+                scan.photo_file.unlink(missing_ok=True)
+
+
+def _record(session: Session, station: Station, items: list[ScanItem | ScanResult],
+            candidates: Iterator[_NewScan], *, source: str, now: datetime) -> list[ScanResult]:
+    """:func:`record_scans` from the stream's lock on.
+
+    A batch looks up which of its event ids are stored already, then inserts the others. A
+    single scan (most requests at a gate) skips the look-up: its insert does nothing when
+    the event id is stored already, and only then is the original read. Both are exact
+    because the stream's lock keeps every other writer of the station out meanwhile.
+    """
     head = StreamHead(session, station_stream(station))
     connection = head.connection
-    originals = _stored(connection, source, [item.event_id for item in scan_items])
+    event_ids = [item.event_id for item in items if isinstance(item, ScanItem)]
+    single = len(event_ids) == 1
+    originals = {} if single else _stored(connection, source, event_ids)
     new: list[_NewScan] = []
     results: list[ScanResult] = []
     for item in items:
@@ -299,14 +325,35 @@ def record_scans(session: Session, station: Station, items: list[ScanItem | Scan
             results.append(_as_duplicate(original))
     if not new:
         return results
-    connection.execute(insert(Scan.__table__), [scan.row for scan in new])
+    if single:
+        inserted = connection.execute(_INSERT_IF_NEW, new[0].row)
+        if inserted.first() is None:  # a retry of a scan stored before: answer as it was
+            duplicate = _as_duplicate(_stored(connection, source, event_ids)[event_ids[0]])
+            return [duplicate if result is new[0].result else result for result in results]
+    else:
+        connection.execute(insert(Scan.__table__), [scan.row for scan in new])
     head.save()
     # Accepted scans that arrive late for a day already over make its stored findings stale.
     findings.mark_stale(session, [(scan.row["employee_id"], scan.row["scanned_at"])
                                   for scan in new if scan.row["status"] == ACCEPTED], now=now)
-    _save_photos(connection, head.stream, [scan for scan in new if scan.photo is not None],
-                 root=evidence_root)
+    _keep_photos(connection, head.stream, [scan for scan in new if scan.photo_file is not None])
     return results
+
+
+def _insert_if_new() -> TextClause:
+    """One scan's insert that does nothing (returns no row) when its event id is stored.
+
+    Text, like the head's lock: SQLAlchemy compiles its ``on_conflict_do_nothing()``
+    afresh for every execution (no cache key)."""
+    columns = [column for column in Scan.__table__.columns if not column.primary_key]
+    return text(
+        f"INSERT INTO scans ({', '.join(column.name for column in columns)}) "
+        f"VALUES ({', '.join(':' + column.key for column in columns)}) "
+        "ON CONFLICT (source, event_id) DO NOTHING RETURNING id"
+    ).bindparams(*(bindparam(column.key, type_=column.type) for column in columns))
+
+
+_INSERT_IF_NEW = _insert_if_new()
 
 
 @dataclass
@@ -315,6 +362,7 @@ class _NewScan:
     result: ScanResult
     day: date  # the local day of scanned_at
     photo: bytes | None  # to keep under the scan's id
+    photo_file: Path | None = None  # the photo written under a temporary name, not yet kept
 
 
 def _as_duplicate(original: ScanResult) -> ScanResult:
@@ -378,8 +426,9 @@ class _BatchCheck:
     """
 
     def __init__(self, connection: Connection, payloads: list[str], keyring: badges.Keyring):
-        verify = _verifier(tuple(sorted(keyring.public_keys(include_retired=True).items())),
-                           keyring.retired_key_ids())
+        keys = keyring.keys()  # one look at the manifest for both
+        verify = _verifier(tuple(sorted((k.key_id, k.public_key) for k in keys)),
+                           frozenset(k.key_id for k in keys if k.retired))
         self.verdicts = {payload: verify(payload) for payload in set(payloads)}
         serials = sorted({v.serial for v in self.verdicts.values() if v.ok})
         self.badges = {row.serial: row for row in connection.execute(
@@ -456,17 +505,24 @@ _SET_EVIDENCE = (update(Scan.__table__).where(Scan.__table__.c.id == bindparam("
                  .values(evidence_path=bindparam("path")))
 
 
-def _save_photos(connection: Connection, stream: str, scans: list[_NewScan], *,
-                 root: Path | None) -> None:
-    """Keep the photos of scans just inserted, each under its scan's id."""
+def _keep_photos(connection: Connection, stream: str, scans: list[_NewScan]) -> None:
+    """Rename the staged photos of scans just inserted to their scans' ids and record the
+    paths; the folders are fsynced, so a committed path names a file that survives a
+    crash."""
     if not scans:
         return
     ids = dict(connection.execute(_IDS, {"stream": stream,
                                          "seqs": [scan.row["seq"] for scan in scans]}).all())
-    connection.execute(_SET_EVIDENCE, [
-        {"scan_id": ids[scan.row["seq"]],
-         "path": save_evidence(scan.photo, ids[scan.row["seq"]], scan.day, root=root)}
-        for scan in scans])
+    paths, folders = [], set()
+    for scan in scans:
+        scan_id = ids[scan.row["seq"]]
+        os.replace(scan.photo_file, scan.photo_file.with_name(f"{scan_id}.jpg"))
+        folders.add(scan.photo_file.parent)
+        scan.photo_file = None
+        paths.append({"scan_id": scan_id, "path": _evidence_path(scan.day, scan_id)})
+    for folder in folders:
+        _fsync_folder(folder)
+    connection.execute(_SET_EVIDENCE, paths)
 
 
 def _storable(text: str) -> str:
@@ -504,19 +560,38 @@ def evidence_root() -> Path:
     return instance_path() / EVIDENCE_DIR
 
 
-def save_evidence(data: bytes, scan_id: int, day: date, *, root: Path | None = None) -> str:
-    """Write the photo and return its path relative to the instance folder."""
-    root = root or evidence_root()
-    folder = root / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{scan_id}.jpg"
-    temporary = folder / f".{scan_id}.jpg.tmp"
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, target)
+def _evidence_path(day: date, scan_id: int) -> str:
+    """What ``Scan.evidence_path`` holds: the photo's path relative to the instance folder."""
     return f"{EVIDENCE_DIR}/{day:%Y}/{day:%m}/{day:%d}/{scan_id}.jpg"
+
+
+def _stage_photo(data: bytes, day: date, *, root: Path | None = None) -> Path:
+    """Write ``data`` under a temporary name in its day's folder and fsync it."""
+    folder = (root or evidence_root()) / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=".", suffix=".jpg.tmp", dir=folder)
+    with open(handle, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    return Path(name)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the names just created in ``folder`` durable."""
+    handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def save_evidence(data: bytes, scan_id: int, day: date, *, root: Path | None = None) -> str:
+    """Write the photo of an already stored scan; returns its path for ``evidence_path``."""
+    staged = _stage_photo(data, day, root=root)
+    os.replace(staged, staged.with_name(f"{scan_id}.jpg"))
+    _fsync_folder(staged.parent)
+    return _evidence_path(day, scan_id)
 
 
 def evidence_file(scan: Scan, *, root: Path | None = None) -> Path | None:

@@ -14,10 +14,14 @@ SQLAlchemy core ``executemany`` on one connection, one commit per 100 rows (for 
 or one commit per row (for the single-scan shapes, which commit once per request). The
 ratio HTTP / raw is what the service keeps of what the database can take.
 
+Each simulated station keeps one HTTP connection open, as the station program's
+``requests.Session`` does, and its request bodies are built before the clock starts; only
+scans the service answered ``accepted`` are counted.
+
 Each shape also prints the CPU it cost per request, read from ``/proc``: the gunicorn
 workers (``svc ms``), the PostgreSQL server processes serving them (``db ms``; on SQLite the
-database works inside the workers) and this load generator (``gen ms``). On a shared
-machine these vary less than the rates do.
+database works inside the workers) and this load generator while it sends (``gen ms``). On
+a shared machine these vary less than the rates do.
 
 The 5,000 badges each come back several times a run, as real badges do day after day, so
 the workers soon remember their signature checks (``attendance.scans``); with
@@ -172,9 +176,9 @@ def free_port() -> int:
 class Service:
     """``attendance serve --no-scheduler`` as a subprocess on 127.0.0.1."""
 
-    def __init__(self, world: World, *, workers: int = 2, port: int | None = None,
-                 log: Path | None = None) -> None:
-        self.world, self.workers = world, workers
+    def __init__(self, world: World, *, workers: int = 2, threads: int = 4,
+                 port: int | None = None, log: Path | None = None) -> None:
+        self.world, self.workers, self.threads = world, workers, threads
         self.port = port or free_port()
         self.log = log
         self.process: subprocess.Popen | None = None
@@ -183,6 +187,7 @@ class Service:
         out = self.log.open("ab") if self.log else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [ATTENDANCE, "serve", "--no-scheduler", "--workers", str(self.workers),
+             "--threads", str(self.threads),
              "--host", "127.0.0.1", "--port", str(self.port)],
             env=self.world.env, stdout=out, stderr=out, start_new_session=True)
         if self.log:
@@ -288,23 +293,60 @@ def scan_body(world: World, tag: str, station: int, start: int, count: int) -> b
     return json.dumps({"sent_at": now, "scans": scans}).encode()
 
 
-def run_shape(world: World, port: int, shape: Shape, tag: str, seconds: float) -> dict:
-    """Drive ``shape`` until its requests are done or ``seconds`` pass; count answers."""
-    deadline = time.monotonic() + seconds
+class StationClient:
+    """One simulated station's HTTP client: a kept-alive connection, as the station
+    program's ``requests.Session`` keeps one. A request that finds the connection closed
+    (the server drops idle ones) is sent again on a new one: event ids make that safe,
+    and a scan stored by the first attempt answers ``duplicate``, which is not counted."""
+
+    def __init__(self, port: int, key: str):
+        self.port = port
+        self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        self.connection: http.client.HTTPConnection | None = None
+
+    def post(self, body: bytes) -> tuple[int, bytes]:
+        for attempt in range(2):
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            try:
+                self.connection.request("POST", "/api/v1/scans", body, self.headers)
+                response = self.connection.getresponse()
+                return response.status, response.read()
+            except (http.client.HTTPException, OSError):
+                self.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+def shape_bodies(world: World, shape: Shape, tag: str) -> list[list[bytes]]:
+    """Every request body of ``shape``, per station: genuinely signed payloads, distinct
+    event ids. Built before the clock starts, so that the timed part is what a station's
+    uploader does: send and read."""
+    return [[scan_body(world, tag, index, r * shape.batch, shape.batch)
+             for r in range(shape.requests_per_station)] for index in range(shape.stations)]
+
+
+def run_shape(world: World, port: int, bodies: list[list[bytes]], seconds: float) -> dict:
+    """Send each station's ``bodies`` until they are done or ``seconds`` pass; count the
+    answers (``accepted`` only for a scan the service acknowledged as stored)."""
     counts = {"accepted": 0, "other": 0, "errors": 0, "requests": 0}
     lock = threading.Lock()
 
-    def station_loop(index: int) -> None:
-        _, _, key = world.stations[index]
-        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    def station_loop(index: int, deadline: float) -> None:
+        client = StationClient(port, world.stations[index][2])
         accepted = other = errors = done = 0
-        for r in range(shape.requests_per_station):
+        for body in bodies[index]:
             if time.monotonic() > deadline:
                 break
-            body = scan_body(world, tag, index, r * shape.batch, shape.batch)
             try:
-                status, answer = request(port, "POST", "/api/v1/scans", body, headers)
-            except OSError:
+                status, answer = client.post(body)
+            except (http.client.HTTPException, OSError):
                 errors += 1
                 continue
             done += 1
@@ -316,13 +358,16 @@ def run_shape(world: World, port: int, shape: Shape, tag: str, seconds: float) -
                     accepted += 1
                 else:
                     other += 1
+        client.close()
         with lock:
             counts["accepted"] += accepted
             counts["other"] += other
             counts["errors"] += errors
             counts["requests"] += done
 
-    threads = [threading.Thread(target=station_loop, args=(i,)) for i in range(shape.stations)]
+    deadline = time.monotonic() + seconds
+    threads = [threading.Thread(target=station_loop, args=(i, deadline))
+               for i in range(len(bodies))]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -381,7 +426,8 @@ def stored_counts(url: str) -> tuple[int, int]:
 
 def warm_up(world: World, port: int) -> None:
     """A few requests from every station, then statistics for the planner (PostgreSQL)."""
-    run_shape(world, port, Shape("warm-up", len(world.stations), 10, 5), "warm-up", 30)
+    warm = Shape("warm-up", len(world.stations), 10, 5)
+    run_shape(world, port, shape_bodies(world, warm, "warm-up"), 30)
     if world.url.startswith("postgresql"):
         engine = make_engine(world.url)
         with engine.begin() as conn:
@@ -401,16 +447,18 @@ def bench_database(kind: str, args) -> list[tuple]:
     with tempfile.TemporaryDirectory() as tmp, \
             scratch_database(kind, Path(tmp), args.pg, args.pg_name) as url:
         world = build_world(url, Path(tmp), employees=args.employees, stations=20)
-        service = Service(world, workers=args.workers, log=Path(tmp) / "serve.log")
+        service = Service(world, workers=args.workers, threads=args.threads,
+                          log=Path(tmp) / "serve.log")
         service.start()
         try:
             warm_up(world, service.port)
             for name in args.shapes:
                 shape = SHAPES[name]
+                bodies = shape_bodies(world, shape, name)
                 processes = {"svc": service.worker_pids(), "db": database_pids(url)}
                 before = {key: cpu_seconds(pids) for key, pids in processes.items()}
                 generator = time.process_time()
-                measured = run_shape(world, service.port, shape, name, args.seconds)
+                measured = run_shape(world, service.port, bodies, args.seconds)
                 cpu = {key: cpu_seconds(pids) - before[key] for key, pids in processes.items()}
                 cpu["gen"] = time.process_time() - generator
                 rate = measured["accepted"] / measured["seconds"]
@@ -443,11 +491,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="time limit per shape (each also has a request limit)")
     parser.add_argument("--employees", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="per worker (gthread)")
     parser.add_argument("--pg", default=os.environ.get("ATTENDANCE_BENCH_PG", PG_DEFAULT))
     parser.add_argument("--pg-name", default=BENCH_DB,
                         help="the scratch database's name (created, then dropped)")
     args = parser.parse_args(argv)
-    print(f"machine: {os.cpu_count()} cores; gunicorn workers: {args.workers}; "
+    print(f"machine: {os.cpu_count()} cores; gunicorn workers: {args.workers} "
+          f"× {args.threads} threads; "
           f"employees with badges: {args.employees}; python {sys.version.split()[0]}")
     print(f"{'database':<10} {'shape':<10} {'st':>3} {'batch':>5} {'accepted':>8} {'other':>6} "
           f"{'scans/s':>9} {'req/s':>8} {'raw/s':>9} {'ratio':>6} {'svc ms':>7} {'db ms':>6} "

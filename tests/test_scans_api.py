@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
+import stat
 import threading
 import urllib.error
 import urllib.request
@@ -177,6 +179,27 @@ def test_a_retired_key_is_refused_at_once_although_its_badges_were_checked_befor
     assert (refused["status"], refused["reason"]) == ("rejected", "retired_key")
 
 
+def test_a_retried_single_scan_answers_as_it_was_answered(client, world, session_factory):
+    """A single scan is inserted without a look-up first; its retry inserts nothing, takes
+    no place in the chain, and answers with the stored outcome."""
+    genuine, revoked = world["payloads"]["NV001"], world["payloads"]["NV003"]
+    first = [post(client, world["key"], [scan(e, p)]).get_json()["results"][0]
+             for e, p in (("one", genuine), ("two", revoked))]
+    assert [r["status"] for r in first] == ["accepted", "rejected"]
+    again = [post(client, world["key"], [{"event_id": 7}, scan(e, genuine)]).get_json()[
+        "results"] for e in ("one", "two")]  # with a malformed item beside it
+    assert [a[0]["reason"] for a in again] == ["malformed", "malformed"]
+    assert [(a[1]["status"], a[1]["original_status"]) for a in again] == [
+        ("duplicate", "accepted"), ("duplicate", "rejected")]
+    assert again[1][1]["reason"] == "revoked" and again[1][1]["employee"]["code"] == "NV003"
+    assert post(client, world["key"], [scan("three", genuine)]).get_json()["results"][0][
+        "status"] == "accepted"
+    rows = stored(session_factory)
+    assert [(r.event_id, r.seq) for r in rows] == [("one", 1), ("two", 2), ("three", 3)]
+    with session_factory() as session:
+        assert verify_chains(session)[1] is None
+
+
 def test_event_ids_are_per_station_and_repeat_within_a_batch(client, world, session_factory):
     genuine = world["payloads"]["NV001"]
     results = post(client, world["key"], [scan("x", genuine), scan("x", genuine)]).get_json()
@@ -329,6 +352,60 @@ def test_evidence_is_stored_flagged_and_purged(client, world, session_factory, c
     assert not orphan.parent.exists()
 
 
+def test_photos_are_written_before_the_stream_lock_and_named_before_the_commit(
+        app, client, world, monkeypatch):
+    """A batch's photos are written and fsynced before the stream's head is locked (on
+    SQLite, the database's write lock), so the lock is held for one fsync of the day's
+    folder, not one per photo; the folder's fsync makes the renamed files durable before
+    the commit that stores their paths. A duplicate's photo is not kept."""
+    genuine = world["payloads"]["NV001"]
+    photo = base64.b64encode(jpeg()).decode()
+    assert post(client, world["key"], [scan("p0", genuine)]).status_code == 200
+    events: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(handle: int) -> None:
+        events.append("fsync folder" if stat.S_ISDIR(os.fstat(handle).st_mode) else "fsync photo")
+        real_fsync(handle)
+
+    def statement(_conn, _cursor, text, *_args) -> None:
+        events.append(" ".join(text.split()[:3]))
+
+    engine = app.extensions["attendance"]["engine"]
+    monkeypatch.setattr(os, "fsync", fsync)
+    sqlalchemy_event.listen(engine, "before_cursor_execute", statement)
+    sqlalchemy_event.listen(engine, "commit", lambda _conn: events.append("commit"))
+    batch = [scan(f"p{i}", genuine, evidence_jpeg=photo) for i in range(4)]  # p0: a retry
+    results = post(client, world["key"], batch).get_json()["results"]
+    assert [r["status"] for r in results] == ["duplicate"] + ["accepted"] * 3
+    lock = events.index("INSERT INTO chain_heads")
+    assert events[:lock].count("fsync photo") == 4 and "fsync photo" not in events[lock:]
+    assert [e for e in events[lock:] if e in ("fsync folder", "commit")] == [
+        "fsync folder", "commit"]
+    assert events.index("INSERT INTO scans") < events.index("fsync folder")
+    folder = instance_path() / "evidence/2026/11/23"
+    with app.extensions["attendance"]["session_factory"]() as session:
+        kept = {s.event_id: s.evidence_path for s in session.scalars(select(Scan))}
+    assert kept["p0"] is None
+    assert sorted(os.listdir(folder)) == sorted(
+        path.rsplit("/", 1)[1] for event_id, path in kept.items() if path)
+    assert len(os.listdir(folder)) == 3
+
+
+def test_a_failed_batch_leaves_no_photo_behind(app, client, world, monkeypatch):
+    def fail(*_args, **_kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(service.findings, "mark_stale", fail)  # after the insert
+    photo = base64.b64encode(jpeg()).decode()
+    response = post(client, world["key"], [scan("f1", world["payloads"]["NV001"],
+                                                evidence_jpeg=photo)])
+    assert response.status_code == 500
+    assert sorted((instance_path() / "evidence").rglob("*")) == [
+        instance_path() / "evidence/2026", instance_path() / "evidence/2026/11",
+        instance_path() / "evidence/2026/11/23"]
+
+
 def test_valid_jpeg_refuses_other_images_and_bombs():
     assert service.valid_jpeg(jpeg())
     png = io.BytesIO()
@@ -389,6 +466,17 @@ def test_concurrent_retries_store_each_scan_once(server, world, session_factory)
         assert sorted(statuses) == sorted([first] + ["duplicate"] * 5), item["event_id"]
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Scan)) == 26
+        assert verify_chains(session)[1] is None
+
+
+def test_concurrent_retries_of_a_single_scan_store_it_once(server, world, session_factory):
+    body = {"scans": [scan("alone", world["payloads"]["NV002"])]}
+    answers = _race(6, lambda: _http_post(f"{server}/api/v1/scans", world["key"], body))
+    assert [status for status, _ in answers] == [200] * 6
+    assert sorted(b["results"][0]["status"] for _, b in answers) == [
+        "accepted"] + ["duplicate"] * 5
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Scan)) == 1
         assert verify_chains(session)[1] is None
 
 
@@ -486,9 +574,12 @@ def test_a_deactivated_station_is_refused_at_its_next_request(client, world, ses
 def test_a_station_request_costs_a_few_statements_and_no_user_session(app, client, world,
                                                                        clock):
     """Whatever the batch size: the station, the badges, the stream's head, the event ids
-    already stored, the insert, the head again (and once a minute the station's
-    last_seen_at). No user is loaded and no cookie is set."""
+    already stored (not for a single scan: its insert does nothing when it is stored), the
+    insert, the head again (and once a minute the station's last_seen_at); on SQLite also
+    the BEGIN IMMEDIATE that takes the write lock before the head. No user is loaded and no
+    cookie is set."""
     engine = app.extensions["attendance"]["engine"]
+    begin = ["BEGIN IMMEDIATE"] if engine.dialect.name == "sqlite" else []
     statements: list[str] = []
 
     def count(_conn, _cursor, statement, *_args):
@@ -502,17 +593,23 @@ def test_a_station_request_costs_a_few_statements_and_no_user_session(app, clien
     sqlalchemy_event.listen(engine, "before_cursor_execute", count)
     try:
         first, done = statements_of([scan("s1", genuine)])
-        assert len(done) == 7 and done[-1].startswith("UPDATE stations")
+        assert len(done) == 6 + len(begin) and done[-1].startswith("UPDATE stations")
+        assert [s for s in done if s.startswith("BEGIN")] == begin
+        assert done[2 + len(begin)].startswith("INSERT INTO chain_heads")
         clock.now = NOW + timedelta(seconds=10)
         single, done = statements_of([scan("s2", genuine, clock.now)])
-        assert len(done) == 6
+        assert len(done) == 5 + len(begin)
+        retried, done = statements_of([scan("s2", genuine, clock.now)])
+        assert len(done) == 5 + len(begin)  # the insert that did nothing, then the original
+        assert not any(s.startswith("UPDATE chain_heads") for s in done)
         batch, done = statements_of([scan(f"b{i}", genuine if i % 2 else other, clock.now)
                                      for i in range(50)])
-        assert len(done) == 6
+        assert len(done) == 6 + len(begin)
     finally:
         sqlalchemy_event.remove(engine, "before_cursor_execute", count)
     assert not any("users" in statement for statement in statements)
-    for response in (first, single, batch):
+    assert retried.get_json()["results"][0]["status"] == "duplicate"
+    for response in (first, single, retried, batch):
         assert response.status_code == 200
         assert "Set-Cookie" not in response.headers
 

@@ -34,7 +34,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _commit(response):
         session: Session | None = g.get("db_session")
-        if session is not None:
+        if session is not None and session.in_transaction():  # not when the view committed
             if response.status_code < 400:
                 session.commit()
             else:
@@ -45,5 +45,4 @@ def init_app(app: Flask) -> None:
     def _close(_exc):
         session: Session | None = g.pop("db_session", None)
         if session is not None:
-            session.rollback()  # a no-op after a commit; undoes anything left after an error
-            session.close()
+            session.close()  # rolls back anything left after an error

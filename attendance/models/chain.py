@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
-from attendance.db import Base
+from attendance.db import Base, lock_for_write
 
 GENESIS = "0" * 64
 # Columns of a chained record that may change after the fact: housekeeping, not evidence.
@@ -230,7 +230,8 @@ class StreamHead:
     statements (the scan API: many small requests a second, where ORM objects and flushes
     cost more than the database's own work).
 
-    Creating it locks the head with one statement (pending ORM changes are flushed first);
+    Creating it locks the head with one statement (pending ORM changes are flushed first;
+    on SQLite the database's write lock is taken first: :func:`attendance.db.lock_for_write`);
     :meth:`link_row` links rows in memory, as :meth:`BulkChains.append_row` does;
     :meth:`save` writes the head back with one more statement. A later :func:`lock_head` of
     the stream in the same session reads what was saved.
@@ -238,6 +239,7 @@ class StreamHead:
 
     def __init__(self, session: Session, stream: str):
         session.flush()
+        lock_for_write(session)
         self.connection = session.connection()
         self.stream = stream
         row = self.connection.execute(_LOCK_HEAD, {"stream": stream}).one()
