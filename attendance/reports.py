@@ -25,7 +25,7 @@ from attendance import findings
 from attendance.config import Config
 from attendance.names import name_sort_key
 from attendance.evaluation import (
-    EmployeeRow, OrgTree, UnitRow, evaluate_range, gc_paused, load_employees,
+    EmployeeRow, OrgTree, UnitRow, evaluate_range, gc_paused, load_employees, org_tree,
 )
 from attendance.findings import finding_source
 from attendance.rules import (
@@ -84,7 +84,7 @@ def compile_daily(session: Session, config: Config, day: date, unit_code: str | 
     still in progress as it stands at that instant (see ``in_progress_as_of``). Raises
     ``LookupError`` for an unknown unit code.
     """
-    tree = OrgTree(session)
+    tree = org_tree(session)
     selected = tree.select(unit_code, unit_ids)
     by_unit: dict[int, UnitDay] = {}
     with gc_paused():
@@ -396,7 +396,7 @@ def compile_monthly(session: Session, config: Config, month: date | str,
     """
     first, last = month_bounds(month)
     last = _range_end(last, through)
-    tree = OrgTree(session)
+    tree = org_tree(session)
     selected = tree.select(unit_code, unit_ids)
     units: dict[int, UnitMonth] = {}
     people: dict[int, EmployeeMonth] = {}
@@ -641,7 +641,7 @@ def violation_page(session: Session, config: Config, first: date, last: date, *,
     ``tree``: the units, when the caller has them already.
     """
     wanted = _check_filters(kinds, status)
-    tree = tree or OrgTree(session)
+    tree = tree or org_tree(session)
     selected = tree.select(unit_code, unit_ids)
     cover = findings.coverage(session, config, first, last)
     live = _evaluated(session, config, tree, selected, cover, employee, wanted, status)

@@ -65,6 +65,7 @@ from attendance import access, badges, findings, migrate
 from attendance.config import load_config
 from attendance.db import make_engine, make_session_factory
 from attendance.models import DailyFinding, Employee, Excuse, FindingDay, User
+from attendance.models.org import bump_org_version
 from bench.ingest import PG_DEFAULT, Service, World, pg_url, scratch_database
 from bench.reports_scale import build, working_days
 
@@ -154,6 +155,8 @@ def prepare(url: str, staff: int, violations: int) -> str:
         run = findings.refresh(factory, load_config(), datetime.now(UTC), max_days=None)
         stored = (f"{staff:,} staff, {run.findings:,} findings stored by the refresh, "
                   f"{len(run.days)} days")
+    with engine.begin() as conn:
+        bump_org_version(conn)  # the units went in without the ORM
     with factory() as session:
         for i in range(USERS):
             access.create_user(session, username=f"thanhtra{i:02d}", role="inspector",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 02:34:01.965196
+Create Date: 2026-11-23 05:15:12.622340
 """
 
 from alembic import op
@@ -65,6 +65,11 @@ def upgrade() -> None:
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('computed_at', attendance.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('day', name=op.f('pk_finding_days'))
+    )
+    op.create_table('org_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=32), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_org_versions'))
     )
     op.create_table('stale_findings',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -399,6 +404,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_stale_findings_at'))
 
     op.drop_table('stale_findings')
+    op.drop_table('org_versions')
     op.drop_table('finding_days')
     with op.batch_alter_table('daily_findings', schema=None) as batch_op:
         batch_op.drop_index('ix_daily_findings_unit_day')
