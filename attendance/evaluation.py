@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from attendance.calendar import WorkCalendar
 from attendance.config import Config
 from attendance.models import (
-    Employee, Excuse, ExcuseDecision, NoBadgeRecord, OrgVersion, Scan, SpotCheckFinding, Unit,
+    Employee, Excuse, ExcuseDecision, NoBadgeRecord, Scan, SpotCheckFinding, Unit,
 )
 from attendance.rules import (
     AWAY, GUARD, PRESENT, SPOT_CHECK, WITHOUT_BADGE, DayResult, ExcuseRef, Mark, Policy,
@@ -89,8 +89,7 @@ def _rows(session: Session, query) -> Iterator[Row]:
 
 
 class OrgTree:
-    """All units, with subtree lookups and schedule inheritance. Read-only once built: a
-    tree may be shared between requests and threads (``org_tree``)."""
+    """All units, with subtree lookups and schedule inheritance."""
 
     def __init__(self, session: Session):
         rows = _rows(session, select(Unit.id, Unit.code, Unit.name, Unit.parent_id, Unit.schedule))
@@ -138,24 +137,6 @@ class OrgTree:
         if allowed is not None:
             ids &= set(allowed)
         return ids
-
-
-_CACHED: tuple[str, OrgTree] | None = None  # (org version token, the units under it)
-
-
-def org_tree(session: Session) -> OrgTree:
-    """The units as ``session`` sees them: kept in memory from an earlier call while the
-    org version (``attendance.models.org.OrgVersion``) is the same, read afresh otherwise.
-    One small query instead of every unit for each page of a province of 2,000 units."""
-    global _CACHED
-    token = session.scalar(select(OrgVersion.token).where(OrgVersion.id == 1))
-    cached = _CACHED
-    if token is not None and cached is not None and cached[0] == token:
-        return cached[1]
-    tree = OrgTree(session)
-    if token is not None:
-        _CACHED = (token, tree)
-    return tree
 
 
 def load_employees(session: Session, tree: OrgTree, unit_ids: set[int], first: date,
@@ -289,7 +270,7 @@ def evaluate_range(session: Session, config: Config, first: date, last: date, *,
 
     ``as_of`` evaluates days not yet over as they stand at that instant.
     """
-    tree = tree or org_tree(session)
+    tree = tree or OrgTree(session)
     if unit_ids is None:
         unit_ids = set(tree.units)
     employees = load_employees(session, tree, unit_ids, first, last, employee_codes)

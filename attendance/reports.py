@@ -25,9 +25,10 @@ from attendance import findings
 from attendance.config import Config
 from attendance.names import name_sort_key
 from attendance.evaluation import (
-    EmployeeRow, OrgTree, UnitRow, evaluate_range, gc_paused, load_employees, org_tree,
+    EmployeeRow, OrgTree, UnitRow, evaluate_range, gc_paused, load_employees,
 )
 from attendance.findings import finding_source
+from attendance.org import org_tree
 from attendance.rules import (
     ABSENT, ABSENT_FROM_POST, EARLY_LEAVE, FINDING_KINDS, LATE, MISSED_SESSION, MISSING_CHECKOUT,
     NO_BADGE, DayResult, ExcuseRef, UnitFigures, unit_figures,

@@ -17,7 +17,8 @@ from flask import current_app, g, url_for
 from sqlalchemy import select
 
 from attendance.calendar import WorkCalendar
-from attendance.evaluation import OrgTree, UnitRow, evaluate_range, org_tree
+from attendance.evaluation import OrgTree, UnitRow, evaluate_range
+from attendance.org import org_tree
 from attendance.models import Employee, Scan, Station, Unit
 from attendance.reports import UnitMonth, compile_daily, in_progress_as_of
 from web.db import domain_config, get_db, now

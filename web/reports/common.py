@@ -23,7 +23,8 @@ from sqlalchemy import select
 
 from attendance import access
 from attendance.calendar import YEARS
-from attendance.evaluation import UnitRow, org_tree
+from attendance.evaluation import UnitRow
+from attendance.org import org_tree
 from attendance.models import Employee, Unit
 from attendance.reports import month_bounds
 from attendance.scans import fold
