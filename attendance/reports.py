@@ -77,15 +77,16 @@ def order_units(units: Iterable[UnitDay]) -> list[UnitDay]:
 
 
 def compile_daily(session: Session, config: Config, day: date, unit_code: str | None = None, *,
-                  unit_ids: Iterable[int] | None = None,
-                  as_of: datetime | None = None) -> DailyReport:
+                  unit_ids: Iterable[int] | None = None, as_of: datetime | None = None,
+                  tree: OrgTree | None = None) -> DailyReport:
     """The daily report of ``unit_code`` and its sub-units (or of every unit).
 
     ``unit_ids`` limits the report to the units a user may see; ``as_of`` compiles a day
-    still in progress as it stands at that instant (see ``in_progress_as_of``). Raises
-    ``LookupError`` for an unknown unit code.
+    still in progress as it stands at that instant (see ``in_progress_as_of``); ``tree``:
+    the units, when the caller has them already. Raises ``LookupError`` for an unknown
+    unit code.
     """
-    tree = org_tree(session)
+    tree = tree or org_tree(session)
     selected = tree.select(unit_code, unit_ids)
     by_unit: dict[int, UnitDay] = {}
     with gc_paused():

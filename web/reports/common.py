@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NoReturn
 
-from flask import Response, abort, render_template, request, url_for
+from flask import Response, abort, g, render_template, request, url_for
 from sqlalchemy import select
 
 from attendance import access
 from attendance.calendar import YEARS
-from attendance.evaluation import UnitRow
+from attendance.evaluation import OrgTree, UnitRow
 from attendance.org import org_tree
 from attendance.models import Employee, Unit
 from attendance.reports import month_bounds
@@ -109,8 +109,15 @@ class UnitPicker:
     choices: list[UnitRow] | None
 
 
+def request_tree() -> OrgTree:
+    """The units (``attendance.org.org_tree``), looked up once per request."""
+    if "org_tree" not in g:
+        g.org_tree = org_tree(get_db())
+    return g.org_tree
+
+
 def _scope_rows() -> list[UnitRow]:
-    tree = org_tree(get_db())
+    tree = request_tree()
     visible = visible_units()
     if visible is None:
         return list(tree.units.values())
@@ -120,7 +127,7 @@ def _scope_rows() -> list[UnitRow]:
 def unit_picker(unit: Unit | None) -> UnitPicker:
     visible = visible_units()
     if visible is not None and len(visible) <= PICKER_LIMIT or (
-            visible is None and len(org_tree(get_db()).units) <= PICKER_LIMIT):
+            visible is None and len(request_tree().units) <= PICKER_LIMIT):
         return UnitPicker(unit, sorted(_scope_rows(), key=lambda u: u.code))
     return UnitPicker(unit, None)
 

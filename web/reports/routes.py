@@ -18,7 +18,8 @@ from attendance.reports import (
 from web.db import domain_config, get_db, now
 from web.reports import REPORT_ROLES, bp
 from web.reports.common import (
-    day_arg, download, issuer, month_arg, today, unit_arg, unit_picker, yesterday,
+    day_arg, download, issuer, month_arg, request_tree, today, unit_arg, unit_picker,
+    yesterday,
 )
 from web.security import current_account, roles_required, visible_units
 
@@ -130,7 +131,8 @@ def _daily_report(day, unit: Unit | None) -> DailyReport:
     """The day's report over the user's units (up to now while the day is in progress)."""
     config = domain_config()
     return compile_daily(get_db(), config, day, unit.code if unit else None,
-                         unit_ids=visible_units(), as_of=in_progress_as_of(config, day, now()))
+                         unit_ids=visible_units(), as_of=in_progress_as_of(config, day, now()),
+                         tree=request_tree())
 
 
 def _monthly_report(first, unit: Unit | None) -> tuple[MonthlyReport, list[Offender]]:

@@ -13,7 +13,8 @@ from web.db import domain_config, get_db
 from web.format import Page
 from web.i18n import _, current_language
 from web.reports.common import (
-    download, issuer, month_arg, today, unit_arg, unit_not_found, unit_picker, yesterday,
+    download, issuer, month_arg, request_tree, today, unit_arg, unit_not_found, unit_picker,
+    yesterday,
 )
 from web.security import roles_required, visible_units
 from web.violations import LOG_ROLES, bp
@@ -51,7 +52,7 @@ def log():
         number, per_page = page_args(request.args)
     except BadFilter:
         abort(400)
-    found = run(query, offset=(number - 1) * per_page, limit=per_page)
+    found = run(query, offset=(number - 1) * per_page, limit=per_page, tree=request_tree())
     # Past the count, the pager knows only that one more page exists.
     page = Page(found.rows, number, per_page, found.total + (not found.exact))
     return render_template(
