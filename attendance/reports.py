@@ -655,11 +655,22 @@ def violation_page(session: Session, config: Config, first: date, last: date, *,
                                 key=_order))
         return ViolationPage(rows[offset:], len(rows))
     bound = None if count_limit is None else max(count_limit, offset + limit)
-    counted = stored.count(bound)
-    exact = bound is None or counted <= bound
     start = max(0, offset - len(live))
     wanted_rows = offset + limit - start
-    found = stored.rows(start, wanted_rows) if offset < counted + len(live) else []
+    if bound is not None and bound > count_limit:
+        # A page past the count limit: one row more than the page says whether rows follow
+        # it, instead of counting every row before it (page 2,000: 100,000 rows).
+        found = stored.rows(start, wanted_rows + 1)
+        if len(found) > wanted_rows:
+            counted, found = bound + 1, found[:wanted_rows]
+        elif found or start == 0:
+            counted = start + len(found)
+        else:  # past the end
+            counted = stored.count(bound)
+    else:
+        counted = stored.count(bound)
+        found = stored.rows(start, wanted_rows) if offset < counted + len(live) else []
+    exact = bound is None or counted <= bound
     rows = _merged_page(_from_stored(session, tree, first, last, found), start, live, offset,
                         limit, reached_end=len(found) < wanted_rows)
     return ViolationPage(rows, counted + len(live) if exact else bound, exact)
