@@ -63,7 +63,7 @@ class Employee(Base):
 
 class OrgVersion(Base):
     """One row: a random token replaced by every change to the units, in the change's own
-    transaction (``_bump_on_unit_changes``). ``attendance.evaluation.org_tree`` keeps the
+    transaction (``_bump_on_unit_changes``). ``attendance.org.org_tree`` keeps the
     units in memory under the token it read them with; no row (or no token) means nothing
     is cached."""
 
