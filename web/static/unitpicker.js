@@ -90,9 +90,9 @@
       } else if (event.key === "ArrowUp" && items.length) {
         event.preventDefault();
         highlight(active <= 0 ? items.length - 1 : active - 1);
-      } else if (event.key === "Enter" && active >= 0) {
-        event.preventDefault();  // pick; the next Enter submits
-        pick(items[active]);
+      } else if (event.key === "Enter" && (active >= 0 || items.length === 1)) {
+        event.preventDefault();  // pick (the only match, or the one chosen); the next submits
+        pick(items[Math.max(active, 0)]);
       } else if (event.key === "Escape") {
         close();
       }
