@@ -54,6 +54,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections import Counter
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -219,17 +220,17 @@ def sign_in(base: str, username: str) -> requests.Session:
 
 
 def load(sessions: list[requests.Session], url: str, per_user: int, seconds: float,
-         think: tuple[float, float] | None = None) -> tuple[list[float], int]:
+         think: tuple[float, float] | None = None) -> tuple[list[float], Counter]:
     """Every user requests ``url`` ``per_user`` times, or until ``seconds`` pass; with
-    ``think`` (low, high seconds) each pauses a random while first and between requests."""
+    ``think`` (low, high seconds) each pauses a random while first and between requests.
+    Returns the latencies and the failures by kind (an HTTP status or an exception)."""
     latencies: list[float] = []
-    errors = 0
+    errors: Counter = Counter()
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
     def user(http: requests.Session, rng: random.Random) -> None:
-        nonlocal errors
-        mine, bad = [], 0
+        mine, bad = [], Counter()
         for _ in range(per_user):
             if think:
                 time.sleep(rng.uniform(*think))
@@ -238,14 +239,15 @@ def load(sessions: list[requests.Session], url: str, per_user: int, seconds: flo
             started = time.perf_counter()
             try:
                 answer = http.get(url, timeout=max(1.0, deadline - time.monotonic() + 60))
-                ok = answer.status_code == 200
-            except requests.RequestException:
-                ok = False
+                failure = None if answer.status_code == 200 else f"HTTP {answer.status_code}"
+            except requests.RequestException as exc:
+                failure = type(exc).__name__
             mine.append(time.perf_counter() - started)
-            bad += not ok
+            if failure:
+                bad[failure] += 1
         with lock:
             latencies.extend(mine)
-            errors += bad
+            errors.update(bad)
 
     threads = [threading.Thread(target=user, args=(s, random.Random(i)))
                for i, s in enumerate(sessions)]
@@ -325,9 +327,12 @@ def run_pages(base: str, sessions: list[requests.Session], args, think) -> None:
         if name == "health":
             health_p95 = p95
         ratio = f"{p95 / health_p95:>10.1f}" if health_p95 else f"{'—':>10}"
-        print(f"{name:<13} {len(latencies):>8} {errors:>6} {p50 * 1000:>8.0f} "
+        print(f"{name:<13} {len(latencies):>8} {errors.total():>6} {p50 * 1000:>8.0f} "
               f"{p95 * 1000:>8.0f} {max(latencies) * 1000:>8.0f} {ratio}  "
               f"load {_load()}", flush=True)
+        if errors:
+            print(f"{'':<13} failures: "
+                  + ", ".join(f"{kind} × {n}" for kind, n in errors.most_common()))
 
 
 def main(argv: list[str] | None = None) -> None:
