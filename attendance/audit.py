@@ -23,6 +23,47 @@ from attendance.models.chain import GENESIS, append
 AUDIT_STREAM = "audit"
 CHAINED_MODELS = (Scan, NoBadgeRecord, SpotCheckFinding, ExcuseDecision, AuditEntry)
 
+# What each action code the product writes means, as the audit log shows it. Every code
+# written needs its label here (tests/test_audit_labels.py reads the source to check).
+ACTION_LABELS = {
+    "auth.login": "Đăng nhập",
+    "auth.password_changed": "Đổi mật khẩu",
+    "auth.password_set": "Đặt mật khẩu (dòng lệnh)",
+    "user.created": "Tạo tài khoản",
+    "user.role_changed": "Đổi vai trò tài khoản",
+    "user.deactivated": "Khóa tài khoản",
+    "user.reactivated": "Mở lại tài khoản",
+    "badge.issue": "Cấp thẻ",
+    "badge.revoke": "Thu hồi thẻ",
+    "badge.card_printed": "In thẻ",
+    "keys.initialized": "Tạo khóa ký thẻ",
+    "station.registered": "Đăng ký điểm quét thẻ",
+    "station.demo_key": "Cấp khóa cho điểm quét thẻ mẫu",
+    "employee.photo_changed": "Đổi ảnh cán bộ",
+    "excuse.requested": "Gửi đơn nghỉ phép, công tác",
+    "excuse.approved": "Duyệt đơn nghỉ phép, công tác",
+    "excuse.rejected": "Từ chối đơn nghỉ phép, công tác",
+    "excuse.withdrawn": "Rút đơn nghỉ phép, công tác",
+    "excuse.revoked": "Hủy duyệt đơn nghỉ phép, công tác",
+    "spot_check.recorded": "Ghi nhận kiểm tra đột xuất",
+    "spot_check.corrected": "Sửa kết quả kiểm tra đột xuất",
+    "import.units": "Nhập đơn vị từ tệp",
+    "import.employees": "Nhập cán bộ từ tệp",
+    "import.scans": "Nhập lượt quét thẻ từ tệp",
+    "import.excuses": "Nhập đơn nghỉ phép, công tác từ tệp",
+    "mail.retry": "Gửi lại thư báo cáo",
+    "health.check": "Kiểm tra hằng đêm",
+    "evidence.purged": "Xóa ảnh ghi nhận hết hạn lưu",
+    "feedback.purged": "Xóa góp ý hết hạn lưu",
+    "demo.load": "Nạp dữ liệu mẫu",
+}
+
+
+def action_label(action: str) -> str:
+    """The Vietnamese label of an action code; the code itself for one this release does not
+    know (written by an older or a newer one)."""
+    return ACTION_LABELS.get(action, action)
+
 
 def record(session: Session, *, actor: str, action: str, at: datetime, target: str | None = None,
            details: dict | str | None = None) -> AuditEntry:

@@ -1,12 +1,16 @@
 """The deployment's TOML config file: validated at start, errors name the offending key.
 
 ``load_config(path)`` reads a file; ``parse_config(dict)`` validates data already read.
-Every figure in RULES.md is a default here that a deployment may change.
+Every figure in RULES.md is a default here that a deployment may change. Errors are one
+Vietnamese line for the person who edits the file (the command line prints it after
+``Lỗi:``): the key as written in the file, then what is wrong with it.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import tomllib
 from datetime import date, time
 from importlib import resources
@@ -32,7 +36,7 @@ def _month_day(text: str) -> tuple[int, int]:
         month, day = (int(part) for part in text.split("-"))
         date(2024, month, day)  # a leap year, so 02-29 is allowed
     except ValueError:
-        raise ValueError(f"expected MM-DD, got {text!r}") from None
+        raise ValueError(f"cần ngày dạng MM-DD, không phải {text!r}") from None
     return month, day
 
 
@@ -45,9 +49,9 @@ def _parse_session(text: str) -> Session:
     try:
         start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
     except ValueError:
-        raise ValueError(f"expected HH:MM-HH:MM, got {text!r}") from None
+        raise ValueError(f"cần buổi dạng HH:MM-HH:MM, không phải {text!r}") from None
     if end <= start:
-        raise ValueError(f"session {text!r} ends before it starts")
+        raise ValueError(f"buổi {text!r} kết thúc trước khi bắt đầu")
     return Session(start=start, end=end)
 
 
@@ -66,7 +70,7 @@ class Period(_Strict):
     @classmethod
     def _parse_sessions(cls, value):
         if not isinstance(value, list) or not value:
-            raise ValueError("at least one session is required")
+            raise ValueError("cần ít nhất một buổi")
         return [_parse_session(v) if isinstance(v, str) else v for v in value]
 
     @field_validator("sessions")
@@ -74,7 +78,7 @@ class Period(_Strict):
     def _ordered(cls, sessions: list[Session]) -> list[Session]:
         for earlier, later in zip(sessions, sessions[1:]):
             if later.start < earlier.end:
-                raise ValueError("sessions overlap or are out of order")
+                raise ValueError("các buổi chồng lên nhau hoặc không theo thứ tự")
         return sessions
 
     def covers(self, day: date) -> bool:
@@ -100,8 +104,9 @@ class Schedule(_Strict):
         while day.year == 2024:
             covering = [p for p in self.periods if p.covers(day)]
             if len(covering) != 1:
-                problem = "no period covers" if not covering else "several periods cover"
-                raise ValueError(f"{problem} {day:%m-%d}")
+                problem = "không giai đoạn nào" if not covering else "nhiều giai đoạn cùng"
+                raise ValueError(f"{problem} chứa ngày {day:%d/%m} (periods phải phủ cả năm, "
+                                 "không chồng lên nhau)")
             day = date.fromordinal(day.toordinal() + 1)
         return self
 
@@ -128,6 +133,13 @@ class Reports(_Strict):
     evening_delay_minutes: int = Field(60, ge=0)
 
 
+class Excuses(_Strict):
+    # How far back a request may reach (a trip filed on return), and how far ahead: the
+    # calendar of holidays and swapped days is announced a year at a time.
+    max_past_days: int = Field(60, ge=0, le=3660)
+    max_future_days: int = Field(366, ge=1, le=3660)
+
+
 class Config(_Strict):
     agency: str = "UBND tỉnh"
     place: str = ""
@@ -147,6 +159,7 @@ class Config(_Strict):
     public_base_url: str | None = None
     schedules: dict[str, Schedule]
     reports: Reports = Reports()
+    excuses: Excuses = Excuses()
     mail: Mail | None = None
 
     @field_validator("timezone")
@@ -155,7 +168,7 @@ class Config(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r}") from None
+            raise ValueError(f"không có múi giờ {value!r}") from None
         return value
 
     @field_validator("holidays_country")
@@ -164,14 +177,15 @@ class Config(_Strict):
         import holidays
 
         if value not in holidays.list_supported_countries():
-            raise ValueError(f"unknown country {value!r}")
+            raise ValueError(f"không có ngày lễ của quốc gia {value!r}")
         return value
 
-    @model_validator(mode="after")
-    def _has_default_schedule(self) -> Config:
-        if "default" not in self.schedules:
-            raise ValueError("schedules.default is required")
-        return self
+    @field_validator("schedules")
+    @classmethod
+    def _has_default_schedule(cls, value: dict[str, Schedule]) -> dict[str, Schedule]:
+        if "default" not in value:
+            raise ValueError("cần có lịch làm việc default ([schedules.default])")
+        return value
 
     @property
     def tz(self) -> ZoneInfo:
@@ -193,16 +207,54 @@ def _key_path(location: tuple) -> str:
     return ".".join(parts)
 
 
+# pydantic's own errors, by type, as Vietnamese (placeholders from the error's context).
+_MESSAGES = {
+    "extra_forbidden": "khóa không được hỗ trợ (kiểm tra lại tên khóa)",
+    "missing": "bắt buộc, chưa có",
+    "int_type": "cần một số nguyên",
+    "int_parsing": "cần một số nguyên",
+    "int_from_float": "cần một số nguyên",
+    "greater_than": "phải lớn hơn {gt}",
+    "greater_than_equal": "phải lớn hơn hoặc bằng {ge}",
+    "less_than": "phải nhỏ hơn {lt}",
+    "less_than_equal": "phải nhỏ hơn hoặc bằng {le}",
+    "literal_error": "phải là một trong: {expected}",
+    "bool_type": "cần true hoặc false",
+    "bool_parsing": "cần true hoặc false",
+    "string_type": "cần một chuỗi trong dấu ngoặc kép",
+    "list_type": "cần một danh sách [...]",
+    "dict_type": "cần một bảng (mục [...] hoặc {{...}})",
+    "model_type": "cần một bảng (mục [...] hoặc {{...}})",
+    "date_type": "cần ngày dạng YYYY-MM-DD",
+    "date_parsing": "cần ngày dạng YYYY-MM-DD",
+    "date_from_datetime_parsing": "cần ngày dạng YYYY-MM-DD",
+    "date_from_datetime_inexact": "cần ngày dạng YYYY-MM-DD, không kèm giờ",
+}
+
+
+def _message(error: dict) -> str:
+    if error["type"] == "value_error":  # the validators above, already in Vietnamese
+        return str(error["ctx"]["error"])
+    template = _MESSAGES.get(error["type"])
+    if template is None:
+        return f"giá trị không hợp lệ: {error.get('input')!r}"
+    context = dict(error.get("ctx") or {})
+    if "expected" in context:  # "'day' or 'session'"
+        context["expected"] = str(context["expected"]).replace(" or ", ", ")
+    return template.format(**context)
+
+
 def parse_config(data: dict) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        key = _key_path(error["loc"]) or "(top level)"
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown key"
-        raise ConfigError(f"config: {key}: {message}") from None
+        key = _key_path(error["loc"]) or "(cấp cao nhất)"
+        raise ConfigError(f"cấu hình: {key}: {_message(error)}") from None
+
+
+_OS_ERRORS = {errno.ENOENT: "không có tệp này", errno.EACCES: "không có quyền đọc",
+              errno.EISDIR: "đây là một thư mục"}
 
 
 def default_config_text() -> str:
@@ -217,9 +269,15 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"config: cannot read {path}: {exc.strerror}") from None
+        reason = _OS_ERRORS.get(exc.errno, exc.strerror)
+        raise ConfigError(f"cấu hình: không đọc được tệp {path}: {reason}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"cấu hình: tệp {path} không phải UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config: {path}: {exc}") from None
+        # tomllib says where in English: "(at line 3, column 7)" or "(at end of document)".
+        where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        place = f"dòng {where[1]}, cột {where[2]}" if where else "cuối tệp"
+        raise ConfigError(f"cấu hình: {path}: sai cú pháp TOML ở {place}") from None
     return parse_config(data)

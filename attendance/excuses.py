@@ -1,13 +1,24 @@
 """Excuses: staff request leave, a business trip or another reason; a unit head decides.
 
-``request_excuse`` files a pending request; ``decide_excuse`` approves or rejects it,
-appending an ``ExcuseDecision`` to the chained stream ``excuse:<unit code>`` (the employee's
-own unit) and setting ``Excuse.status``. An approved excuse enters the rules at once:
-``attendance.evaluation`` reads every excuse whose status is ``approved``.
+``request_excuse`` files a pending request; ``decide_excuse`` approves or rejects it;
+``withdraw_excuse`` lets its author take back a request still pending; ``revoke_approval``
+takes back an approval, with a reason. Each appends an ``ExcuseDecision`` to the chained
+stream ``excuse:<unit code>`` (the employee's own unit), sets ``Excuse.status`` and writes
+the audit log. An approved excuse enters the rules at once, and leaves them at once when
+revoked: ``attendance.evaluation`` reads every excuse whose status is ``approved``, and the
+stored findings of its days are marked stale either way.
 
 Who may decide (``may_decide``): an admin, or a unit head whose units include the
 employee's unit — but nobody decides their own request. A unit head's own request therefore
 goes to the head of a unit above theirs (whose scope includes their unit) or to an admin.
+The same people may revoke an approval; only the request's own employee (or whoever filed
+it) may withdraw it.
+
+Dates (``check_dates``, which the import applies too): a request ends at most
+``excuses.max_future_days`` after today, spans at most ``MAX_DAYS``, and covers at least one
+of the employee's working days — a leave over a weekend is fine, a leave on a Sunday alone
+is not a leave. A request typed on the form may also reach back ``excuses.max_past_days``
+only; an import, to any day of the calendar (``calendar.YEARS``).
 Service functions take a session and never commit.
 """
 
@@ -19,27 +30,104 @@ from sqlalchemy.orm import Session
 
 from attendance import access, findings
 from attendance.audit import record as audit
+from attendance.calendar import YEARS, WorkCalendar
+from attendance.config import Config
+from attendance.evaluation import EmployeeRow, OrgTree, days, load_employees
 from attendance.models import Employee, Excuse, ExcuseDecision, User
 from attendance.models.chain import append
 from attendance.models.excuses import KINDS, PARTS
+from attendance.reports import WEEKDAY_NAMES, format_day
 
 DECISIONS = ("approved", "rejected")
-PENDING = "pending"
+PENDING, APPROVED, WITHDRAWN, REVOKED = "pending", "approved", "withdrawn", "revoked"
+OUTCOMES = (*DECISIONS, WITHDRAWN, REVOKED)  # what a request's decision records may say
 MAX_DAYS = 366  # one request covers at most a year (a long secondment is several requests)
 MAX_NOTE = 1000
-MAX_PAST_DAYS = 60  # a request may look back this far (e.g. a trip filed on return)
 
 KIND_LABELS = {"leave": "nghỉ phép", "business_trip": "đi công tác", "other": "lý do khác"}
 PART_LABELS = {"full": "cả ngày", "morning": "buổi sáng", "afternoon": "buổi chiều"}
-STATUS_LABELS = {"pending": "chờ duyệt", "approved": "đã duyệt", "rejected": "từ chối"}
+STATUS_LABELS = {"pending": "chờ duyệt", "approved": "đã duyệt", "rejected": "từ chối",
+                 "withdrawn": "đã rút", "revoked": "đã hủy duyệt"}
 
 
 class ExcuseError(ValueError):
-    """A request or decision that cannot be made; the message is one Vietnamese sentence."""
+    """A request or decision that cannot be made; the message is one Vietnamese sentence,
+    ``column`` the field of the request (an import file's column) it is about, if any."""
+
+    def __init__(self, message: str, column: str | None = None):
+        super().__init__(message)
+        self.column = column
 
 
 def excuse_stream(employee: Employee) -> str:
     return f"excuse:{employee.unit.code}"
+
+
+def earliest_start(config: Config, today: date) -> date:
+    """The first day a request on the form may name."""
+    return today - timedelta(days=config.excuses.max_past_days)
+
+
+def latest_end(config: Config, today: date) -> date:
+    """The last day any request may reach."""
+    return today + timedelta(days=config.excuses.max_future_days)
+
+
+def employee_rows(session: Session, codes: list[str] | None = None) -> dict[int, EmployeeRow]:
+    """Employees as the rules see them (the schedule resolved up the unit tree, the active
+    dates), by id: all of them, or those of ``codes``."""
+    tree = OrgTree(session)
+    return {row.id: row for row in load_employees(session, tree, set(tree.units), date.min,
+                                                  date.max, codes)}
+
+
+def check_dates(config: Config, calendar: WorkCalendar, employee: EmployeeRow | None,
+                start_date: date, end_date: date, part: str, today: date) -> None:
+    """The dates of a request, however it is filed (``today``: the deployment's date).
+
+    Without ``employee`` (an import row naming nobody known) the working days are not
+    checked.
+    """
+    if end_date < start_date:
+        raise ExcuseError("ngày kết thúc trước ngày bắt đầu", "end_date")
+    if start_date.year < YEARS[0]:
+        raise ExcuseError(f"ngày trước năm {YEARS[0]} nằm ngoài lịch", "start_date")
+    if (end_date - start_date).days + 1 > MAX_DAYS:
+        raise ExcuseError(f"một đơn không quá {MAX_DAYS} ngày", "end_date")
+    if part != "full" and end_date != start_date:
+        raise ExcuseError("nghỉ buổi sáng hoặc buổi chiều chỉ áp dụng cho một ngày", "part")
+    last = latest_end(config, today)
+    if end_date > last:
+        raise ExcuseError(f"chỉ xin trước được tối đa {config.excuses.max_future_days} ngày "
+                          f"(đến ngày {format_day(last)})", "end_date")
+    if employee is not None:
+        _check_working_days(config, calendar, employee, start_date, end_date)
+
+
+def _check_working_days(config: Config, calendar: WorkCalendar, employee: EmployeeRow,
+                        start_date: date, end_date: date) -> None:
+    """At least one day of the range is a working day for ``employee``, as
+    ``evaluation.evaluate_range`` counts them (the schedule's calendar, the employee's active
+    dates, the deployment's first day of records)."""
+    schedule = config.schedule(employee.schedule)
+    first = max(start_date, config.records_from or start_date)
+    if any(employee.active_on(day) and calendar.is_working_day(day, schedule)
+           for day in days(first, end_date)):
+        return
+    if start_date != end_date:
+        raise ExcuseError(f"từ ngày {format_day(start_date)} đến ngày {format_day(end_date)} "
+                          "không có ngày làm việc nào (ngày nghỉ lễ, ngày nghỉ hằng tuần hoặc "
+                          "ngoài thời gian công tác); không cần xin nghỉ", "start_date")
+    if first > start_date:
+        why = "trước ngày bắt đầu chấm công"
+    elif not employee.active_on(start_date):
+        why = "ngoài thời gian công tác"
+    elif holiday := calendar.holiday_name(start_date):
+        why = f"ngày nghỉ lễ: {holiday}"
+    else:
+        why = f"{WEEKDAY_NAMES[start_date.weekday()]}, ngày nghỉ hằng tuần"
+    raise ExcuseError(f"ngày {format_day(start_date)} không phải ngày làm việc ({why}); "
+                      "không cần xin nghỉ", "start_date")
 
 
 def _text(value: str | None, what: str) -> str | None:
@@ -49,22 +137,18 @@ def _text(value: str | None, what: str) -> str | None:
     return value or None
 
 
-def request_excuse(session: Session, employee: Employee, *, start_date: date, end_date: date,
-                   part: str, kind: str, note: str | None, requested_by: str,
+def request_excuse(session: Session, config: Config, employee: Employee, *, start_date: date,
+                   end_date: date, part: str, kind: str, note: str | None, requested_by: str,
                    now: datetime, today: date) -> Excuse:
     """File a pending request for ``employee`` (``today``: the local date of ``now``)."""
     if kind not in KINDS:
         raise ExcuseError("loại đơn không hợp lệ")
     if part not in PARTS:
         raise ExcuseError("thời gian nghỉ trong ngày không hợp lệ")
-    if end_date < start_date:
-        raise ExcuseError("ngày kết thúc trước ngày bắt đầu")
-    if (end_date - start_date).days + 1 > MAX_DAYS:
-        raise ExcuseError(f"một đơn không quá {MAX_DAYS} ngày")
-    if part != "full" and end_date != start_date:
-        raise ExcuseError("nghỉ buổi sáng hoặc buổi chiều chỉ áp dụng cho một ngày")
-    if start_date < today - timedelta(days=MAX_PAST_DAYS):
-        raise ExcuseError(f"không thể xin cho ngày đã quá {MAX_PAST_DAYS} ngày")
+    row = employee_rows(session, [employee.code])[employee.id]
+    check_dates(config, WorkCalendar(config), row, start_date, end_date, part, today)
+    if start_date < earliest_start(config, today):
+        raise ExcuseError(f"không thể xin cho ngày đã quá {config.excuses.max_past_days} ngày")
     note = _text(note, "lý do")
     if note is None:
         raise ExcuseError("cần ghi lý do")
@@ -96,24 +180,66 @@ def may_decide(session: Session, user: User, excuse: Excuse) -> bool:
     return user.role == "unit_head" and access.can_see_employee(session, user, excuse.employee)
 
 
+def _status(excuse: Excuse) -> str:
+    return STATUS_LABELS.get(excuse.status, excuse.status)
+
+
+def _close(session: Session, excuse: Excuse, outcome: str, by: str, actor: str,
+           reason: str | None, now: datetime) -> ExcuseDecision:
+    """Record ``outcome`` on the excuse's chain, set its status and write the audit log;
+    when an approval is given or taken back, its days' stored findings are stale."""
+    record = append(session, ExcuseDecision(
+        excuse_id=excuse.id, decision=outcome, decided_by=by[:80], reason=reason,
+        decided_at=now), excuse_stream(excuse.employee))
+    if APPROVED in (excuse.status, outcome):
+        findings.mark_stale(session, [(excuse.employee_id, day) for day in
+                                      findings.days(excuse.start_date, excuse.end_date)])
+    excuse.status = outcome
+    audit(session, actor=actor, action=f"excuse.{outcome}", at=now,
+          target=f"employee:{excuse.employee.code}",
+          details={"excuse": excuse.id, "reason": reason})
+    session.flush()
+    return record
+
+
 def decide_excuse(session: Session, excuse: Excuse, decision: str, decided_by: str,
-                  reason: str | None, now: datetime) -> ExcuseDecision:
+                  reason: str | None, now: datetime, *, actor: str | None = None
+                  ) -> ExcuseDecision:
     """Approve or reject a pending request. A rejection needs a reason. Never commits.
 
-    ``decided_by`` is the deciding user's name as it should stand on the record.
+    ``decided_by`` is the deciding user's name as it should stand on the record; ``actor``
+    the account in the audit log (by default ``decided_by``).
     """
     if decision not in DECISIONS:
         raise ExcuseError("quyết định không hợp lệ")
     if excuse.status != PENDING:
-        raise ExcuseError(f"đơn đã được xử lý ({STATUS_LABELS.get(excuse.status, excuse.status)})")
+        raise ExcuseError(f"đơn đã được xử lý ({_status(excuse)})")
     reason = _text(reason, "lý do")
     if decision == "rejected" and reason is None:
         raise ExcuseError("cần ghi lý do từ chối")
-    record = append(session, ExcuseDecision(
-        excuse_id=excuse.id, decision=decision, decided_by=decided_by[:80],
-        reason=reason, decided_at=now), excuse_stream(excuse.employee))
-    excuse.status = decision
-    findings.mark_stale(session, [(excuse.employee_id, day) for day in
-                                  findings.days(excuse.start_date, excuse.end_date)])
-    session.flush()
-    return record
+    return _close(session, excuse, decision, decided_by, actor or decided_by, reason, now)
+
+
+def may_withdraw(user: User, excuse: Excuse) -> bool:
+    """A request is withdrawn by its own employee, or by whoever filed it."""
+    return user.active and is_own(user, excuse)
+
+
+def withdraw_excuse(session: Session, excuse: Excuse, *, by: str, actor: str,
+                    now: datetime) -> ExcuseDecision:
+    """Take back a request nobody has decided yet. Never commits."""
+    if excuse.status != PENDING:
+        raise ExcuseError(f"chỉ rút được đơn đang chờ duyệt (đơn này {_status(excuse)})")
+    return _close(session, excuse, WITHDRAWN, by, actor, None, now)
+
+
+def revoke_approval(session: Session, excuse: Excuse, *, by: str, actor: str,
+                    reason: str | None, now: datetime) -> ExcuseDecision:
+    """Take back an approval (``may_decide`` says who may), with a reason: the findings it
+    excused are open again. Never commits."""
+    if excuse.status != APPROVED:
+        raise ExcuseError(f"chỉ hủy duyệt được đơn đã duyệt (đơn này {_status(excuse)})")
+    reason = _text(reason, "lý do")
+    if reason is None:
+        raise ExcuseError("cần ghi lý do hủy duyệt")
+    return _close(session, excuse, REVOKED, by, actor, reason, now)

@@ -25,7 +25,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from attendance import pdf
+from attendance.audit import action_label
 from attendance.config import Config
+from attendance.models import AuditEntry
 from attendance.reports import (
     ABSENT, ABSENT_FROM_POST, EARLY_LEAVE, EXCUSE_KIND_LABELS, EXCUSE_PART_LABELS, EXCUSED_LABEL,
     KIND_LABELS, LATE, MISSED_SESSION, MISSING_CHECKOUT, NO_BADGE, SOURCE_LABELS, STATUS_LABELS,
@@ -691,3 +693,15 @@ def violations_pdf(rows: list[Violation], config: Config, *, first: date, last: 
         body.append(pdf.paragraph("Không có vi phạm trong khoảng thời gian này."))
     document = _document(config, unit_name, issued_on or last, subtitle, signer_name)
     return pdf.official_pdf(document, body)
+
+
+# --- the audit log -------------------------------------------------------------------------
+
+AUDIT_HEADER = ["Số thứ tự", "Thời điểm", "Người thực hiện", "Thao tác", "Mã thao tác",
+                "Đối tượng", "Chi tiết"]
+
+
+def audit_csv(entries: Iterable[AuditEntry], tz: ZoneInfo) -> bytes:
+    """Audit entries as CSV: each action by its Vietnamese label, and its code beside it."""
+    return _csv(AUDIT_HEADER, ([e.seq, e.at.astimezone(tz), e.actor, action_label(e.action),
+                                e.action, e.target, e.details] for e in entries))

@@ -2,9 +2,10 @@
 
 Every importer reads the whole file, validates every row against the database and the rest
 of the file, and only then applies the good rows, so that a file is all-or-nothing unless
-``skip_bad_rows`` is given. Re-importing a file updates what changed and never duplicates:
-units and employees are keyed by code, scans by a deterministic event id, excuses by
-(employee, start, end, part, kind). Text is stored verbatim (NFC-normalized): a name that
+``skip_bad_rows`` is given. A bad row is reported with every problem it has, each naming its
+column, so that one round of corrections is enough. Re-importing a file updates what changed
+and never duplicates: units and employees are keyed by code, scans by a deterministic event
+id, excuses by (employee, start, end, part, kind). Text is stored verbatim (NFC-normalized): a name that
 looks like a spreadsheet formula or like HTML is data here, and is escaped where it is shown.
 
 The functions take a session and never commit; the command line commits once.
@@ -26,8 +27,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from attendance import findings
+from attendance import excuses, findings
 from attendance.audit import record
+from attendance.calendar import WorkCalendar
 from attendance.config import Config, load_config
 from attendance.models.chain import BulkChains
 from attendance.models.excuses import KINDS as EXCUSE_KINDS
@@ -62,8 +64,15 @@ class ImportFileError(ValueError):
 
 @dataclass(frozen=True)
 class RowError:
+    """One problem of a row; a row may have several."""
+
     line: int  # the header is line 1
-    reason: str
+    column: str | None  # None: the row as a whole
+    message: str
+
+    @property
+    def reason(self) -> str:
+        return f"{self.column}: {self.message}" if self.column else self.message
 
     def __str__(self) -> str:
         return f"dòng {self.line}: {self.reason}"
@@ -86,9 +95,13 @@ class ImportResult:
         return not self.errors
 
     @property
+    def bad_rows(self) -> int:
+        return len({error.line for error in self.errors})
+
+    @property
     def skipped(self) -> int:
         """Rows not imported: the bad ones, or every row when the file was refused."""
-        return len(self.errors) if self.applied else self.rows
+        return self.bad_rows if self.applied else self.rows
 
     def counts(self) -> dict[str, int]:
         return {
@@ -99,16 +112,40 @@ class ImportResult:
     def summary(self) -> str:
         """One Vietnamese line for the command line."""
         if not self.applied:
-            return (f"Không nhập dòng nào: tệp có {len(self.errors)} dòng lỗi trên {self.rows} dòng "
+            return (f"Không nhập dòng nào: tệp có {self.bad_rows} dòng lỗi trên {self.rows} dòng "
                     "(dùng --skip-bad-rows để chỉ nhập các dòng hợp lệ).")
         return (f"Đã nhập {self.rows} dòng: thêm mới {self.created}, cập nhật {self.updated}, "
                 f"không thay đổi {self.unchanged}, bỏ qua {self.skipped}.")
 
 
 class _RowInvalid(Exception):
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+    """One problem of a row, raised by the cell parsers below."""
+
+    def __init__(self, column: str | None, message: str):
+        super().__init__(message)
+        self.column = column
+        self.message = message
+
+
+class _Problems:
+    """Every problem found on one row: each check runs even when an earlier one failed."""
+
+    def __init__(self) -> None:
+        self.found: list[_RowInvalid] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.found)
+
+    def add(self, column: str | None, message: str) -> None:
+        self.found.append(_RowInvalid(column, message))
+
+    def get(self, parse: Callable[..., Any], *args: Any) -> Any:
+        """``parse(*args)``, or None when it refuses (and the problem is kept)."""
+        try:
+            return parse(*args)
+        except _RowInvalid as problem:
+            self.found.append(problem)
+            return None
 
 
 # ---------------------------------------------------------------------------------------
@@ -247,25 +284,32 @@ def _parse_date(value: Any, column: str) -> date | None:
             return datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise _RowInvalid(f"{column}: ngày không hợp lệ {text!r} (cần YYYY-MM-DD hoặc dd/mm/yyyy)")
+    raise _RowInvalid(column, f"ngày không hợp lệ {text!r} (cần YYYY-MM-DD hoặc dd/mm/yyyy)")
+
+
+def _required_date(row: Mapping[str, Any], column: str) -> date:
+    day = _parse_date(row.get(column), column)
+    if day is None:
+        raise _RowInvalid(column, "bắt buộc, không được để trống")
+    return day
 
 
 def _parse_instant(value: Any) -> datetime:
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            raise _RowInvalid("scanned_at: thiếu múi giờ (cần ISO 8601 có độ lệch, "
+            raise _RowInvalid("scanned_at", "thiếu múi giờ (cần ISO 8601 có độ lệch, "
                               "ví dụ 2026-11-23T07:42:10+07:00)")
         return value.astimezone(timezone.utc)
     text = _text(value)
     if not text:
-        raise _RowInvalid("scanned_at: trống")
+        raise _RowInvalid("scanned_at", "bắt buộc, không được để trống")
     try:
         instant = datetime.fromisoformat(text)
     except ValueError:
-        raise _RowInvalid(f"scanned_at: thời điểm không hợp lệ {text!r} "
+        raise _RowInvalid("scanned_at", f"thời điểm không hợp lệ {text!r} "
                           "(cần ISO 8601, ví dụ 2026-11-23T07:42:10+07:00)") from None
     if instant.tzinfo is None:
-        raise _RowInvalid(f"scanned_at: thiếu múi giờ trong {text!r} (cần ISO 8601 có độ lệch, "
+        raise _RowInvalid("scanned_at", f"thiếu múi giờ trong {text!r} (cần ISO 8601 có độ lệch, "
                           "ví dụ 2026-11-23T07:42:10+07:00)")
     return instant.astimezone(timezone.utc)
 
@@ -276,7 +320,7 @@ def normalize_category(value: Any) -> str:
     if text == "HD":
         text = "HĐ"
     if text not in CATEGORIES:
-        raise _RowInvalid(f"category: loại cán bộ không hợp lệ {_text(value)!r} "
+        raise _RowInvalid("category", f"loại cán bộ không hợp lệ {_text(value)!r} "
                           f"(chỉ nhận {', '.join(CATEGORIES)})")
     return text
 
@@ -284,14 +328,18 @@ def normalize_category(value: Any) -> str:
 def _required(row: Mapping[str, Any], column: str) -> str:
     text = _text(row.get(column))
     if not text:
-        raise _RowInvalid(f"{column}: bắt buộc, không được để trống")
+        raise _RowInvalid(column, "bắt buộc, không được để trống")
     return text
 
 
 def _bounded(text: str, column: str, limit: int) -> str:
     if len(text) > limit:
-        raise _RowInvalid(f"{column}: dài quá {limit} ký tự")
+        raise _RowInvalid(column, f"dài quá {limit} ký tự")
     return text
+
+
+def _required_text(row: Mapping[str, Any], column: str, limit: int) -> str:
+    return _bounded(_required(row, column), column, limit)
 
 
 def _optional(row: Mapping[str, Any], column: str, limit: int) -> str | None:
@@ -318,24 +366,25 @@ def _audit(session: Session, kind: str, source: Source, result: ImportResult, ac
 
 
 def _check_rows(records: list[tuple[int, dict[str, Any]]],
-                check: Callable[[int, Mapping[str, Any]], None], result: ImportResult,
+                check: Callable[[int, Mapping[str, Any], _Problems], None], result: ImportResult,
                 progress: Progress | None, total: int | None = None) -> None:
-    """Run ``check(line, row)`` on every row, in order; a row that could not be read, or
-    that ``check`` refuses with ``_RowInvalid``, becomes an error of ``result``."""
+    """Run ``check(line, row, problems)`` on every row, in order; a row that could not be
+    read, and every problem ``check`` finds on a row, become errors of ``result``. ``check``
+    takes a row in only when it found no problem."""
     for done, (line, row) in enumerate(records, start=1):
         _tick(progress, done, total or len(records))
-        try:
-            if "__error__" in row:
-                raise _RowInvalid(row["__error__"])
-            check(line, row)
-        except _RowInvalid as exc:
-            result.errors.append(RowError(line, exc.reason))
+        if "__error__" in row:
+            result.errors.append(RowError(line, None, row["__error__"]))
+            continue
+        problems = _Problems()
+        check(line, row, problems)
+        result.errors.extend(RowError(line, p.column, p.message) for p in problems.found)
 
 
 def _employee(row: Mapping[str, Any], employees: Mapping[str, Employee]) -> Employee:
     code = _required(row, "employee_code")
     if code not in employees:
-        raise _RowInvalid(f"employee_code: không có cán bộ mã {code}")
+        raise _RowInvalid("employee_code", f"không có cán bộ mã {code}")
     return employees[code]
 
 
@@ -371,18 +420,20 @@ def import_units(session: Session, source: Source, *, skip_bad_rows: bool = Fals
 
     parsed: dict[str, dict[str, Any]] = {}
 
-    def check(line: int, row: Mapping[str, Any]) -> None:
-        code = _bounded(_required(row, "code"), "code", 40)
+    def check(line: int, row: Mapping[str, Any], problems: _Problems) -> None:
+        code = problems.get(_required_text, row, "code", 40)
         if code in parsed:
-            raise _RowInvalid(f"code: mã {code} trùng trong tệp (đã có ở dòng {parsed[code]['line']})")
-        name = _bounded(_required(row, "name"), "name", 255)
+            problems.add("code", f"mã {code} trùng trong tệp (đã có ở dòng {parsed[code]['line']})")
+        name = problems.get(_required_text, row, "name", 255)
         parent = _text(row.get("parent_code")) or None
-        if parent == code:
-            raise _RowInvalid("parent_code: đơn vị không thể là cấp trên của chính nó")
-        schedule = _optional(row, "schedule", 60)
+        if parent is not None and parent == code:
+            problems.add("parent_code", "đơn vị không thể là cấp trên của chính nó")
+        schedule = problems.get(_optional, row, "schedule", 60)
         if schedule and schedule not in config.schedules:
-            raise _RowInvalid(f"schedule: lịch làm việc {schedule!r} không có trong cấu hình "
-                              f"(có: {', '.join(sorted(config.schedules))})")
+            problems.add("schedule", f"lịch làm việc {schedule!r} không có trong cấu hình "
+                                     f"(có: {', '.join(sorted(config.schedules))})")
+        if problems:
+            return
         parsed[code] = {"line": line, "name": name, "parent": parent, "schedule": schedule,
                         "has_schedule": "schedule" in names, "has_parent": "parent_code" in names}
 
@@ -415,8 +466,8 @@ def import_units(session: Session, source: Source, *, skip_bad_rows: bool = Fals
             current = parent_of(current)
         if current is not None:
             loop = " → ".join(chain[chain.index(current):] + [current])
-            result.errors.append(RowError(parsed[code]["line"],
-                                          f"parent_code: vòng lặp đơn vị cấp trên ({loop})"))
+            result.errors.append(RowError(parsed[code]["line"], "parent_code",
+                                          f"vòng lặp đơn vị cấp trên ({loop})"))
             cyclic.append(code)
     for code in cyclic:
         del parsed[code]
@@ -464,9 +515,9 @@ def _drop_orphans(parsed: dict[str, dict[str, Any]], existing: Mapping[str, Unit
             parent = info["parent"]
             if parent is None or parent in parsed or parent in existing:
                 continue
-            reason = (f"parent_code: đơn vị cấp trên {parent} bị lỗi trong tệp" if parent in in_file
-                      else f"parent_code: đơn vị cấp trên {parent} không tồn tại")
-            result.errors.append(RowError(info["line"], reason))
+            reason = (f"đơn vị cấp trên {parent} bị lỗi trong tệp" if parent in in_file
+                      else f"đơn vị cấp trên {parent} không tồn tại")
+            result.errors.append(RowError(info["line"], "parent_code", reason))
             del parsed[code]
             changed = True
 
@@ -495,44 +546,49 @@ def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = 
     seen_cards: dict[str, int] = {}
     seen_heads: dict[str, int] = {}
 
-    def check(line: int, row: Mapping[str, Any]) -> None:
-        code = _bounded(_required(row, "code"), "code", 40)
+    def check(line: int, row: Mapping[str, Any], problems: _Problems) -> None:
+        code = problems.get(_required_text, row, "code", 40)
         if code in seen_codes:
-            raise _RowInvalid(f"code: mã {code} trùng trong tệp (đã có ở dòng {seen_codes[code]})")
-        full_name = _bounded(_required(row, "full_name"), "full_name", 255)
-        unit_code = _required(row, "unit_code")
-        if unit_code not in units:
-            raise _RowInvalid(f"unit_code: đơn vị {unit_code} không tồn tại")
+            problems.add("code", f"mã {code} trùng trong tệp (đã có ở dòng {seen_codes[code]})")
+        full_name = problems.get(_required_text, row, "full_name", 255)
+        unit_code = problems.get(_required, row, "unit_code")
+        if unit_code is not None and unit_code not in units:
+            problems.add("unit_code", f"đơn vị {unit_code} không tồn tại")
         item: dict[str, Any] = {
-            "line": line, "code": code, "full_name": full_name, "unit": units[unit_code],
-            "position": _optional(row, "position", 255),
-            "category": normalize_category(row.get("category")),
+            "line": line, "code": code, "full_name": full_name, "unit": units.get(unit_code),
+            "position": problems.get(_optional, row, "position", 255),
+            "category": problems.get(normalize_category, row.get("category")),
         }
         if "card_number" in present:
-            card = _optional(row, "card_number", 40)
+            card = problems.get(_optional, row, "card_number", 40)
             if card:
-                if card in seen_cards:
-                    raise _RowInvalid(f"card_number: số thẻ {card} trùng trong tệp (dòng {seen_cards[card]})")
                 owner = cards.get(card)
-                if owner is not None and owner != code:
-                    raise _RowInvalid(f"card_number: số thẻ {card} đã cấp cho {owner}")
+                if card in seen_cards:
+                    problems.add("card_number",
+                                 f"số thẻ {card} trùng trong tệp (dòng {seen_cards[card]})")
+                elif owner is not None and owner != code:
+                    problems.add("card_number", f"số thẻ {card} đã cấp cho {owner}")
             item["card_number"] = card
         if "email" in present:
-            item["email"] = _optional(row, "email", 255)
+            item["email"] = problems.get(_optional, row, "email", 255)
         for column in ("start_date", "end_date"):
             if column in present:
-                item[column] = _parse_date(row.get(column), column)
+                item[column] = problems.get(_parse_date, row.get(column), column)
         start = item.get("start_date", employees[code].start_date if code in employees else None)
         end = item.get("end_date", employees[code].end_date if code in employees else None)
         if start and end and end < start:
-            raise _RowInvalid("end_date: ngày kết thúc trước ngày bắt đầu")
+            problems.add("end_date", "ngày kết thúc trước ngày bắt đầu")
         head_of = _text(row.get("head_of")) if "head_of" in present else ""
         if head_of:
             if head_of not in units:
-                raise _RowInvalid(f"head_of: đơn vị {head_of} không tồn tại")
-            if head_of in seen_heads:
-                raise _RowInvalid(f"head_of: đơn vị {head_of} đã có thủ trưởng ở dòng {seen_heads[head_of]}")
-            item["head_of"] = units[head_of]
+                problems.add("head_of", f"đơn vị {head_of} không tồn tại")
+            elif head_of in seen_heads:
+                problems.add("head_of",
+                             f"đơn vị {head_of} đã có thủ trưởng ở dòng {seen_heads[head_of]}")
+            else:
+                item["head_of"] = units[head_of]
+        if problems:
+            return
         seen_codes[code] = line
         if item.get("card_number"):
             seen_cards[item["card_number"]] = line
@@ -601,13 +657,15 @@ def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = Fals
     parsed: list[dict[str, Any]] = []
     seen: set[str] = set()
 
-    def check(line: int, row: Mapping[str, Any]) -> None:
-        employee = _employee(row, employees)
-        instant = _parse_instant(row.get("scanned_at"))
-        station = _bounded(_text(row.get("station")), "station", 100)
-        kind = _required(row, "kind").lower()
-        if kind not in SCAN_KINDS:
-            raise _RowInvalid(f"kind: loại {kind!r} không hợp lệ (chỉ nhận badge, no_badge)")
+    def check(line: int, row: Mapping[str, Any], problems: _Problems) -> None:
+        employee = problems.get(_employee, row, employees)
+        instant = problems.get(_parse_instant, row.get("scanned_at"))
+        station = problems.get(_bounded, _text(row.get("station")), "station", 100)
+        kind = (problems.get(_required, row, "kind") or "").lower()
+        if kind and kind not in SCAN_KINDS:
+            problems.add("kind", f"loại {kind!r} không hợp lệ (chỉ nhận badge, no_badge)")
+        if problems:
+            return
         event_id = scan_event_id(employee.code, instant, station, kind)
         if event_id in seen:
             result.unchanged += 1  # the same scan twice in one file is one scan
@@ -663,42 +721,52 @@ def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = Fals
 
 
 def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = False,
-                   progress: Progress | None = None, actor: str = "import",
-                   now: datetime | None = None) -> ImportResult:
+                   progress: Progress | None = None, config: Config | None = None,
+                   actor: str = "import", now: datetime | None = None) -> ImportResult:
     """Approved leave and business trips: ``employee_code,start_date,end_date,part,kind,note``.
 
     An excuse is the same excuse when employee, dates, part and kind match; re-importing it
-    updates the note, and approves it if it was pending or rejected.
+    updates the note, and approves it if it was pending or rejected. The dates follow the
+    rules of a request (``attendance.excuses.check_dates``): within the horizon, and on at
+    least one working day of the employee; a file may bring excuses from any time before
+    today.
     """
+    config = config or load_config()
     _names, records = _records(source, EXCUSE_COLUMNS, EXCUSE_REQUIRED)
     result = ImportResult("excuses", rows=len(records))
     now = _now(now)
+    today = now.astimezone(config.tz).date()
+    calendar = WorkCalendar(config)
     employees = {e.code: e for e in session.scalars(select(Employee))}
+    rows = excuses.employee_rows(session)
     unit_codes = dict(session.execute(select(Unit.id, Unit.code)).all())
 
     parsed: list[dict[str, Any]] = []
     seen: dict[tuple, int] = {}
 
-    def check(line: int, row: Mapping[str, Any]) -> None:
-        employee = _employee(row, employees)
-        start = _parse_date(row.get("start_date"), "start_date")
-        end = _parse_date(row.get("end_date"), "end_date")
-        if start is None:
-            raise _RowInvalid("start_date: bắt buộc, không được để trống")
-        if end is None:
-            raise _RowInvalid("end_date: bắt buộc, không được để trống")
-        if end < start:
-            raise _RowInvalid("end_date: ngày kết thúc trước ngày bắt đầu")
+    def check(line: int, row: Mapping[str, Any], problems: _Problems) -> None:
+        employee = problems.get(_employee, row, employees)
+        start = problems.get(_required_date, row, "start_date")
+        end = problems.get(_required_date, row, "end_date")
         part = _text(row.get("part")).lower() or "full"
         if part not in EXCUSE_PARTS:
-            raise _RowInvalid(f"part: {part!r} không hợp lệ (chỉ nhận full, morning, afternoon)")
+            problems.add("part", f"{part!r} không hợp lệ (chỉ nhận full, morning, afternoon)")
+        elif start and end:
+            try:
+                excuses.check_dates(config, calendar, employee and rows[employee.id], start, end,
+                                    part, today)
+            except excuses.ExcuseError as exc:
+                problems.add(exc.column, str(exc))
         kind = _text(row.get("kind")).lower() or "leave"
         if kind not in EXCUSE_KINDS:
-            raise _RowInvalid(f"kind: {kind!r} không hợp lệ (chỉ nhận leave, business_trip, other)")
+            problems.add("kind", f"{kind!r} không hợp lệ (chỉ nhận leave, business_trip, other)")
         note = _text(row.get("note")) or None
+        if problems:
+            return
         key = (employee.code, start, end, part, kind)
         if key in seen:
-            raise _RowInvalid(f"trùng với dòng {seen[key]}")
+            problems.add(None, f"trùng với dòng {seen[key]}")
+            return
         seen[key] = line
         parsed.append({"employee": employee, "start": start, "end": end, "part": part,
                        "kind": kind, "note": note})

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from attendance import migrate
+from attendance import badges, migrate
 from attendance.config import load_config
 from attendance.db import make_engine, make_session_factory
 
@@ -112,6 +112,19 @@ def db_session(session_factory):
 @pytest.fixture
 def config():
     return load_config(Path(__file__).parent.parent / "config" / "default.toml")
+
+
+@pytest.fixture
+def make_keyring(tmp_path, monkeypatch):
+    """``make_keyring(created)``: a badge keyring in ``tmp_path/keys`` whose first key is
+    dated ``created``; the app under test finds it there too (``ATTENDANCE_KEYS_DIR``)."""
+    def make(created):
+        monkeypatch.setenv(badges.KEYS_DIR_ENV, str(tmp_path / "keys"))
+        ring = badges.Keyring(tmp_path / "keys")
+        ring.init(created)
+        return ring
+
+    return make
 
 
 @pytest.fixture

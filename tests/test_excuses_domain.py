@@ -10,11 +10,13 @@ from sqlalchemy import select
 
 from attendance import excuses
 from attendance.audit import verify_chains
+from attendance.config import load_config
 from attendance.evaluation import evaluate_range
-from attendance.models import AuditEntry, ExcuseDecision
+from attendance.models import AuditEntry, ExcuseDecision, StaleFinding
 from attendance.models.chain import AppendOnlyError
 
 MONDAY = date(2026, 11, 23)
+CONFIG = load_config()
 
 
 @pytest.fixture
@@ -39,11 +41,11 @@ def org(db_session):
     return people, users
 
 
-def ask(session, employee, **overrides):
+def ask(session, employee, config=CONFIG, **overrides):
     values = dict(start_date=MONDAY, end_date=MONDAY, part="full", kind="leave",
                   note="Việc gia đình", requested_by="staff_p1", now=NOW, today=MONDAY)
     values.update(overrides)
-    return excuses.request_excuse(session, employee, **values)
+    return excuses.request_excuse(session, config, employee, **values)
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -59,6 +61,59 @@ def test_bad_requests_are_refused_in_vietnamese(db_session, org, overrides, mess
     people, _ = org
     with pytest.raises(excuses.ExcuseError, match=message):
         ask(db_session, people["p1"], **overrides)
+
+
+SUNDAY = date(2026, 11, 29)
+
+
+@pytest.mark.parametrize("start, end, part, message", [
+    (date(9999, 12, 31), date(9999, 12, 31), "full",
+     "chỉ xin trước được tối đa 366 ngày (đến ngày 24/11/2027)"),
+    (date(2027, 11, 25), date(2027, 11, 25), "full", "tối đa 366 ngày"),
+    (SUNDAY, SUNDAY, "full",
+     "ngày 29/11/2026 không phải ngày làm việc (Chủ Nhật, ngày nghỉ hằng tuần); "
+     "không cần xin nghỉ"),
+    (SUNDAY - timedelta(days=1), SUNDAY - timedelta(days=1), "morning",
+     "ngày 28/11/2026 không phải ngày làm việc (Thứ Bảy, ngày nghỉ hằng tuần)"),
+    (date(2026, 11, 24), date(2026, 11, 24), "afternoon",
+     "ngày 24/11/2026 không phải ngày làm việc (ngày nghỉ lễ: Ngày Văn hóa Việt Nam)"),
+    (SUNDAY - timedelta(days=1), SUNDAY, "full",
+     "từ ngày 28/11/2026 đến ngày 29/11/2026 không có ngày làm việc nào"),
+])
+def test_impossible_dates_are_refused(db_session, org, start, end, part, message):
+    people, _ = org
+    with pytest.raises(excuses.ExcuseError) as refused:
+        ask(db_session, people["p1"], start_date=start, end_date=end, part=part)
+    assert message in str(refused.value)
+
+
+def test_a_range_over_a_weekend_and_a_swapped_saturday_are_fine(db_session, org):
+    people, _ = org
+    friday, monday = SUNDAY - timedelta(days=2), SUNDAY + timedelta(days=1)
+    assert ask(db_session, people["p1"], start_date=friday, end_date=monday).status == "pending"
+    # A Saturday worked in exchange (ngày làm bù, 22/08/2026) is a working day.
+    swapped = date(2026, 8, 22)
+    assert ask(db_session, people["p1"], start_date=swapped, end_date=swapped,
+               today=swapped).status == "pending"
+    # The last day of the horizon (a Wednesday, but a holiday: the range has working days).
+    assert ask(db_session, people["p1"], start_date=date(2027, 11, 22),
+               end_date=date(2027, 11, 24)).status == "pending"
+
+
+def test_the_horizon_is_the_deployments_and_the_employees_dates_count(db_session, org):
+    people, _ = org
+    month = CONFIG.model_copy(update={"excuses": CONFIG.excuses.model_copy(
+        update={"max_future_days": 30})})
+    with pytest.raises(excuses.ExcuseError, match=r"tối đa 30 ngày \(đến ngày 23/12/2026\)"):
+        ask(db_session, people["p1"], config=month, start_date=date(2026, 12, 24),
+            end_date=date(2026, 12, 24))
+    people["p1"].end_date = date(2026, 11, 30)  # retires at the end of the month
+    with pytest.raises(excuses.ExcuseError, match="ngoài thời gian công tác"):
+        ask(db_session, people["p1"], start_date=date(2026, 12, 1), end_date=date(2026, 12, 1))
+    with pytest.raises(excuses.ExcuseError, match="không có ngày làm việc nào"):
+        ask(db_session, people["p1"], start_date=date(2026, 12, 1), end_date=date(2026, 12, 4))
+    assert ask(db_session, people["p1"], start_date=date(2026, 11, 30),
+               end_date=date(2026, 12, 4)).status == "pending"
 
 
 def test_a_request_is_pending_and_audited(db_session, org):
@@ -143,3 +198,62 @@ def test_only_an_approved_excuse_reaches_the_rules(db_session, org, config):
     assert result.excused is not None and result.excused.kind == "leave"
     assert result.excused.approved_by == "Nguyễn Văn Thủ"
     assert not result.expected and not result.open_findings()
+
+
+def stale_marks(session) -> int:
+    return len(session.scalars(select(StaleFinding)).all())
+
+
+def test_staff_withdraw_their_own_pending_request(db_session, org):
+    people, users = org
+    excuse = ask(db_session, people["p1"])
+    assert excuses.may_withdraw(users["staff_p1"], excuse)
+    assert not excuses.may_withdraw(users["head_snv"], excuse)
+    assert not excuses.may_withdraw(users["admin"], excuse)
+    marks = stale_marks(db_session)
+    record = excuses.withdraw_excuse(db_session, excuse, by="Lê Văn Cường (staff_p1)",
+                                     actor="staff_p1", now=NOW)
+    assert excuse.status == "withdrawn" and record.decision == "withdrawn"
+    assert record.stream == "excuse:SNV-P1" and verify_chains(db_session)[1] is None
+    assert stale_marks(db_session) == marks  # it never counted: nothing to compute again
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "excuse.withdrawn"))
+    assert entry.actor == "staff_p1" and entry.target == "employee:E-P1"
+    with pytest.raises(excuses.ExcuseError, match="chỉ rút được đơn đang chờ duyệt"):
+        excuses.withdraw_excuse(db_session, excuse, by="x", actor="staff_p1", now=NOW)
+    with pytest.raises(excuses.ExcuseError, match="đã được xử lý"):
+        excuses.decide_excuse(db_session, excuse, "approved", "x", None, NOW)
+    approved = ask(db_session, people["p1"])
+    excuses.decide_excuse(db_session, approved, "approved", "x", None, NOW)
+    with pytest.raises(excuses.ExcuseError, match=r"đang chờ duyệt \(đơn này đã duyệt\)"):
+        excuses.withdraw_excuse(db_session, approved, by="x", actor="staff_p1", now=NOW)
+
+
+def test_a_revoked_approval_excuses_nothing_any_more(db_session, org, config):
+    people, users = org
+    excuse = ask(db_session, people["p1"])
+    with pytest.raises(excuses.ExcuseError, match="chỉ hủy duyệt được đơn đã duyệt"):
+        excuses.revoke_approval(db_session, excuse, by="x", actor="head_snv", reason="x",
+                                now=NOW)
+    excuses.decide_excuse(db_session, excuse, "approved", "Nguyễn Văn Thủ", None, NOW,
+                          actor="head_snv")
+    [(_, _, result)] = evaluate_range(db_session, config, MONDAY, MONDAY, employee_codes=["E-P1"])
+    assert result.excused is not None
+    marks = stale_marks(db_session)
+    with pytest.raises(excuses.ExcuseError, match="cần ghi lý do hủy duyệt"):
+        excuses.revoke_approval(db_session, excuse, by="x", actor="head_snv", reason="  ",
+                                now=NOW)
+    record = excuses.revoke_approval(db_session, excuse, by="Nguyễn Văn Thủ (head_snv)",
+                                     actor="head_snv", reason="Không đi công tác nữa",
+                                     now=NOW + timedelta(hours=2))
+    assert excuse.status == "revoked" and [d.decision for d in excuse.decisions] == [
+        "approved", "revoked"]
+    assert (record.reason, record.seq) == ("Không đi công tác nữa", 2)
+    assert stale_marks(db_session) > marks  # the stored findings of that day are computed again
+    [(_, _, result)] = evaluate_range(db_session, config, MONDAY, MONDAY, employee_codes=["E-P1"])
+    assert result.excused is None and result.has_open("absent")
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "excuse.revoked"))
+    assert entry.actor == "head_snv" and "Không đi công tác nữa" in entry.details
+    assert verify_chains(db_session)[1] is None
+    # Who may revoke: whoever may decide (the heads above, admins; nobody their own).
+    assert excuses.may_decide(db_session, users["head_prov"], excuse)
+    assert not excuses.may_decide(db_session, users["staff_p1"], excuse)

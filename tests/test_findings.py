@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 
 from attendance import badges, findings, jobs
 from attendance.config import parse_config
-from attendance.excuses import decide_excuse, request_excuse
+from attendance.excuses import decide_excuse, request_excuse, revoke_approval
 from attendance.imports import import_employees, import_excuses, import_scans, import_units
 from attendance.models import (
     DailyFinding, Employee, FindingDay, SpotCheck, SpotCheckFinding, StaleFinding, Unit,
@@ -244,7 +244,7 @@ def test_excuses_approved_and_rejected(session_factory, config, stored):
     with session_factory() as session:
         employee = session.get(Employee, stored["E002"])
         for decision in ("rejected", "approved"):
-            excuse = request_excuse(session, employee, start_date=date(2026, 11, 5),
+            excuse = request_excuse(session, config, employee, start_date=date(2026, 11, 5),
                                     end_date=date(2026, 11, 5), part="full", kind="other",
                                     note="Ốm", requested_by="E002", now=NOW, today=NOW.date())
             decide_excuse(session, excuse, decision, "Lê Văn Trưởng", "Xem xét", NOW)
@@ -259,6 +259,25 @@ def test_excuses_approved_and_rejected(session_factory, config, stored):
         session.commit()
     rows = assert_current(session_factory, config)
     assert [s for c, d, k, s in codes(rows) if c == "E001"] == ["excused"] * 3
+
+
+def test_a_revoked_approval_shows_the_findings_again(session_factory, config, stored):
+    """E002's absence of 5/11, excused on 2/12, is open again once the approval is revoked."""
+    with session_factory() as session:
+        excuse = request_excuse(session, config, session.get(Employee, stored["E002"]),
+                                start_date=date(2026, 11, 5), end_date=date(2026, 11, 6),
+                                part="full", kind="other", note="Ốm", requested_by="E002",
+                                now=NOW, today=NOW.date())
+        decide_excuse(session, excuse, "approved", "Lê Văn Trưởng", None, NOW)
+        session.commit()
+        refresh(session_factory, config)  # the excused absence is stored, the marks consumed
+        assert marks(session_factory) == 0
+        assert ("E002", 5, ABSENT, "excused") in codes(log(session_factory, config))
+        revoke_approval(session, excuse, by="Lê Văn Trưởng", actor="truong",
+                        reason="Không có giấy khám bệnh", now=NOW)
+        session.commit()
+    assert ("E002", 5, ABSENT, "open") in codes(log(session_factory, config))
+    assert_current(session_factory, config)
 
 
 def test_employees_move_leave_join_and_change_schedule(session_factory, config, stored):
@@ -398,7 +417,7 @@ def test_cli_refreshes_a_range_and_the_log_follows_at_once(session_factory, conf
     span = ("--from", "2026-11-01", "--to", "2026-11-20", "--format", "json")
     assert json.loads(cli("violations", *span).output)["total"] == 11
     with session_factory() as session:
-        excuse = request_excuse(session, session.get(Employee, e002),
+        excuse = request_excuse(session, config, session.get(Employee, e002),
                                 start_date=date(2026, 11, 5), end_date=date(2026, 11, 5),
                                 part="full", kind="other", note="Ốm", requested_by="E002",
                                 now=NOW, today=NOW.date())

@@ -165,6 +165,51 @@ def test_nothing_of_a_bad_file_reaches_the_database(db_session, config):
     assert count(db_session, Employee) == 0
 
 
+EMPLOYEE_HEADER = ["code", "full_name", "unit_code", "position", "category", "card_number",
+                   "email", "start_date", "end_date", "head_of"]
+MANY_ERRORS = [
+    EMPLOYEE_HEADER,
+    ["N-1", "Nguyễn Văn An", "SNV", "Chuyên viên", "CC", "", "", "", "", ""],
+    ["N-2", FORMULA, HTML, "x" * 300, "XX", "", "", "2026-12-01", "31/02/2026", HTML],
+    ["N-1", "Lê Văn Cường", "SNV", "", "CC", "", "", "2026-12-01", "2026-11-01", ""],
+    ["N-3", FORMULA, "SNV", "", "VC", "", "", "", "", ""],
+]
+
+
+def test_every_problem_of_a_row_is_reported_with_its_column(cli, tmp_path):
+    assert cli("import", "units", str(DATA / "import_units.csv")).exit_code == 0
+    path = write_csv(tmp_path / "nhan-su.csv", MANY_ERRORS)
+    result = cli("import", "employees", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"dòng 3: unit_code: đơn vị {HTML} không tồn tại",
+        "dòng 3: position: dài quá 255 ký tự",
+        "dòng 3: category: loại cán bộ không hợp lệ 'XX' (chỉ nhận CB, CC, VC, HĐ)",
+        "dòng 3: end_date: ngày không hợp lệ '31/02/2026' (cần YYYY-MM-DD hoặc dd/mm/yyyy)",
+        f"dòng 3: head_of: đơn vị {HTML} không tồn tại",
+        "dòng 4: code: mã N-1 trùng trong tệp (đã có ở dòng 2)",
+        "dòng 4: end_date: ngày kết thúc trước ngày bắt đầu",
+    ]  # a name that looks like a formula is data, not a mistake
+    assert "tệp có 2 dòng lỗi trên 4 dòng" in result.stdout
+    skipped = cli("import", "employees", str(path), "--skip-bad-rows")
+    assert "thêm mới 2, cập nhật 0, không thay đổi 0, bỏ qua 2" in skipped.stdout
+
+
+def test_several_problems_on_a_row_change_nothing_else(db_session, config, tmp_path):
+    import_units(db_session, DATA / "import_units.csv", config=config, now=NOW)
+    path = write_csv(tmp_path / "nhan-su.csv", MANY_ERRORS)
+    refused = import_employees(db_session, path, now=NOW)
+    assert not refused.applied and (refused.bad_rows, len(refused.errors)) == (2, 7)
+    assert [(e.line, e.column) for e in refused.errors] == [
+        (3, "unit_code"), (3, "position"), (3, "category"), (3, "end_date"), (3, "head_of"),
+        (4, "code"), (4, "end_date")]
+    assert count(db_session, Employee) == 0
+    result = import_employees(db_session, path, skip_bad_rows=True, now=NOW)
+    assert (result.created, result.skipped) == (2, 2)
+    names = dict(db_session.execute(select(Employee.code, Employee.full_name)).all())
+    assert names == {"N-1": "Nguyễn Văn An", "N-3": FORMULA}
+
+
 def test_skip_bad_rows_imports_the_good_ones(db_session, config):
     import_units(db_session, DATA / "import_units.csv", config=config, now=NOW)
     result = import_employees(db_session, DATA / "import_employees_bad.csv", skip_bad_rows=True, now=NOW)
@@ -292,6 +337,38 @@ def test_excuse_ending_before_it_starts_is_refused(db_session, config, tmp_path)
                                           ["E001", "2026-11-25", "2026-11-24", "full", "leave", ""]])
     result = import_excuses(db_session, path, now=NOW)
     assert result.errors[0].line == 2 and "ngày kết thúc trước ngày bắt đầu" in result.errors[0].reason
+
+
+def test_excuses_the_form_would_refuse_are_refused(db_session, config,
+                                                                    tmp_path):
+    load_org(db_session, config)  # NOW is Friday 27/11/2026: the horizon is 28/11/2027
+    path = write_csv(tmp_path / "x.csv", [
+        ["employee_code", "start_date", "end_date", "part", "kind", "note"],
+        ["E001", "9999-12-31", "9999-12-31", "full", "leave", ""],
+        ["E001", "29/11/2026", "29/11/2026", "morning", "business_trip", ""],
+        ["E001", "2026-11-28", "2026-11-29", "full", "leave", ""],
+        ["E404", "2026-11-24", "2026-11-24", "full", "leave", ""],
+        ["E001", "2026-11-27", "2026-11-30", "full", "leave", "Qua cuối tuần"],
+        ["E001", "2025-11-03", "2025-11-03", "full", "other", "Hồ sơ năm trước"],
+        ["E001", "0206-11-23", "0206-11-23", "full", "leave", ""],
+        ["E001", "2026-11-23", "2026-11-25", "morning", "leave", ""],
+    ])
+    result = import_excuses(db_session, path, config=config, now=NOW)
+    assert [str(e) for e in result.errors] == [
+        "dòng 2: end_date: chỉ xin trước được tối đa 366 ngày (đến ngày 28/11/2027)",
+        "dòng 3: start_date: ngày 29/11/2026 không phải ngày làm việc (Chủ Nhật, ngày nghỉ "
+        "hằng tuần); không cần xin nghỉ",
+        "dòng 4: start_date: từ ngày 28/11/2026 đến ngày 29/11/2026 không có ngày làm việc "
+        "nào (ngày nghỉ lễ, ngày nghỉ hằng tuần hoặc ngoài thời gian công tác); không cần "
+        "xin nghỉ",
+        "dòng 5: employee_code: không có cán bộ mã E404",
+        "dòng 8: start_date: ngày trước năm 1900 nằm ngoài lịch",
+        "dòng 9: part: nghỉ buổi sáng hoặc buổi chiều chỉ áp dụng cho một ngày",
+    ]
+    imported = import_excuses(db_session, path, config=config, now=NOW, skip_bad_rows=True)
+    assert (imported.created, imported.skipped) == (2, 6)
+    assert [e.note for e in db_session.scalars(select(Excuse).order_by(Excuse.id))] == [
+        "Qua cuối tuần", "Hồ sơ năm trước"]  # a file may bring last year's records
 
 
 def test_each_import_is_audited_with_its_counts(db_session, config):

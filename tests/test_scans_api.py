@@ -46,11 +46,8 @@ def clock():
 
 
 @pytest.fixture
-def keyring(tmp_path, monkeypatch):
-    monkeypatch.setenv(badges.KEYS_DIR_ENV, str(tmp_path / "keys"))
-    ring = badges.Keyring(tmp_path / "keys")
-    ring.init(NOW - timedelta(days=10))
-    return ring
+def keyring(make_keyring):
+    return make_keyring(NOW - timedelta(days=10))
 
 
 @pytest.fixture

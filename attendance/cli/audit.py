@@ -1,8 +1,9 @@
-"""``attendance audit verify``."""
+"""``attendance audit verify`` and ``attendance audit list``."""
 
 import click
+from sqlalchemy import select
 
-from attendance.audit import verify_chains
+from attendance.audit import action_label, verify_chains
 from attendance.cli.context import AppContext, pass_app
 
 
@@ -21,3 +22,34 @@ def verify(app: AppContext) -> None:
         click.echo(f"Chuỗi bị phá vỡ tại: {broken}", err=True)
         raise click.exceptions.Exit(1)
     click.echo(f"Toàn vẹn: đã kiểm tra {checked} bản ghi, không có liên kết nào bị phá vỡ.")
+
+
+@audit.command("list")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Số mục mới nhất (the newest entries).")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv"]), default="text",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Ghi ra tệp thay vì màn hình.")
+@pass_app
+def list_entries(app: AppContext, limit: int, fmt: str, output: str | None) -> None:
+    """Các mục mới nhất của nhật ký hệ thống, mới nhất trước; thao tác ghi bằng tên tiếng
+    Việt kèm mã (the latest audit entries, each action with its label and code)."""
+    from attendance import exports
+    from attendance.cli.reports import _write
+    from attendance.models import AuditEntry
+
+    tz = app.config.tz
+    with app.session() as session:
+        entries = session.scalars(
+            select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)).all()
+        if fmt == "csv":
+            _write(exports.audit_csv(entries, tz), output, fmt)
+            return
+        if not entries:
+            click.echo("Nhật ký hệ thống chưa có mục nào.")
+            return
+        _write("\n".join(
+            "\t".join((f"#{e.seq}", f"{e.at.astimezone(tz):%d/%m/%Y %H:%M:%S}", e.actor,
+                       f"{action_label(e.action)} [{e.action}]", e.target or "", e.details or ""))
+            for e in entries), output, fmt)

@@ -46,7 +46,8 @@ class ExcuseDecision(Chained, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     excuse_id: Mapped[int] = mapped_column(ForeignKey("excuses.id"), index=True)
-    decision: Mapped[str] = mapped_column(String(10))  # approved | rejected
+    # approved | rejected | withdrawn (by its author) | revoked (an approval taken back)
+    decision: Mapped[str] = mapped_column(String(10))
     decided_by: Mapped[str] = mapped_column(String(80))
     reason: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime]

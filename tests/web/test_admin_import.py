@@ -122,6 +122,20 @@ def test_bad_rows_with_html_are_escaped_in_the_preview(login_as):
     assert "dòng 2:" in page
 
 
+def test_the_preview_lists_every_problem_of_a_row(login_as):
+    client = login_as("admin")
+    csv = (HEADER + "N-1,Nguyễn Văn An,SNV,Chuyên viên,CC\n"
+           + f'N-2,"{EVIL.replace(chr(34), chr(34) * 2)}",<b>SNV</b>,{"x" * 300},XX\n')
+    page = upload(client, csv.encode()).get_data(as_text=True)
+    assert re.search(r'id="count-rows">2<', page) and re.search(r'id="count-errors">1<', page)
+    problems = re.findall(r"<li>(dòng 3: [^<]*)</li>", page)
+    assert problems == ["dòng 3: unit_code: đơn vị &lt;b&gt;SNV&lt;/b&gt; không tồn tại",
+                        "dòng 3: position: dài quá 255 ký tự",
+                        "dòng 3: category: loại cán bộ không hợp lệ &#39;XX&#39; "
+                        "(chỉ nhận CB, CC, VC, HĐ)"]
+    assert "<b>SNV</b>" not in page
+
+
 def test_refuses_bad_files(login_as, session_factory, app):
     client = login_as("admin")
     assert upload(client, b"x", filename="a.exe").status_code == 400

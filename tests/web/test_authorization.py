@@ -74,6 +74,8 @@ MATRIX = [
     row("POST", "/excuses/new",                         LOGIN, 302,  302,  302,  400),
     row("GET", "/excuses/999999",                       LOGIN, 404,  404,  404,  404),
     row("POST", "/excuses/999999/decide",               LOGIN, 404,  403,  404,  403),
+    row("POST", "/excuses/999999/withdraw",             LOGIN, 404,  404,  404,  404),
+    row("POST", "/excuses/999999/revoke",               LOGIN, 404,  403,  404,  403),
     # the employee page's badges and photo (admins act; whoever sees the employee sees the photo)
     row("GET", "/employees/{e_snv}/photo",              LOGIN, 404,  404,  404,  404),
     row("GET", "/employees/{e_stc}/photo",              LOGIN, 404,  404,  404,  404),
@@ -145,6 +147,7 @@ COVERED = {
     "api.station_no_badge", "entrance.no_badge", "entrance.scan_photo",
     "spotcheck.index", "spotcheck.visit", "spotcheck.badge", "spotcheck.detail",
     "spotcheck.correct", "excuses.index", "excuses.new", "excuses.detail", "excuses.decide",
+    "excuses.withdraw", "excuses.revoke",
     "org.photo", "org.upload_photo", "org.issue_badge", "org.revoke_badge", "org.card_pdf",
     "dashboard.index", "dashboard.live", "reports.daily_export", "reports.issued",
     "reports.monthly", "reports.monthly_export", "violations.log", "violations.export",

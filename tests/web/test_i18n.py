@@ -15,6 +15,7 @@ PATTERNS = [
     re.compile(r'NavItem\("[^"]+",\s*"([^"]+)"'),
 ]
 # Literal tables shown through _() indirectly.
+from attendance.audit import ACTION_LABELS  # noqa: E402
 from web.admin.calendar_views import LEGEND  # noqa: E402
 from web.admin.forms import ROLE_CHOICES  # noqa: E402
 from web.auth.forms import REQUIRED, TOO_LONG  # noqa: E402
@@ -35,7 +36,7 @@ def used_strings() -> set[str]:
             found.update(pattern.findall(text))
     found.update(label for _, label in ROLE_CHOICES)
     found.update(look.label for look in LEGEND)
-    found.update(PAGE_TITLES.values(), ROLE_LABELS.values(), SOURCES.values(),
+    found.update(PAGE_TITLES.values(), ROLE_LABELS.values(), SOURCES.values(), ACTION_LABELS.values(),
                  {REQUIRED, TOO_LONG})
     return {s for s in found if VIETNAMESE.search(s)}
 

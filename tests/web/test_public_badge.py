@@ -32,11 +32,8 @@ def config(config):
 
 
 @pytest.fixture
-def keyring(tmp_path, monkeypatch):
-    monkeypatch.setenv(badges.KEYS_DIR_ENV, str(tmp_path / "keys"))
-    ring = badges.Keyring(tmp_path / "keys")
-    ring.init(now=NOW - timedelta(days=400))
-    return ring
+def keyring(make_keyring):
+    return make_keyring(NOW - timedelta(days=400))
 
 
 def jpeg(color=(180, 120, 90), size=(300, 400)) -> bytes:

@@ -22,11 +22,8 @@ RANGE = "from=2026-11-01&to=2026-11-20"
 
 
 @pytest.fixture
-def keyring(tmp_path, monkeypatch):
-    monkeypatch.setenv(badges.KEYS_DIR_ENV, str(tmp_path / "keys"))
-    ring = badges.Keyring(tmp_path / "keys")
-    ring.init(NOW - timedelta(days=60))
-    return ring
+def keyring(make_keyring):
+    return make_keyring(NOW - timedelta(days=60))
 
 
 @pytest.fixture

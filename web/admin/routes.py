@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from attendance import access
+from attendance.audit import action_label
 from attendance.scans import StationError, register_station
 from attendance.models import AuditEntry, Employee, Station, Unit, User
 from web.admin import bp
@@ -115,4 +116,4 @@ def audit_log():
         .offset((number - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE)
     ).all()
     page = Page(rows, number, AUDIT_PAGE_SIZE, total)
-    return render_template("admin/audit.html", page=page, args={})
+    return render_template("admin/audit.html", page=page, args={}, action_label=action_label)

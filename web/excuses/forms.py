@@ -11,7 +11,8 @@ from web.auth.forms import REQUIRED, TOO_LONG
 # (value, Vietnamese label); selects are rendered by macros.select_field.
 KIND_CHOICES = [("leave", "Nghỉ phép"), ("business_trip", "Đi công tác"), ("other", "Lý do khác")]
 PART_CHOICES = [("full", "Cả ngày"), ("morning", "Buổi sáng"), ("afternoon", "Buổi chiều")]
-STATUS_CHOICES = [("pending", "Chờ duyệt"), ("approved", "Đã duyệt"), ("rejected", "Từ chối")]
+STATUS_CHOICES = [("pending", "Chờ duyệt"), ("approved", "Đã duyệt"), ("rejected", "Từ chối"),
+                  ("withdrawn", "Đã rút"), ("revoked", "Đã hủy duyệt")]
 BAD_DATE = "Ngày không hợp lệ"
 
 
@@ -33,3 +34,11 @@ class DecisionForm(FlaskForm):
         DataRequired(REQUIRED), AnyOf(["approved", "rejected"], message="Quyết định không hợp lệ")])
     reason = TextAreaField("Lý do (bắt buộc khi từ chối)",
                            validators=[Optional(), Length(max=1000, message=TOO_LONG)])
+
+
+class WithdrawForm(FlaskForm):
+    """Nothing to fill in: the button, with its CSRF token."""
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField("Lý do hủy duyệt")  # required and bounded by the service

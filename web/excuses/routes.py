@@ -20,6 +20,8 @@ from web.excuses.forms import (
     STATUS_CHOICES,
     DecisionForm,
     ExcuseForm,
+    RevokeForm,
+    WithdrawForm,
 )
 from web.format import paginate
 from web.i18n import _
@@ -95,11 +97,12 @@ def new():
     if employee is None:
         flash(_("Tài khoản chưa được gắn với hồ sơ cán bộ nào, nên không thể gửi đơn."), "error")
         return redirect(url_for("excuses.index"))
+    config, today = domain_config(), _today()
     form = ExcuseForm()
     if request.method == "GET":
         form.kind.data = form.kind.data or "leave"
         form.part.data = form.part.data or "full"
-        form.start_date.data = form.end_date.data = _today().isoformat()
+        form.start_date.data = form.end_date.data = today.isoformat()
     if form.validate_on_submit():
         dates = {}
         for field in (form.start_date, form.end_date):
@@ -111,9 +114,9 @@ def new():
             db = get_db()
             try:
                 excuse = service.request_excuse(
-                    db, employee, start_date=dates["start_date"], end_date=dates["end_date"],
-                    part=form.part.data, kind=form.kind.data, note=form.note.data,
-                    requested_by=user.username, now=now(), today=_today())
+                    db, config, employee, start_date=dates["start_date"],
+                    end_date=dates["end_date"], part=form.part.data, kind=form.kind.data,
+                    note=form.note.data, requested_by=user.username, now=now(), today=today)
             except service.ExcuseError as exc:
                 flash(_("Không gửi được đơn: {reason}", reason=str(exc)), "error")
             else:
@@ -121,7 +124,8 @@ def new():
                 return redirect(url_for("excuses.detail", excuse_id=excuse.id))
     status = 400 if request.method == "POST" else 200
     return render_template("excuses/new.html", form=form, employee=employee, kinds=KIND_CHOICES,
-                           parts=PART_CHOICES), status
+                           parts=PART_CHOICES, first=service.earliest_start(config, today),
+                           last=service.latest_end(config, today)), status
 
 
 @bp.route("/<int:excuse_id>")
@@ -129,10 +133,14 @@ def new():
 def detail(excuse_id: int):
     excuse = excuse_or_404(excuse_id)
     user = current_account()
-    decidable = (excuse.status == service.PENDING
-                 and service.may_decide(get_db(), user, excuse))
+    may_decide = service.may_decide(get_db(), user, excuse)
     return render_template("excuses/detail.html", excuse=excuse, form=DecisionForm(),
-                           decidable=decidable, own=service.is_own(user, excuse),
+                           decidable=excuse.status == service.PENDING and may_decide,
+                           revocable=excuse.status == service.APPROVED and may_decide,
+                           withdrawable=(excuse.status == service.PENDING
+                                         and service.may_withdraw(user, excuse)),
+                           withdraw_form=WithdrawForm(), revoke_form=RevokeForm(),
+                           own=service.is_own(user, excuse),
                            kinds=dict(KIND_CHOICES), parts=dict(PART_CHOICES),
                            statuses=dict(STATUS_CHOICES))
 
@@ -151,15 +159,52 @@ def decide(excuse_id: int):
         return redirect(url_for("excuses.detail", excuse_id=excuse.id)), 303
     try:
         service.decide_excuse(db, excuse, form.decision.data, actor_name(user),
-                              form.reason.data, now())
+                              form.reason.data, now(), actor=user.username)
     except service.ExcuseError as exc:
         flash(_("Không xử lý được đơn: {reason}", reason=str(exc)), "error")
         return redirect(url_for("excuses.detail", excuse_id=excuse.id)), 303
-    access.log_action(db, actor=user.username, action=f"excuse.{form.decision.data}", at=now(),
-                      target=f"employee:{excuse.employee.code}",
-                      details={"excuse": excuse.id, "reason": form.reason.data or None})
     if form.decision.data == "approved":
         flash(_("Đã duyệt đơn của {name}.", name=excuse.employee.full_name), "success")
     else:
         flash(_("Đã từ chối đơn của {name}.", name=excuse.employee.full_name), "success")
     return redirect(url_for("excuses.index"))
+
+
+@bp.route("/<int:excuse_id>/withdraw", methods=["POST"])
+@signed_in_required
+def withdraw(excuse_id: int):
+    excuse = excuse_or_404(excuse_id)
+    user = current_account()
+    if not service.may_withdraw(user, excuse):
+        abort(403)  # a reviewer who sees it: only its author withdraws a request
+    if not WithdrawForm().validate_on_submit():
+        abort(400)
+    try:
+        service.withdraw_excuse(get_db(), excuse, by=actor_name(user), actor=user.username,
+                                now=now())
+    except service.ExcuseError as exc:
+        flash(_("Không rút được đơn: {reason}", reason=str(exc)), "error")
+    else:
+        flash(_("Đã rút đơn."), "success")
+    return redirect(url_for("excuses.detail", excuse_id=excuse.id)), 303
+
+
+@bp.route("/<int:excuse_id>/revoke", methods=["POST"])
+@roles_required(*DECIDE_ROLES)
+def revoke(excuse_id: int):
+    excuse = excuse_or_404(excuse_id)
+    user = current_account()
+    if not service.may_decide(get_db(), user, excuse):
+        abort(403)  # their own excuse: the unit above or an admin
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        service.revoke_approval(get_db(), excuse, by=actor_name(user), actor=user.username,
+                                reason=form.reason.data, now=now())
+    except service.ExcuseError as exc:
+        flash(_("Không hủy duyệt được đơn: {reason}", reason=str(exc)), "error")
+    else:
+        flash(_("Đã hủy duyệt đơn của {name}; các ngày của đơn được tính lại như chưa có đơn.",
+                name=excuse.employee.full_name), "success")
+    return redirect(url_for("excuses.detail", excuse_id=excuse.id)), 303

@@ -1,0 +1,118 @@
+"""The audit log shows each action by its Vietnamese label, with the code beside it.
+
+``test_every_action_code_written_has_a_label`` reads the product's source: every
+``action=`` given to a call (the audit log's writers) must be a code of
+``attendance.audit.ACTION_LABELS``, so a new code without a label fails here even before a
+test exercises it.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import io
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from attendance import excuses
+from attendance.audit import ACTION_LABELS, record
+from attendance.cli.imports import LABELS as IMPORT_KINDS
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("attendance", "web", "scanner", "bench")
+WRITER = ROOT / "attendance" / "audit.py"
+# An f-string as an action: its source text -> every value it takes.
+DYNAMIC = {
+    'f"import.{kind}"': [f"import.{kind}" for kind in IMPORT_KINDS],
+    'f"excuse.{outcome}"': [f"excuse.{outcome}" for outcome in excuses.OUTCOMES],
+}
+
+
+def _constants(tree: ast.Module) -> dict[str, str]:
+    return {target.id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
+            for target in node.targets if isinstance(target, ast.Name)
+            and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)}
+
+
+def _values(node: ast.expr, constants: dict[str, str], source: str, where: str) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return (_values(node.body, constants, source, where)
+                + _values(node.orelse, constants, source, where))
+    if isinstance(node, ast.Name) and node.id in constants:
+        return [constants[node.id]]
+    text = ast.get_source_segment(source, node)
+    if text in DYNAMIC:
+        return DYNAMIC[text]
+    pytest.fail(f"{where}: action={text} — write the code as a literal, or list its values "
+                "in DYNAMIC of this test")
+
+
+def written_actions() -> dict[str, str]:
+    """Every action code the product's source writes, with where (path:line)."""
+    found: dict[str, str] = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            source = path.read_text(encoding="utf-8")
+            tree = ast.parse(source)
+            constants = _constants(tree)
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call) or (
+                        isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument"):
+                    continue  # argparse's action= is something else
+                for keyword in node.keywords:
+                    if keyword.arg == "action" and not (path == WRITER and ast.unparse(
+                            keyword.value) == "action"):  # record() itself passes it on
+                        where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                        for code in _values(keyword.value, constants, source, where):
+                            found.setdefault(code, where)
+    return found
+
+
+def test_every_action_code_written_has_a_label():
+    written = written_actions()
+    # The scan finds the writers, literal, named and computed alike.
+    assert {"auth.login", "health.check", "import.excuses", "excuse.rejected",
+            "user.deactivated"} <= set(written)
+    missing = [f"{where}: {code}" for code, where in sorted(written.items())
+               if code not in ACTION_LABELS]
+    assert not missing, "add to attendance.audit.ACTION_LABELS:\n" + "\n".join(missing)
+    assert not set(ACTION_LABELS) - set(written), "labels for codes nothing writes"
+
+
+AT = datetime(2026, 11, 23, 3, 0, 5, tzinfo=timezone.utc)  # 10:00:05 in Hà Nội
+
+
+def test_the_cli_lists_labels_and_codes(cli, session_factory):
+    with session_factory() as session:
+        record(session, actor="head_snv", action="excuse.approved", at=AT,
+               target="employee:E-SNV", details={"excuse": 7})
+        record(session, actor="admin", action="user.deactivated", at=AT,
+               target="=cmd|' /C calc'!A0")
+        record(session, actor="old", action="legacy.thing", at=AT)  # unknown to this release
+        session.commit()
+    text = cli("audit", "list", "--limit", "2")
+    assert text.exit_code == 0
+    assert text.stdout.splitlines() == [
+        "#3\t23/11/2026 10:00:05\told\tlegacy.thing [legacy.thing]\t\t",
+        "#2\t23/11/2026 10:00:05\tadmin\tKhóa tài khoản [user.deactivated]\t=cmd|' /C calc'!A0\t",
+    ]
+    exported = cli("audit", "list", "--format", "csv")
+    assert exported.exit_code == 0
+    rows = list(csv.reader(io.StringIO(exported.stdout.lstrip("\ufeff"))))
+    assert rows == [
+        ["Số thứ tự", "Thời điểm", "Người thực hiện", "Thao tác", "Mã thao tác", "Đối tượng",
+         "Chi tiết"],
+        ["3", "23/11/2026 10:00:05", "old", "legacy.thing", "legacy.thing", "", ""],
+        ["2", "23/11/2026 10:00:05", "admin", "Khóa tài khoản", "user.deactivated",
+         "'=cmd|' /C calc'!A0", ""],  # a spreadsheet shows it as text, never runs it
+        ["1", "23/11/2026 10:00:05", "head_snv", "Duyệt đơn nghỉ phép, công tác",
+         "excuse.approved", "employee:E-SNV", '{"excuse": 7}'],
+    ]
+
+
+def test_the_cli_on_an_empty_log(cli):
+    assert cli("audit", "list").stdout == "Nhật ký hệ thống chưa có mục nào.\n"
