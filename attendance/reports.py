@@ -28,6 +28,7 @@ from attendance.evaluation import (
     EmployeeRow, OrgTree, UnitRow, evaluate_range, gc_paused, load_employees,
 )
 from attendance.findings import finding_source
+from attendance.org import org_tree
 from attendance.rules import (
     ABSENT, ABSENT_FROM_POST, EARLY_LEAVE, FINDING_KINDS, LATE, MISSED_SESSION, MISSING_CHECKOUT,
     NO_BADGE, DayResult, ExcuseRef, UnitFigures, unit_figures,
@@ -76,15 +77,16 @@ def order_units(units: Iterable[UnitDay]) -> list[UnitDay]:
 
 
 def compile_daily(session: Session, config: Config, day: date, unit_code: str | None = None, *,
-                  unit_ids: Iterable[int] | None = None,
-                  as_of: datetime | None = None) -> DailyReport:
+                  unit_ids: Iterable[int] | None = None, as_of: datetime | None = None,
+                  tree: OrgTree | None = None) -> DailyReport:
     """The daily report of ``unit_code`` and its sub-units (or of every unit).
 
     ``unit_ids`` limits the report to the units a user may see; ``as_of`` compiles a day
-    still in progress as it stands at that instant (see ``in_progress_as_of``). Raises
-    ``LookupError`` for an unknown unit code.
+    still in progress as it stands at that instant (see ``in_progress_as_of``); ``tree``:
+    the units, when the caller has them already. Raises ``LookupError`` for an unknown
+    unit code.
     """
-    tree = OrgTree(session)
+    tree = tree or org_tree(session)
     selected = tree.select(unit_code, unit_ids)
     by_unit: dict[int, UnitDay] = {}
     with gc_paused():
@@ -396,7 +398,7 @@ def compile_monthly(session: Session, config: Config, month: date | str,
     """
     first, last = month_bounds(month)
     last = _range_end(last, through)
-    tree = OrgTree(session)
+    tree = org_tree(session)
     selected = tree.select(unit_code, unit_ids)
     units: dict[int, UnitMonth] = {}
     people: dict[int, EmployeeMonth] = {}
@@ -641,7 +643,7 @@ def violation_page(session: Session, config: Config, first: date, last: date, *,
     ``tree``: the units, when the caller has them already.
     """
     wanted = _check_filters(kinds, status)
-    tree = tree or OrgTree(session)
+    tree = tree or org_tree(session)
     selected = tree.select(unit_code, unit_ids)
     cover = findings.coverage(session, config, first, last)
     live = _evaluated(session, config, tree, selected, cover, employee, wanted, status)
@@ -653,11 +655,22 @@ def violation_page(session: Session, config: Config, first: date, last: date, *,
                                 key=_order))
         return ViolationPage(rows[offset:], len(rows))
     bound = None if count_limit is None else max(count_limit, offset + limit)
-    counted = stored.count(bound)
-    exact = bound is None or counted <= bound
     start = max(0, offset - len(live))
     wanted_rows = offset + limit - start
-    found = stored.rows(start, wanted_rows) if offset < counted + len(live) else []
+    if bound is not None and bound > count_limit:
+        # A page past the count limit: one row more than the page says whether rows follow
+        # it, instead of counting every row before it (page 2,000: 100,000 rows).
+        found = stored.rows(start, wanted_rows + 1)
+        if len(found) > wanted_rows:
+            counted, found = bound + 1, found[:wanted_rows]
+        elif found or start == 0:
+            counted = start + len(found)
+        else:  # past the end
+            counted = stored.count(bound)
+    else:
+        counted = stored.count(bound)
+        found = stored.rows(start, wanted_rows) if offset < counted + len(live) else []
+    exact = bound is None or counted <= bound
     rows = _merged_page(_from_stored(session, tree, first, last, found), start, live, offset,
                         limit, reached_end=len(found) < wanted_rows)
     return ViolationPage(rows, counted + len(live) if exact else bound, exact)

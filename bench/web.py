@@ -36,7 +36,11 @@ scheduler's own refresh stores its findings.
     python -m bench.web --database postgresql --think 0 --pages health log-province
     python -m bench.web --database sqlite --staff 1000
 
-The scratch database (``--db-name``) is dropped at the end.
+The scratch database (``--db-name``) is dropped at the end, unless ``--keep``: then it is
+kept, and a later run with ``--keep`` finds it built and serves it as it is (so that two
+versions of the code can be compared on the same rows; drop it with ``--drop``).
+``--service N`` first times N requests of each page in-process (Flask's test client, one
+user, no gunicorn): the service time of one request, printed beside the load figures.
 """
 
 from __future__ import annotations
@@ -46,20 +50,24 @@ import math
 import os
 import random
 import re
+import statistics
 import tempfile
 import threading
 import time
+from collections import Counter
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import requests
 import sqlalchemy as sa
 
-from attendance import access, badges, findings
+from attendance import access, badges, findings, migrate
 from attendance.config import load_config
 from attendance.db import make_engine, make_session_factory
-from attendance.models import DailyFinding, Excuse, FindingDay
-from bench.ingest import PG_DEFAULT, Service, World, scratch_database
+from attendance.models import DailyFinding, Employee, Excuse, FindingDay, User
+from attendance.models.org import bump_org_version
+from bench.ingest import PG_DEFAULT, Service, World, pg_url, scratch_database
 from bench.reports_scale import build, working_days
 
 USERS = 50
@@ -135,27 +143,68 @@ def fill_findings(engine: sa.Engine, staff: int, violations: int) -> tuple[date,
     return days[0], rows
 
 
-def prepare(url: str, folder: Path, staff: int, violations: int) -> str:
+def prepare(url: str, staff: int, violations: int) -> str:
     """The province, the users and the stored findings; returns what was stored."""
     engine = make_engine(url)
     factory = make_session_factory(engine)
     if violations:
         build(engine, staff, [DAY])
         first, rows = fill_findings(engine, staff, violations)
-        stored = f"{rows:,} findings stored directly, {first} to {DAY}"
+        stored = f"{staff:,} staff, {rows:,} findings stored directly, {first} to {DAY}"
     else:
         build(engine, staff, working_days(FIRST, DAY))
         run = findings.refresh(factory, load_config(), datetime.now(UTC), max_days=None)
-        stored = f"{run.findings:,} findings stored by the refresh, {len(run.days)} days"
+        stored = (f"{staff:,} staff, {run.findings:,} findings stored by the refresh, "
+                  f"{len(run.days)} days")
+    with engine.begin() as conn:
+        bump_org_version(conn)  # the units went in without the ORM
     with factory() as session:
         for i in range(USERS):
             access.create_user(session, username=f"thanhtra{i:02d}", role="inspector",
                                password=PASSWORD, now=datetime.now(UTC))
         session.commit()
     engine.dispose()
-    keyring = badges.Keyring(folder / "keys")
-    keyring.init()
     return stored
+
+
+def built(url: str) -> str | None:
+    """What a kept database holds, or None if it was not built to the end."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            if conn.scalar(sa.select(User.id).where(User.username == f"thanhtra{USERS - 1:02d}")
+                           ) is None:
+                return None
+            staff = conn.scalar(sa.select(sa.func.count()).select_from(Employee))
+            rows = conn.scalar(sa.select(sa.func.count()).select_from(DailyFinding))
+    except sa.exc.DBAPIError:
+        return None
+    finally:
+        engine.dispose()
+    return f"kept database: {staff:,} staff, {rows:,} findings stored"
+
+
+@contextmanager
+def kept_database(server: str, name: str):
+    """``name`` on the server, created (and migrated) if missing; never dropped here."""
+    admin = sa.create_engine(pg_url(server, "postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                           {"name": name}):
+            conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    url = pg_url(server, name)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+
+
+def drop(server: str, name: str) -> None:
+    admin = sa.create_engine(pg_url(server, "postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
 
 
 def sign_in(base: str, username: str) -> requests.Session:
@@ -171,17 +220,17 @@ def sign_in(base: str, username: str) -> requests.Session:
 
 
 def load(sessions: list[requests.Session], url: str, per_user: int, seconds: float,
-         think: tuple[float, float] | None = None) -> tuple[list[float], int]:
+         think: tuple[float, float] | None = None) -> tuple[list[float], Counter]:
     """Every user requests ``url`` ``per_user`` times, or until ``seconds`` pass; with
-    ``think`` (low, high seconds) each pauses a random while first and between requests."""
+    ``think`` (low, high seconds) each pauses a random while first and between requests.
+    Returns the latencies and the failures by kind (an HTTP status or an exception)."""
     latencies: list[float] = []
-    errors = 0
+    errors: Counter = Counter()
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
     def user(http: requests.Session, rng: random.Random) -> None:
-        nonlocal errors
-        mine, bad = [], 0
+        mine, bad = [], Counter()
         for _ in range(per_user):
             if think:
                 time.sleep(rng.uniform(*think))
@@ -190,14 +239,15 @@ def load(sessions: list[requests.Session], url: str, per_user: int, seconds: flo
             started = time.perf_counter()
             try:
                 answer = http.get(url, timeout=max(1.0, deadline - time.monotonic() + 60))
-                ok = answer.status_code == 200
-            except requests.RequestException:
-                ok = False
+                failure = None if answer.status_code == 200 else f"HTTP {answer.status_code}"
+            except requests.RequestException as exc:
+                failure = type(exc).__name__
             mine.append(time.perf_counter() - started)
-            bad += not ok
+            if failure:
+                bad[failure] += 1
         with lock:
             latencies.extend(mine)
-            errors += bad
+            errors.update(bad)
 
     threads = [threading.Thread(target=user, args=(s, random.Random(i)))
                for i, s in enumerate(sessions)]
@@ -227,11 +277,44 @@ def pages() -> dict[str, str]:
     }
 
 
+def service_times(url: str, folder: Path, names: list[str], count: int) -> None:
+    """``count`` requests of each page in-process, one after the other, after one to warm."""
+    os.environ.update(World(url, folder, [], [], []).env)
+    from web import create_app
+
+    app = create_app({"DATABASE_URL": url})
+    client = app.test_client()
+    page = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    client.post("/auth/login", data={"username": "thanhtra00", "password": PASSWORD,
+                                     "csrf_token": token.group(1) if token else ""})
+    print(f"\nservice time in-process, one user: {count} requests per page "
+          f"(load {_load()})")
+    print(f"{'page':<13} {'min ms':>8} {'median ms':>9} {'max ms':>8} {'KB':>6}")
+    for name in names:
+        size = len(client.get(pages()[name]).data)
+        times = []
+        for _ in range(count):
+            started = time.perf_counter()
+            answer = client.get(pages()[name])
+            times.append(time.perf_counter() - started)
+            if answer.status_code != 200:
+                raise RuntimeError(f"{name}: HTTP {answer.status_code}")
+        print(f"{name:<13} {min(times) * 1000:>8.1f} {statistics.median(times) * 1000:>9.1f} "
+              f"{max(times) * 1000:>8.1f} {size / 1024:>6.0f}", flush=True)
+    app.extensions["attendance"]["engine"].dispose()
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def run_pages(base: str, sessions: list[requests.Session], args, think) -> None:
     if think is None:
         print(f"\nno pause: {args.per_user} requests per user per page")
     else:
         print(f"\npauses of {think[0]:g}–{think[1]:g} s: {args.seconds:g} s per page")
+    print(f"load average before: {_load()}")
     print(f"{'page':<13} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} "
           f"{'max ms':>8} {'p95/health':>10}")
     per_user = args.per_user if think is None else 10**6  # with pauses: until --seconds
@@ -244,8 +327,12 @@ def run_pages(base: str, sessions: list[requests.Session], args, think) -> None:
         if name == "health":
             health_p95 = p95
         ratio = f"{p95 / health_p95:>10.1f}" if health_p95 else f"{'—':>10}"
-        print(f"{name:<13} {len(latencies):>8} {errors:>6} {p50 * 1000:>8.0f} "
-              f"{p95 * 1000:>8.0f} {max(latencies) * 1000:>8.0f} {ratio}", flush=True)
+        print(f"{name:<13} {len(latencies):>8} {errors.total():>6} {p50 * 1000:>8.0f} "
+              f"{p95 * 1000:>8.0f} {max(latencies) * 1000:>8.0f} {ratio}  "
+              f"load {_load()}", flush=True)
+        if errors:
+            print(f"{'':<13} failures: "
+                  + ", ".join(f"{kind} × {n}" for kind, n in errors.most_common()))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -266,22 +353,43 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pages", nargs="+", default=list(pages()), choices=list(pages()))
     parser.add_argument("--pg", default=os.environ.get("ATTENDANCE_BENCH_PG", PG_DEFAULT))
     parser.add_argument("--db-name", default="attendance_bench_web")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the database (PostgreSQL) and serve it as it is if a "
+                             "previous --keep run built it")
+    parser.add_argument("--drop", action="store_true", help="drop a kept database and stop")
+    parser.add_argument("--service", type=int, default=0, metavar="N",
+                        help="first time N requests of each page in-process (one user)")
     args = parser.parse_args(argv)
+    if args.drop:
+        drop(args.pg, args.db_name)
+        return
     postgres = args.database == "postgresql"
     staff = args.staff or (100_000 if postgres else 1_000)
     violations = args.violations if args.violations is not None else (
         10_000_000 if postgres else 0)
     if violations and not postgres:
         parser.error("--violations needs --database postgresql (use 0 on SQLite)")
+    if args.keep and not postgres:
+        parser.error("--keep needs --database postgresql")
     models = [None if text == "0" else tuple(float(x) for x in text.split("-"))
               for text in args.think]
-    with tempfile.TemporaryDirectory() as tmp, \
-            scratch_database(args.database, Path(tmp), args.pg, name=args.db_name) as url:
+    with tempfile.TemporaryDirectory() as tmp, (
+            kept_database(args.pg, args.db_name) if args.keep else
+            scratch_database(args.database, Path(tmp), args.pg, name=args.db_name)) as url:
         started = time.perf_counter()
-        stored = prepare(url, Path(tmp), staff, violations)
-        print(f"database: {args.database}; {os.cpu_count()} cores; {staff:,} staff; {stored}; "
-              f"built in {time.perf_counter() - started:.0f} s; {args.users} signed-in users; "
+        stored = built(url) if args.keep else None
+        if stored is None:
+            if args.keep:  # a run stopped half-way: start again
+                drop(args.pg, args.db_name)
+                with kept_database(args.pg, args.db_name):
+                    pass
+            stored = prepare(url, staff, violations)
+        badges.Keyring(Path(tmp) / "keys").init()
+        print(f"database: {args.database}; {os.cpu_count()} cores; {stored}; "
+              f"ready in {time.perf_counter() - started:.0f} s; {args.users} signed-in users; "
               f"{args.workers} workers")
+        if args.service:
+            service_times(url, Path(tmp), args.pages, args.service)
         service = Service(World(url, Path(tmp), [], [], []), workers=args.workers,
                           log=Path(tmp) / "serve.log")
         service.start()

@@ -129,6 +129,10 @@ def test_counting_stops_past_the_limit_or_the_page(session_factory, config, stor
         assert (page.total, page.exact) == (8, False)  # the page's end: a next page exists
         page = violation_page(session, config, FIRST, LAST, offset=8, limit=4, count_limit=5)
         assert (page.total, page.exact, len(page.rows)) == (11, True, 3)
+        page = violation_page(session, config, FIRST, LAST, offset=7, limit=4, count_limit=5)
+        assert (page.total, page.exact, len(page.rows)) == (11, True, 4)  # the last page
+        page = violation_page(session, config, FIRST, LAST, offset=20, limit=4, count_limit=5)
+        assert (page.total, page.exact, page.rows) == (11, True, [])  # past the end
 
 
 def test_pages_merge_live_rows_among_stored_ones(session_factory, config, stored):

@@ -397,6 +397,14 @@ EN: dict[str, str] = {
     "Loại vi phạm": "Type",
     "Nguồn ghi nhận": "Recorded by",
     "Đơn vị (kèm đơn vị trực thuộc)": "Unit (with sub-units)",
+    # the unit picker (macros.html, unit_not_found.html)
+    "Mã hoặc tên đơn vị": "Unit code or name",
+    "Để trống: tất cả đơn vị": "Empty: every unit",
+    "Không tìm thấy đơn vị": "No such unit",
+    "Không có đơn vị nào có mã «{code}» trong phạm vi của bạn.":
+        "No unit with the code «{code}» within your units.",
+    "Các đơn vị khớp với từ đã nhập:": "Units that match what you typed:",
+    "Xem tất cả đơn vị": "See every unit",
     "Không có vi phạm nào khớp bộ lọc.": "No violations match the filters.",
     "Không có cán bộ vượt ngưỡng cảnh báo trong tháng.": "Nobody is over the thresholds this month.",
     "Số liệu của hôm nay chưa đầy đủ cho đến khi hết giờ làm việc.": "Today's figures are incomplete until the end of the working day.",

@@ -8,13 +8,14 @@ from attendance.models.excuses import Excuse, ExcuseDecision
 from attendance.models.feedback import ServiceFeedback
 from attendance.models.findings import DailyFinding, FindingDay, StaleFinding
 from attendance.models.mail import MailDelivery
-from attendance.models.org import Employee, Unit
+from attendance.models.org import Employee, OrgVersion, Unit
 from attendance.models.reports import IssuedReport
 from attendance.models.scans import NoBadgeRecord, Scan, Station
 from attendance.models.users import User
 
 __all__ = [
     "AuditEntry", "Badge", "ChainHead", "DailyFinding", "Employee", "Excuse", "ExcuseDecision",
-    "FindingDay", "IssuedReport", "MailDelivery", "NoBadgeRecord", "Scan", "ServiceFeedback",
-    "SpotCheck", "SpotCheckFinding", "StaleFinding", "Station", "Unit", "User",
+    "FindingDay", "IssuedReport", "MailDelivery", "NoBadgeRecord", "OrgVersion", "Scan",
+    "ServiceFeedback", "SpotCheck", "SpotCheckFinding", "StaleFinding", "Station", "Unit",
+    "User",
 ]

@@ -51,7 +51,11 @@ class DailyFinding(Base):
     excuse_id: Mapped[int | None]  # the approved excuse that covers it: status "excused"
 
     __table_args__ = (
-        Index("ix_daily_findings_log", *LOG_ORDER),
+        # On PostgreSQL the index also holds the id and the filtered columns, so that the
+        # rows a deep page skips are counted in the index alone (StoredLog.rows); on
+        # SQLite every index holds the rowid (the id) already.
+        Index("ix_daily_findings_log", *LOG_ORDER,
+              postgresql_include=["id", "unit_id", "excuse_id"]),
         # The excused few (status "excused"), in the same order.
         Index("ix_daily_findings_excused", *LOG_ORDER, postgresql_where=EXCUSED,
               sqlite_where=EXCUSED),

@@ -1,11 +1,13 @@
-"""Units (a tree of agencies and departments) and the employees who belong to them."""
+"""Units (a tree of agencies and departments), the employees who belong to them, and the
+version of the units that lets a process keep them in memory between requests."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, Text, event, insert, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from attendance.db import Base
 
@@ -57,3 +59,29 @@ class Employee(Base):
 
     def __repr__(self) -> str:
         return f"<Employee {self.code}>"
+
+
+class OrgVersion(Base):
+    """One row: a random token replaced by every change to the units, in the change's own
+    transaction (``_bump_on_unit_changes``). ``attendance.org.org_tree`` keeps the
+    units in memory under the token it read them with; no row (or no token) means nothing
+    is cached."""
+
+    __tablename__ = "org_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str | None] = mapped_column(String(32))
+
+
+def bump_org_version(connection) -> None:
+    """Mark the units changed. A writer of units outside the ORM must call this itself."""
+    token = secrets.token_hex(16)
+    if not connection.execute(update(OrgVersion).where(OrgVersion.id == 1).values(token=token)
+                              ).rowcount:
+        connection.execute(insert(OrgVersion).values(id=1, token=token))
+
+
+@event.listens_for(Session, "after_flush")
+def _bump_on_unit_changes(session: Session, _context) -> None:
+    if any(isinstance(obj, Unit) for obj in (*session.new, *session.dirty, *session.deleted)):
+        bump_org_version(session.connection())

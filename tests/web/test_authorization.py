@@ -32,6 +32,7 @@ MATRIX = [
     row("GET", "/employees?unit=SNV",                   LOGIN, 200,  200,  200,  403),
     row("GET", "/employees?unit=STC",                   LOGIN, 200,  200,  404,  403),
     row("GET", "/employees?unit=PROV",                  LOGIN, 200,  200,  404,  403),
+    row("GET", "/units/search?q=so",                    LOGIN, 200,  200,  200,  403),
     row("GET", "/employees/{e_snv}",                    LOGIN, 200,  200,  200,  200),
     row("GET", "/employees/{e_p1}",                     LOGIN, 200,  200,  200,  404),
     row("GET", "/employees/{e_stc}",                    LOGIN, 200,  200,  404,  404),
@@ -136,7 +137,8 @@ MATRIX = [
 
 # Endpoints the matrix covers, and those deliberately left out (with the reason).
 COVERED = {
-    "home.index", "auth.change_password", "org.units", "org.employees", "org.employee",
+    "home.index", "auth.change_password", "org.units", "org.unit_search", "org.employees",
+    "org.employee",
     "reports.daily", "admin.users", "admin.new_user", "admin.stations", "admin.new_station",
     "admin.audit_log", "admin.edit_user", "admin.set_user_active", "admin.import_upload",
     "admin.import_confirm", "admin.calendar", "deliveries.index", "deliveries.retry", "api.health", "api.openapi",

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from attendance.calendar import WorkCalendar
 from attendance.evaluation import OrgTree, UnitRow, evaluate_range
+from attendance.org import org_tree
 from attendance.models import Employee, Scan, Station, Unit
 from attendance.reports import UnitMonth, compile_daily, in_progress_as_of
 from web.db import domain_config, get_db, now
@@ -117,7 +118,7 @@ def stations(day: date) -> list[StationState]:
     if visible is not None:
         query = query.where(Station.unit_id.in_(sorted(visible)))
     db = get_db()
-    tree = OrgTree(db)
+    tree = org_tree(db)
     calendar = WorkCalendar(domain_config())
     moment = now()
     cache: dict = {}
@@ -149,7 +150,7 @@ def history(day: date, length: int = HISTORY_DAYS) -> History:
     if cached is not None and cached[0] == key:
         return cached[1]
     db = get_db()
-    tree = OrgTree(db)
+    tree = org_tree(db)
     first, last = day - timedelta(days=length), day - timedelta(days=1)
     selected = tree.select(None, visible_units())
     per_day: dict[date, UnitMonth] = {}

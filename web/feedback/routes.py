@@ -9,7 +9,7 @@ from attendance import feedback as service
 from web.db import get_db
 from web.feedback import READ_ROLES, bp
 from web.format import paginate
-from web.reports.common import scope_units, unit_arg
+from web.reports.common import unit_arg, unit_picker
 from web.security import roles_required, visible_units
 
 LOW_RATING = 2  # "Chỉ đánh giá thấp": ratings 1 and 2
@@ -32,6 +32,6 @@ def index():
     average = sum(r.rating for r in rows) / len(rows) if rows else None
     page = paginate(rows, request.args.get("page", 1, type=int))
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("feedback/index.html", page=page, unit=unit, units=scope_units(),
+    return render_template("feedback/index.html", page=page, unit=unit, picker=unit_picker(unit),
                            low=low, average=average, shown=SHOWN, ratings=service.RATINGS,
                            args=args)

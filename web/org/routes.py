@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import jsonify, render_template, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -13,7 +13,7 @@ from attendance.scans import fold
 from web.db import get_db
 from web.format import paginate
 from web.org import bp
-from web.reports.common import scope_units, unit_arg
+from web.reports.common import scope_units, search_units, unit_arg, unit_picker
 from web.security import current_account, roles_required
 
 ORG_ROLES = ("admin", "inspector", "unit_head")
@@ -43,6 +43,15 @@ def units():
     return render_template("org/units.html", tree=unit_tree(scope_units()), counts=counts)
 
 
+@bp.route("/units/search")
+@roles_required(*ORG_ROLES)
+def unit_search():
+    """The unit picker's search (``?q=``, a code or a name, tones optional): JSON
+    ``{"units": [{"code", "name"}]}``, within the units the user may see."""
+    found = search_units(request.args.get("q", ""))
+    return jsonify(units=[{"code": u.code, "name": u.name} for u in found])
+
+
 @bp.route("/employees")
 @roles_required(*ORG_ROLES)
 def employees():
@@ -60,7 +69,7 @@ def employees():
     rows.sort(key=lambda e: (name_sort_key(e.full_name), e.code))
     page = paginate(rows, request.args.get("page", 1, type=int))
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("org/employees.html", page=page, unit=unit, units=scope_units(),
+    return render_template("org/employees.html", page=page, unit=unit, picker=unit_picker(unit),
                            search=search, args=args)
 
 

@@ -18,7 +18,8 @@ from attendance.reports import (
 from web.db import domain_config, get_db, now
 from web.reports import REPORT_ROLES, bp
 from web.reports.common import (
-    day_arg, download, issuer, month_arg, scope_units, today, unit_arg, yesterday,
+    day_arg, download, issuer, month_arg, request_tree, today, unit_arg, unit_picker,
+    yesterday,
 )
 from web.security import current_account, roles_required, visible_units
 
@@ -45,7 +46,7 @@ def daily():
     codes = {e.employee.code for u in compiled.units for e in u.employees}
     names = {e.employee.code: e.employee.full_name for u in compiled.units for e in u.employees}
     return render_template(
-        "reports/daily.html", report=report, day=day, unit=unit, units=scope_units(),
+        "reports/daily.html", report=report, day=day, unit=unit, picker=unit_picker(unit),
         names=names, sources=SOURCES, previous_day=day - timedelta(days=1),
         next_day=day + timedelta(days=1), formats=DAILY_FORMATS,
         photos=_evidence_photos(day, codes), issued=_issued_versions(day, unit),
@@ -99,7 +100,7 @@ def monthly():
         people = [(u, p) for u in sorted(report.units, key=lambda u: u.unit.code)
                   for p in u.employees]
     return render_template(
-        "reports/monthly.html", report=report, first=first, unit=unit, units=scope_units(),
+        "reports/monthly.html", report=report, first=first, unit=unit, picker=unit_picker(unit),
         offenders=offenders, people=people, formats=MONTHLY_FORMATS,
         thresholds=domain_config().reports, previous_month=previous,
         next_month=following if following <= this_month else None,
@@ -130,7 +131,8 @@ def _daily_report(day, unit: Unit | None) -> DailyReport:
     """The day's report over the user's units (up to now while the day is in progress)."""
     config = domain_config()
     return compile_daily(get_db(), config, day, unit.code if unit else None,
-                         unit_ids=visible_units(), as_of=in_progress_as_of(config, day, now()))
+                         unit_ids=visible_units(), as_of=in_progress_as_of(config, day, now()),
+                         tree=request_tree())
 
 
 def _monthly_report(first, unit: Unit | None) -> tuple[MonthlyReport, list[Offender]]:

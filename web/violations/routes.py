@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, render_template, request
 
 from attendance import exports
-from attendance.evaluation import OrgTree
 from attendance.reports import (
     EXCUSE_KIND_LABELS, EXCUSE_PART_LABELS, FINDING_KINDS, KIND_LABELS, SOURCE_LABELS,
     STATUS_LABELS, compile_monthly, month_bounds, offenders_of,
@@ -13,7 +12,10 @@ from attendance.reports import (
 from web.db import domain_config, get_db
 from web.format import Page
 from web.i18n import _, current_language
-from web.reports.common import download, issuer, month_arg, scope_units, today, unit_arg, yesterday
+from web.reports.common import (
+    download, issuer, month_arg, request_tree, today, unit_arg, unit_not_found, unit_picker,
+    yesterday,
+)
 from web.security import roles_required, visible_units
 from web.violations import LOG_ROLES, bp
 from web.violations.query import BadFilter, UnknownUnit, includes_today, page_args, parse, run
@@ -38,8 +40,8 @@ def _query():
         return parse(request.args)
     except BadFilter:
         abort(400)
-    except UnknownUnit:
-        abort(404)
+    except UnknownUnit as exc:
+        unit_not_found(str(exc))
 
 
 @bp.route("")
@@ -50,16 +52,13 @@ def log():
         number, per_page = page_args(request.args)
     except BadFilter:
         abort(400)
-    tree = OrgTree(get_db())  # read once: for the log and for the unit filter's choices
-    found = run(query, offset=(number - 1) * per_page, limit=per_page, tree=tree)
-    visible = visible_units()
-    units = sorted((u for u in tree.units.values() if visible is None or u.id in visible),
-                   key=lambda u: u.code)
+    found = run(query, offset=(number - 1) * per_page, limit=per_page, tree=request_tree())
     # Past the count, the pager knows only that one more page exists.
     page = Page(found.rows, number, per_page, found.total + (not found.exact))
     return render_template(
         "violations/log.html", query=query, rows=found.rows, page=page,
-        total_text=_count(found.total), exact=found.exact, args=query.args(), units=units,
+        total_text=_count(found.total), exact=found.exact, args=query.args(),
+        picker=unit_picker(query.unit),
         kinds=[(k, KIND_LABELS[k]) for k in FINDING_KINDS], kind_text=_texts(KIND_LABELS),
         source_text=_texts(SOURCE_LABELS), status_text=_texts(STATUS_LABELS),
         status_labels=STATUS_LABELS, excuse_kinds=EXCUSE_KIND_LABELS,
@@ -103,7 +102,7 @@ def offenders():
     first, unit, found = _offenders()
     return render_template(
         "violations/offenders.html", first=first, unit=unit, offenders=found,
-        units=scope_units(), thresholds=domain_config().reports, formats=OFFENDER_FORMATS,
+        picker=unit_picker(unit), thresholds=domain_config().reports, formats=OFFENDER_FORMATS,
         in_progress=first == today().replace(day=1),
         log_to=max(first, min(month_bounds(first)[1], yesterday())),
     )

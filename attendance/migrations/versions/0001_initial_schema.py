@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 02:34:01.965196
+Create Date: 2026-11-23 05:31:28.835154
 """
 
 from alembic import op
@@ -57,7 +57,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_daily_findings_employee_code_day', ['employee_code', 'day'], unique=False)
         batch_op.create_index('ix_daily_findings_excused', ['day', 'unit_code', 'employee_code', 'session', 'kind', 'at', 'source'], unique=False, postgresql_where=sa.text('excuse_id IS NOT NULL'), sqlite_where=sa.text('excuse_id IS NOT NULL'))
         batch_op.create_index('ix_daily_findings_kind_day', ['kind', 'day'], unique=False)
-        batch_op.create_index('ix_daily_findings_log', ['day', 'unit_code', 'employee_code', 'session', 'kind', 'at', 'source'], unique=False)
+        batch_op.create_index('ix_daily_findings_log', ['day', 'unit_code', 'employee_code', 'session', 'kind', 'at', 'source'], unique=False, postgresql_include=['id', 'unit_id', 'excuse_id'])
         batch_op.create_index('ix_daily_findings_unit_day', ['unit_id', 'day'], unique=False)
 
     op.create_table('finding_days',
@@ -65,6 +65,11 @@ def upgrade() -> None:
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('computed_at', attendance.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('day', name=op.f('pk_finding_days'))
+    )
+    op.create_table('org_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=32), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_org_versions'))
     )
     op.create_table('stale_findings',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -399,10 +404,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_stale_findings_at'))
 
     op.drop_table('stale_findings')
+    op.drop_table('org_versions')
     op.drop_table('finding_days')
     with op.batch_alter_table('daily_findings', schema=None) as batch_op:
         batch_op.drop_index('ix_daily_findings_unit_day')
-        batch_op.drop_index('ix_daily_findings_log')
+        batch_op.drop_index('ix_daily_findings_log', postgresql_include=['id', 'unit_id', 'excuse_id'])
         batch_op.drop_index('ix_daily_findings_kind_day')
         batch_op.drop_index('ix_daily_findings_excused', postgresql_where=sa.text('excuse_id IS NOT NULL'), sqlite_where=sa.text('excuse_id IS NOT NULL'))
         batch_op.drop_index('ix_daily_findings_employee_code_day')
