@@ -10,12 +10,14 @@ import fcntl
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -75,21 +77,64 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30, "factory": SQLiteConnection})
-    else:
-        # After a database restart a pooled connection is dead: test it before use.
-        kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    elif not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine)
     return engine
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Test a pooled connection before use if it lay idle for a second or more.
+
+    After a database restart every pooled connection is dead; ``pool_pre_ping`` finds out
+    by a round trip before every use, a sixth of a single scan's. A connection back in the
+    pool less than a second ago is used without it: under load that is nearly every one,
+    and a server restart keeps them idle for longer than that. A connection cut within
+    the second (``pg_terminate_backend``) fails its request once; SQLAlchemy then
+    replaces the whole pool, and a station sends the scans again.
+    """
+
+    @event.listens_for(engine.pool, "checkin")
+    def _checked_in(_dbapi_connection, record) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return  # new, or just used
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool drops this connection and checks out another (PoolEvents.checkout).
+            raise DisconnectionError(f"a pooled connection is dead: {exc}") from exc
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
+    wal = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
+    path = _file_of(dbapi_connection)
+    if wal and path and isinstance(dbapi_connection, SQLiteConnection):
+        # Commits write the log without waiting for the disk; SQLiteConnection.commit then
+        # waits for one fsync of the log shared by the commits made meanwhile.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        dbapi_connection.wal_sync = WalSync.of(f"{path}-wal")
+    else:  # in memory, or no write-ahead log: SQLite fsyncs every commit itself
+        cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
+
+
+def _file_of(dbapi_connection: sqlite3.Connection) -> str:
+    """The main database's file ('' in memory)."""
+    return next((row[2] for row in dbapi_connection.execute("PRAGMA database_list")
+                 if row[1] == "main"), "")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -135,9 +180,10 @@ class SQLiteConnection(sqlite3.Connection):
     writer that does not queue waits in the busy handler, as before).
 
     The holder lets the file go just before its COMMIT (or at its rollback): the next
-    writer then waits in the busy handler for that COMMIT's fsync only. Letting it go after
-    the COMMIT would wait first for the committing thread to get Python's GIL back from
-    the worker's other threads, which cost more than the busy handler's first sleep.
+    writer then waits in the busy handler for that COMMIT only, which writes the log but
+    does not fsync it (:class:`WalSync` does that after the lock is free). Letting it go
+    after the COMMIT would wait first for the committing thread to get Python's GIL back
+    from the worker's other threads, which cost more than the busy handler's first sleep.
 
     No writer waits for the file while it holds SQLite's lock or the file itself: the file
     is only taken outside a transaction, and not by a thread that holds it through another
@@ -149,6 +195,7 @@ class SQLiteConnection(sqlite3.Connection):
 
     _writer_file: int | None = None
     _writer_path = ""
+    wal_sync: WalSync | None = None  # set by make_engine's pragmas on a file in WAL mode
     _holding: set[str] | None = None  # while holding the file: its thread's set of files
     _held = threading.local()  # the lock files each thread holds, through any connection
 
@@ -165,8 +212,7 @@ class SQLiteConnection(sqlite3.Connection):
 
     def _open_writer_file(self) -> int:
         """The lock file's descriptor, or -1 for a database without a file (in memory)."""
-        path = next((row[2] for row in self.execute("PRAGMA database_list")
-                     if row[1] == "main"), "")
+        path = _file_of(self)
         if not path:
             return -1
         self._writer_path = f"{path}-writer.lock"
@@ -179,8 +225,11 @@ class SQLiteConnection(sqlite3.Connection):
             fcntl.flock(self._writer_file, fcntl.LOCK_UN)
 
     def commit(self) -> None:
+        wrote = self.in_transaction and self.wal_sync is not None
         self.done_writing()  # before the COMMIT: see the class's docstring
         super().commit()
+        if wrote:
+            self.wal_sync.wait_durable()
 
     def rollback(self) -> None:
         try:
@@ -196,6 +245,82 @@ class SQLiteConnection(sqlite3.Connection):
             if self._writer_file is not None and self._writer_file >= 0:
                 os.close(self._writer_file)
             self._writer_file = None
+
+
+class WalSync:
+    """Group commit for SQLite: one fsync of the write-ahead log makes every transaction
+    committed before it durable, so concurrent committers share it.
+
+    With ``synchronous=FULL`` SQLite fsyncs the log inside every COMMIT, while it still
+    holds the database's write lock: writers queue behind one another's fsyncs. Engines
+    made here use ``synchronous=NORMAL`` instead (COMMIT only writes the log) and
+    :meth:`SQLiteConnection.commit` calls :meth:`wait_durable` after it: the first
+    committer to get here fsyncs the log, with the lock already free for the next writer;
+    those who commit meanwhile wait for the next fsync, which one of them makes for all.
+    A commit therefore still returns only once it is on disk, as with FULL; only visibility
+    comes before durability (a reader may see a row an instant before it is fsynced; a
+    request that answers a station commits a write first, so it too waits for the fsync).
+    Flushing the log is how SQLite's developers advise making WAL-mode commits durable
+    with NORMAL (https://sqlite.org/forum/forumpost/d1a6bc7c4cd2baca); checkpoints and the
+    log's reuse are synced by SQLite itself under NORMAL.
+
+    One instance per log file and process (fsyncs are shared by the threads of a process).
+    """
+
+    _instances: dict[tuple[int, str], WalSync] = {}
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._changed = threading.Condition()
+        self._committed = 0  # commits counted so far (after their COMMIT returned)
+        self._synced = 0  # commits known to be on disk
+        self._syncing = False
+        self._inode: int | None = None  # of the log last fsynced, to sync its folder once
+
+    @classmethod
+    def of(cls, path: str) -> WalSync:
+        # A forked worker makes its own. No lock: one taken by another thread at the fork
+        # would stay taken in the child; setdefault is atomic.
+        return cls._instances.setdefault((os.getpid(), path), cls(path))
+
+    def wait_durable(self) -> None:
+        """Return once the log is fsynced after this thread's COMMIT."""
+        with self._changed:
+            self._committed += 1
+            ticket = self._committed
+            while self._synced < ticket:
+                if self._syncing:
+                    self._changed.wait()
+                    continue
+                self._syncing, target, done = True, self._committed, False
+                self._changed.release()
+                try:
+                    self._fsync()
+                    done = True
+                finally:
+                    self._changed.acquire()
+                    self._syncing = False
+                    if done:
+                        self._synced = max(self._synced, target)
+                    self._changed.notify_all()
+
+    def _fsync(self) -> None:
+        try:
+            descriptor = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:  # checkpointed and removed: the database file holds all
+            return
+        try:
+            os.fdatasync(descriptor)
+            inode = os.fstat(descriptor).st_ino
+        finally:
+            os.close(descriptor)
+        if inode != self._inode:  # a new log file: make its name durable too
+            folder = os.open(os.path.dirname(self.path) or ".", os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+            self._inode = inode
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """``attendance serve`` (the web service) and ``attendance scheduler`` (the scheduler alone).
 
-``serve`` runs the Flask app under gunicorn (``--workers``, default 2, each with
-``--threads``, default 4). The scheduler must run in exactly one process, never inside
+``serve`` runs the Flask app under gunicorn (``--workers``, default two per CPU core, each
+with ``--threads``, default 2). The scheduler must run in exactly one process, never inside
 gunicorn workers: unless ``--no-scheduler`` is given, ``serve`` starts it beside the web
 workers once it exists.
 """
@@ -9,12 +9,19 @@ workers once it exists.
 from __future__ import annotations
 
 import logging
+import os
 
 import click
 
 from attendance.cli.context import AppContext, UserError, pass_app
 
 log = logging.getLogger("attendance.serve")
+
+# Two processes per core, two threads each: the threads overlap one request's database
+# round trips and fsyncs with another's Python; more threads per process made them wait
+# for each other's GIL (on SQLite while holding the write lock). docs/benchmarks.md § 1.
+DEFAULT_WORKERS = min(64, 2 * (os.cpu_count() or 1))
+DEFAULT_THREADS = 2
 
 SCHEDULER_MISSING = "Bộ lập lịch chưa có trong phiên bản này (the scheduler is not available yet)."
 
@@ -39,9 +46,10 @@ def _start_scheduler_beside(app: AppContext) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Địa chỉ lắng nghe (address to listen on).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="Số tiến trình gunicorn (worker processes).")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
+@click.option("--workers", default=DEFAULT_WORKERS, show_default=True,
+              type=click.IntRange(1, 64),
+              help="Số tiến trình gunicorn, mặc định 2 × số lõi CPU (worker processes).")
+@click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=click.IntRange(1, 64),
               help="Số luồng mỗi tiến trình (threads per worker; gthread).")
 @click.option("--no-scheduler", is_flag=True, help="Không chạy bộ lập lịch trong tiến trình này.")
 @click.option("--demo-station", is_flag=True,
@@ -72,9 +80,7 @@ def serve(app: AppContext, host: str, port: int, workers: int, threads: int, no_
         def load_config(self):
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
-            # Threads overlap one request's database round trips and fsyncs with another's
-            # Python work: more scans per second than sync workers (docs/benchmarks.md § 1).
-            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("worker_class", "gthread")  # see DEFAULT_WORKERS
             self.cfg.set("threads", threads)
             self.cfg.set("proc_name", "attendance-web")
             self.cfg.set("accesslog", "-")

@@ -25,8 +25,8 @@ from sqlalchemy import select
 from attendance import access
 from attendance.calendar import YEARS
 from attendance.evaluation import OrgTree, UnitRow
-from attendance.org import org_tree
 from attendance.models import Employee, Unit
+from attendance.org import org_tree
 from attendance.reports import month_bounds
 from attendance.scans import fold
 from web.db import domain_config, get_db, now
@@ -141,7 +141,7 @@ def _search_keys(tree: OrgTree) -> dict[int, tuple[str, str, list[str]]]:
     tree, which ``org_tree`` keeps as long as the units do not change."""
     keys = _SEARCH_KEYS.get(tree)
     if keys is None:
-        keys = {u.id: (u.code.casefold(), fold(u.name), fold(u.name).split())
+        keys = {u.id: (u.code.casefold(), name := fold(u.name), name.split())
                 for u in tree.units.values()}
         _SEARCH_KEYS[tree] = keys
     return keys
