@@ -331,4 +331,8 @@ def test_demo_station_uses_real_badges_and_a_working_key(world, server, session_
     run = subprocess.run(demo.station_command(again, clip, server.url), check=False, cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    assert sorted(s.employee.code for s in scans(session_factory)) == sorted(again.payloads)
+    stored = [(s.employee.code if s.employee else None, s.status, s.reason, s.payload)
+              for s in scans(session_factory)]
+    assert sorted(stored, key=str) == sorted(((code, "accepted", None, payload)
+                                              for code, payload in again.payloads.items()),
+                                             key=str), run.stderr[-3000:]
