@@ -572,7 +572,7 @@ def test_a_deactivated_station_is_refused_at_its_next_request(client, world, ses
 
 
 def test_a_station_request_costs_a_few_statements_and_no_user_session(app, client, world,
-                                                                       clock):
+                                                                       clock, session_factory):
     """Whatever the batch size: the station, the badges, the stream's head, the event ids
     already stored (not for a single scan: its insert does nothing when it is stored), the
     insert, the head again (and once a minute the station's last_seen_at); on SQLite also
@@ -612,6 +612,8 @@ def test_a_station_request_costs_a_few_statements_and_no_user_session(app, clien
     for response in (first, single, retried, batch):
         assert response.status_code == 200
         assert "Set-Cookie" not in response.headers
+    with session_factory() as session:  # the retry did not move the head
+        assert verify_chains(session)[1] is None
 
 
 def test_sync_bundle_and_etag(client, world, keyring, session_factory, clock):
