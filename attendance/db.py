@@ -281,7 +281,8 @@ class WalSync:
     def of(cls, path: str) -> WalSync:
         # A forked worker makes its own. No lock: one taken by another thread at the fork
         # would stay taken in the child; setdefault is atomic.
-        return cls._instances.setdefault((os.getpid(), path), cls(path))
+        key = (os.getpid(), path)
+        return cls._instances.get(key) or cls._instances.setdefault(key, cls(path))
 
     def wait_durable(self) -> None:
         """Return once the log is fsynced after this thread's COMMIT."""
