@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from attendance.audit import record
 from attendance.models import Employee, Unit, User
 from attendance.models.users import ROLES
+from attendance.org import org_tree
 
 ALL_UNIT_ROLES = frozenset({"admin", "inspector"})
 MIN_PASSWORD_LENGTH = 8
@@ -102,24 +103,11 @@ def station_key_matches(key: str, key_hash: str) -> bool:
 
 
 def subtree_unit_ids(session: Session, unit_ids: int | Iterable[int]) -> frozenset[int]:
-    """The given units and all their descendants.
-
-    Units are few (hundreds), so the whole parent table is read once and walked in Python:
-    portable across SQLite and PostgreSQL, one query whatever the depth.
-    """
-    roots = {unit_ids} if isinstance(unit_ids, int) else set(unit_ids)
-    children: dict[int | None, list[int]] = {}
-    for unit_id, parent_id in session.execute(select(Unit.id, Unit.parent_id)):
-        children.setdefault(parent_id, []).append(unit_id)
-    seen: set[int] = set()
-    stack = [u for u in roots]
-    while stack:
-        unit_id = stack.pop()
-        if unit_id in seen:
-            continue
-        seen.add(unit_id)
-        stack.extend(children.get(unit_id, ()))
-    return frozenset(seen)
+    """The given units and all their descendants, from the kept unit tree
+    (:func:`attendance.org.org_tree`: one small query while the units do not change)."""
+    tree = org_tree(session)
+    roots = [unit_ids] if isinstance(unit_ids, int) else unit_ids
+    return frozenset(u for root in roots for u in tree.subtree(root))
 
 
 def sees_all_units(user: User) -> bool:

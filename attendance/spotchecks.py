@@ -21,14 +21,16 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from attendance.access import subtree_unit_ids
 from attendance.audit import record as audit
 from attendance.calendar import WorkCalendar
 from attendance.config import Config
-from attendance.evaluation import EmployeeRow, OrgTree, load_employees, load_evidence
+from attendance.evaluation import EmployeeRow, load_employees, load_evidence
 from attendance.findings import mark_stale
 from attendance.models import Employee, SpotCheck, SpotCheckFinding, Unit
 from attendance.models.chain import append
 from attendance.models.checks import RESULTS
+from attendance.org import org_tree
 from attendance.rules import (
     ABSENT_FROM_POST,
     AWAY,
@@ -71,7 +73,7 @@ def expected_now(session: Session, config: Config, unit: Unit, at: datetime) -> 
     """Employees of ``unit`` and its sub-units expected at work at ``at`` (aware)."""
     tz = config.tz
     day = at.astimezone(tz).date()
-    tree = OrgTree(session)
+    tree = org_tree(session)
     unit_ids = set(tree.subtree(unit.id))
     employees = load_employees(session, tree, unit_ids, day, day)
     evidence = load_evidence(session, config, employees, day, day, everyone=False)
@@ -132,7 +134,7 @@ def record_spot_check(session: Session, unit: Unit, inspector: str, found_at: da
     findings = list(findings)
     if not findings:
         raise SpotCheckError("chưa ghi nhận người nào")
-    unit_ids = set(OrgTree(session).subtree(unit.id))
+    unit_ids = subtree_unit_ids(session, unit.id)
     seen: set[int] = set()
     checked = []
     for employee, result, finding_note in findings:

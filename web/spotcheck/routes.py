@@ -9,9 +9,8 @@ from sqlalchemy.orm import joinedload
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
-from attendance import badges
+from attendance import access, badges
 from attendance import spotchecks as service
-from attendance.evaluation import OrgTree
 from attendance.models import Employee, SpotCheck, SpotCheckFinding, Unit
 from attendance.models.checks import RESULTS
 from web.auth.forms import TOO_LONG
@@ -100,7 +99,7 @@ def visit(code: str):
     marked: dict[int, str] = {}
     notes: dict[int, str] = {}
     if request.method == "POST" and form.validate_on_submit():
-        unit_ids = set(OrgTree(db).subtree(unit.id))
+        unit_ids = access.subtree_unit_ids(db, unit.id)
         errors: list[str] = []
         for key, value in request.form.items():
             if key.startswith("result_") and key[7:].isdigit() and value:
@@ -158,7 +157,7 @@ def badge(code: str):
     payload = data.get("payload") if isinstance(data, dict) else None
     if not isinstance(payload, str) or not payload.strip() or len(payload) > badges.MAX_INPUT:
         return jsonify(ok=False, message=_("Không đọc được mã thẻ.")), 400
-    unit_ids = set(OrgTree(get_db()).subtree(unit.id))
+    unit_ids = access.subtree_unit_ids(get_db(), unit.id)
     employee, problem = _verify_badge(payload, unit_ids, _local_now().date())
     if problem:
         return jsonify(ok=False, message=problem)
