@@ -11,6 +11,8 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,7 +27,8 @@ PG_SERVER = os.environ.get("ATTENDANCE_TEST_DATABASE_URL")
 TEMPLATE = f"attendance_test_template_{os.getpid()}"
 _counter = itertools.count()
 
-DB_FIXTURES = {"database_url", "engine", "db_session", "session_factory", "cli"}
+DB_FIXTURES = {"database_url", "session_database_url", "engine", "db_session",
+               "session_factory", "cli"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -68,25 +71,40 @@ def _template(tmp_path_factory) -> str:
     yield str(path)
 
 
-@pytest.fixture
-def database_url(_template, tmp_path, monkeypatch) -> str:
-    if PG_SERVER:
-        name = f"attendance_test_{os.getpid()}_{next(_counter)}"
-        admin = _admin_engine()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE {_template}"))
-        url = _pg_url(name)
-    else:
-        path = tmp_path / "attendance.sqlite3"
-        shutil.copy(_template, path)
-        url = f"sqlite:///{path}"
-    monkeypatch.setenv("ATTENDANCE_DATABASE_URL", url)
-    monkeypatch.setenv("ATTENDANCE_INSTANCE", str(tmp_path / "instance"))
-    yield url
-    if PG_SERVER:
+@contextmanager
+def _copied_database(template: str, folder: Path) -> Iterator[str]:
+    """The URL of a fresh copy of ``template``: a database on the PostgreSQL server (dropped
+    afterwards) when one is named, else an SQLite file in ``folder``."""
+    if not PG_SERVER:
+        path = folder / "attendance.sqlite3"
+        shutil.copy(template, path)
+        yield f"sqlite:///{path}"
+        return
+    name = f"attendance_test_{os.getpid()}_{next(_counter)}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    try:
+        yield _pg_url(name)
+    finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
+
+
+@pytest.fixture
+def database_url(_template, tmp_path, monkeypatch) -> Iterator[str]:
+    with _copied_database(_template, tmp_path) as url:
+        monkeypatch.setenv("ATTENDANCE_DATABASE_URL", url)
+        monkeypatch.setenv("ATTENDANCE_INSTANCE", str(tmp_path / "instance"))
+        yield url
+
+
+@pytest.fixture(scope="session")
+def session_database_url(_template, tmp_path_factory) -> Iterator[str]:
+    """One fresh database for a whole test session's server (the end-to-end tests)."""
+    with _copied_database(_template, tmp_path_factory.mktemp("session-db")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 """End-to-end fixtures: the real app on 127.0.0.1 over the demo province, driven by Chromium.
 
-One server per test session: an SQLite database migrated and loaded with the demo province
-of ``config/example-province.toml`` as of Monday 23/11/2026 10:00 (the app's clock is fixed
-there, so "who is expected now" and "today" do not depend on when the suite runs), plus an
-employee named like a spreadsheet formula with a late arrival on 20/11. Werkzeug serves the
+One server per test session: a fresh database (SQLite, or PostgreSQL in the suite's
+PostgreSQL run) loaded with the demo province of ``config/example-province.toml`` as of
+Monday 23/11/2026 10:00 (the app's clock is fixed there, so "who is expected now" and
+"today" do not depend on when the suite runs), plus an employee named like a spreadsheet
+formula with a late arrival on 20/11. Werkzeug serves the
 app from a thread. Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright; the
 suite never downloads a browser.
 """
@@ -30,13 +31,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def e2e_server(tmp_path_factory):
+def e2e_server(tmp_path_factory, session_database_url):
     """(base URL, session factory, config) of the running app."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium; make test does)")
     from werkzeug.serving import make_server
 
-    from attendance import migrate
     from attendance.config import load_config
     from attendance.db import make_engine, make_session_factory
     from attendance.demo import load_demo
@@ -45,9 +45,8 @@ def e2e_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("e2e")
     previous = os.environ.get("ATTENDANCE_INSTANCE")
     os.environ["ATTENDANCE_INSTANCE"] = str(folder / "instance")
-    url = f"sqlite:///{folder / 'e2e.sqlite3'}"
+    url = session_database_url
     engine = make_engine(url)
-    migrate.upgrade(engine)
     config = load_config(EXAMPLE)
     factory = make_session_factory(engine)
     with factory() as session:
