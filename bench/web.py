@@ -1,6 +1,7 @@
 """Benchmark: p50/p95 latency of the report pages and the violation log under 50 users.
 
-``attendance serve --no-scheduler --workers 2`` on 127.0.0.1; fifty inspectors, each with
+``attendance serve --no-scheduler --workers 2 --threads 4`` on 127.0.0.1 (``--workers``,
+``--threads``; the product's default is two workers per core × 2); fifty inspectors, each with
 their own signed-in session, request a page, a bounded number of times or for a bounded
 time. Pages:
 
@@ -241,7 +242,7 @@ def load(sessions: list[requests.Session], url: str, per_user: int, seconds: flo
                 answer = http.get(url, timeout=max(1.0, deadline - time.monotonic() + 60))
                 failure = None if answer.status_code == 200 else f"HTTP {answer.status_code}"
             except requests.RequestException as exc:
-                failure = type(exc).__name__
+                failure = f"{type(exc).__name__}: {exc}"[:120]
             mine.append(time.perf_counter() - started)
             if failure:
                 bad[failure] += 1
@@ -350,6 +351,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="seconds each user pauses before each request: 0, or LOW-HIGH; "
                              "several: one table each")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="per worker (gthread)")
     parser.add_argument("--pages", nargs="+", default=list(pages()), choices=list(pages()))
     parser.add_argument("--pg", default=os.environ.get("ATTENDANCE_BENCH_PG", PG_DEFAULT))
     parser.add_argument("--db-name", default="attendance_bench_web")
@@ -387,11 +389,11 @@ def main(argv: list[str] | None = None) -> None:
         badges.Keyring(Path(tmp) / "keys").init()
         print(f"database: {args.database}; {os.cpu_count()} cores; {stored}; "
               f"ready in {time.perf_counter() - started:.0f} s; {args.users} signed-in users; "
-              f"{args.workers} workers")
+              f"{args.workers} workers × {args.threads} threads")
         if args.service:
             service_times(url, Path(tmp), args.pages, args.service)
         service = Service(World(url, Path(tmp), [], [], []), workers=args.workers,
-                          log=Path(tmp) / "serve.log")
+                          threads=args.threads, log=Path(tmp) / "serve.log")
         service.start()
         base = f"http://127.0.0.1:{service.port}"
         try:
