@@ -32,10 +32,11 @@ from attendance import access, findings
 from attendance.audit import record as audit
 from attendance.calendar import YEARS, WorkCalendar
 from attendance.config import Config
-from attendance.evaluation import EmployeeRow, OrgTree, days, load_employees
+from attendance.evaluation import EmployeeRow, days, load_employees
 from attendance.models import Employee, Excuse, ExcuseDecision, User
 from attendance.models.chain import append
 from attendance.models.excuses import KINDS, PARTS
+from attendance.org import org_tree
 from attendance.reports import WEEKDAY_NAMES, format_day
 
 DECISIONS = ("approved", "rejected")
@@ -76,7 +77,7 @@ def latest_end(config: Config, today: date) -> date:
 def employee_rows(session: Session, codes: list[str] | None = None) -> dict[int, EmployeeRow]:
     """Employees as the rules see them (the schedule resolved up the unit tree, the active
     dates), by id: all of them, or those of ``codes``."""
-    tree = OrgTree(session)
+    tree = org_tree(session)
     return {row.id: row for row in load_employees(session, tree, set(tree.units), date.min,
                                                   date.max, codes)}
 

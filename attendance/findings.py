@@ -49,6 +49,7 @@ from attendance.models import (
     DailyFinding, Employee, Excuse, ExcuseDecision, FindingDay, Scan, StaleFinding,
 )
 from attendance.models.findings import LOG_ORDER
+from attendance.org import org_tree
 from attendance.rules import FINDING_KINDS, LATE, NO_BADGE, DayResult, ExcuseRef, Finding, Policy
 
 KIND_RANK = {kind: rank for rank, kind in enumerate(FINDING_KINDS)}
@@ -340,7 +341,7 @@ def materialize_day(session: Session, config: Config, day: date, now: datetime) 
     consumed = list(session.scalars(select(StaleFinding.id).where(or_(
         StaleFinding.day == day, and_(StaleFinding.at >= lower, StaleFinding.at < upper)))))
     session.execute(delete(DailyFinding).where(DailyFinding.day == day))
-    stored = _store(session, config, OrgTree(session), day, day)
+    stored = _store(session, config, org_tree(session), day, day)
     session.execute(delete(FindingDay).where(FindingDay.day == day))
     session.execute(insert(FindingDay), [{"day": day, "fingerprint": fingerprint(config, day),
                                           "computed_at": now}])
@@ -367,7 +368,7 @@ def refresh_stale(session: Session, config: Config) -> int:
     if crowded:
         session.execute(delete(FindingDay).where(FindingDay.day.in_(crowded)))
         stored = sorted(set(stored) - set(crowded))
-    tree = OrgTree(session)
+    tree = org_tree(session)
     everywhere = sorted(marks.everywhere)
     for start in range(0, len(everywhere), 1000):
         codes = everywhere[start:start + 1000]

@@ -38,6 +38,7 @@ from attendance.evaluation import (
 )
 from attendance.models import Employee, IssuedReport, MailDelivery, Unit, User
 from attendance.models.mail import PENDING
+from attendance.org import org_tree
 from attendance.reports import (
     DailyReport, compile_daily, compile_monthly, daily_json, local_iso, monthly_json,
     order_units,
@@ -249,7 +250,7 @@ def compile_morning(session: Session, config: Config, day: date,
     Late uploads from an offline station carry the station's time and so count when their
     scans were taken before the cut-off.
     """
-    tree = tree or OrgTree(session)
+    tree = tree or org_tree(session)
     employees = load_employees(session, tree, set(tree.units), day, day)
     evidence = load_evidence(session, config, employees, day, day, True)
     timetables = timetables_for(config)
@@ -522,7 +523,7 @@ def issue_due(session_factory: sessionmaker[Session], config: Config, now: datet
                                                 lookback_days=lookback_days), memo)
         if not todo:
             return issued
-        tree = OrgTree(session)
+        tree = org_tree(session)
         groups: dict[tuple[str, date], list[Slot]] = defaultdict(list)
         for slot in todo:
             groups[(slot.kind, slot.day)].append(slot)
@@ -565,7 +566,7 @@ def recheck(session_factory: sessionmaker[Session], config: Config, now: datetim
     periods = [d.isoformat() for d in days(today - timedelta(days=lookback_days), today)]
     issued: list[IssuedReport] = []
     with session_factory() as session:
-        tree = OrgTree(session)
+        tree = org_tree(session)
         latest = latest_versions(session, DAILY, periods)
         by_day: dict[str, list[IssuedReport]] = defaultdict(list)
         for (unit_id, period), row in latest.items():

@@ -30,10 +30,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from attendance import exports
 from attendance.config import Config, Mail
 from attendance.exports import LIST_LABELS
-from attendance.evaluation import OrgTree
 from attendance.issuing import DAILY, KIND_LABELS, MONTHLY, MORNING, daily_reports
 from attendance.models import Employee, IssuedReport, MailDelivery, Unit
 from attendance.models.mail import FAILED, PENDING, SENDING, SENT
+from attendance.org import org_tree
 from attendance.reports import SOURCE_LABELS, compile_monthly, format_day, offenders_of
 
 log = logging.getLogger("attendance.mail")
@@ -236,7 +236,7 @@ def render(session: Session, config: Config, report: IssuedReport) -> Rendered:
     elif report.kind == DAILY:
         rendered.body += _day_body(content, names, DAILY_LISTS)
         day = date.fromisoformat(report.period)
-        daily = daily_reports(session, config, day, OrgTree(session), [unit.id])[unit.id]
+        daily = daily_reports(session, config, day, org_tree(session), [unit.id])[unit.id]
         xlsx = exports.daily_xlsx(daily)
         pdf = exports.daily_pdf(daily, config, **letterhead)
     else:
