@@ -4,9 +4,8 @@ One server per test session: a fresh database (SQLite, or PostgreSQL in the suit
 PostgreSQL run) loaded with the demo province of ``config/example-province.toml`` as of
 Monday 23/11/2026 10:00 (the app's clock is fixed there, so "who is expected now" and
 "today" do not depend on when the suite runs), plus an employee named like a spreadsheet
-formula with a late arrival on 20/11. Werkzeug serves the
-app from a thread. Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright; the
-suite never downloads a browser.
+formula with a late arrival on 20/11. Werkzeug serves the app from a thread. Chromium is
+Debian's (``/usr/bin/chromium``), driven by Playwright; the suite never downloads a browser.
 """
 
 from __future__ import annotations
@@ -45,16 +44,16 @@ def e2e_server(tmp_path_factory, session_database_url):
     folder = tmp_path_factory.mktemp("e2e")
     previous = os.environ.get("ATTENDANCE_INSTANCE")
     os.environ["ATTENDANCE_INSTANCE"] = str(folder / "instance")
-    url = session_database_url
-    engine = make_engine(url)
+    engine = make_engine(session_database_url)
     config = load_config(EXAMPLE)
     factory = make_session_factory(engine)
     with factory() as session:
         load_demo(session, config, today=TODAY, now=NOW, badges=False)
         _formula_employee(session, config)
         session.commit()
-    app = create_app({"DATABASE_URL": url, "DOMAIN_CONFIG": config, "CLOCK": lambda: NOW,
-                      "SECRET_KEY": "e2e-secret", "DASHBOARD_REFRESH_SECONDS": 2})
+    app = create_app({"DATABASE_URL": session_database_url, "DOMAIN_CONFIG": config,
+                      "CLOCK": lambda: NOW, "SECRET_KEY": "e2e-secret",
+                      "DASHBOARD_REFRESH_SECONDS": 2})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
