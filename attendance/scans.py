@@ -41,10 +41,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from attendance import access, badges, findings
+from attendance.audit import record as audit
 from attendance.config import Config
 from attendance.db import instance_path
-from attendance.models import Badge, Employee, NoBadgeRecord, Scan, Station, Unit
-from attendance.models.chain import StreamHead, append
+from attendance.models import Badge, Employee, NoBadgeRecord, Scan, Station, Unit, User
+from attendance.models.chain import StreamHead, append, lock_head
 
 MAX_BATCH = 500
 MAX_EVENT_ID = 80
@@ -756,3 +757,60 @@ def record_no_badge(session: Session, employee: Employee, *, recorded_at: dateti
     if existing.employee_id != employee.id:
         raise MalformedRecord("event_id was already used for another employee")
     return existing, False
+
+
+class WithdrawalError(ValueError):
+    """A withdrawal the rules refuse; the message is Vietnamese, for the user."""
+
+
+MAX_REASON = 500
+
+
+def may_withdraw_no_badge(session: Session, user: User, record: NoBadgeRecord) -> bool:
+    """Admins and inspectors may withdraw any no-badge record; whoever recorded one may
+    withdraw their own (the guard who picked the wrong name). A unit head may not withdraw
+    the records of their own staff made by someone else: they answer for the unit."""
+    if not access.can_see_employee(session, user, record.employee) or user.role == "staff":
+        return False
+    return access.sees_all_units(user) or record.recorded_by == user.username
+
+
+def withdrawals(session: Session, records: list[NoBadgeRecord]) -> dict[int, NoBadgeRecord]:
+    """The void records that withdrew any of ``records``, by the id of the one withdrawn."""
+    ids = [record.id for record in records]
+    return {w.supersedes_id: w for w in session.scalars(
+        select(NoBadgeRecord).where(NoBadgeRecord.supersedes_id.in_(ids)))} if ids else {}
+
+
+def withdraw_no_badge(session: Session, record: NoBadgeRecord, *, reason: str, by: str,
+                      now: datetime) -> NoBadgeRecord:
+    """Withdraw a no-badge record made in error; the withdrawal, a void record that
+    supersedes it in the same chain (its ``recorded_at`` is when, its ``recorded_by`` who,
+    its ``note`` why). Never commits.
+
+    The record stays on record (the chain is append-only); reports, the violation log and
+    the employee's history stop counting it at once (its day's stored findings are marked
+    stale). Who withdrew it, when and why go to the withdrawal and to the audit log.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise WithdrawalError("cần ghi lý do hủy")
+    if len(reason) > MAX_REASON:
+        raise WithdrawalError(f"lý do dài quá {MAX_REASON} ký tự")
+    if record.void:
+        raise WithdrawalError("đây là bản ghi hủy, không thể hủy tiếp")
+    lock_head(session, record.stream)  # a second withdrawal of the same record waits here
+    if withdrawals(session, [record]):
+        raise WithdrawalError("bản ghi này đã được hủy")
+    withdrawal = append(session, NoBadgeRecord(
+        employee_id=record.employee_id, recorded_at=now, source=record.source,
+        place=record.place, note=reason, recorded_by=by[:80], event_id=None,
+        supersedes_id=record.id, void=True), record.stream)
+    findings.mark_stale(session, [(record.employee_id, record.recorded_at)])
+    session.flush()
+    audit(session, actor=by, action="no_badge.withdrawn", at=now,
+          target=f"employee:{record.employee.code}",
+          details={"record": record.id, "withdrawal": withdrawal.id,
+                   "recorded_at": record.recorded_at.isoformat(),
+                   "recorded_by": record.recorded_by, "reason": reason})
+    return withdrawal

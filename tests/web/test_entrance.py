@@ -9,9 +9,10 @@ from datetime import timedelta
 from PIL import Image
 from sqlalchemy import select
 
+from attendance import audit
 from attendance import scans as service
 from attendance.db import instance_path
-from attendance.models import Employee, NoBadgeRecord, Scan, Station
+from attendance.models import AuditEntry, Employee, NoBadgeRecord, Scan, Station
 from attendance.models.chain import append
 from factories import make_employee
 from web_helpers import csrf_token, login
@@ -144,3 +145,85 @@ def test_scan_photo_follows_the_scope(app, province, session_factory, login_as, 
     admin = app.test_client()
     login(admin, "admin")
     assert admin.get(f"/scans/{own}/photo").status_code == 404
+
+
+# --- withdrawing a record made in error ------------------------------------------------------
+
+
+def _withdraw(client, record_id: int, reason: str, page: str = "/entrance/no-badge", **extra):
+    return client.post(f"/entrance/no-badge/{record_id}/withdraw", data={
+        "csrf_token": csrf_token(client, page), "reason": reason, **extra})
+
+
+def _history(client, page: str) -> str:
+    """The text of the employee page's history (its findings, one line each)."""
+    section = client.get(page).get_data(as_text=True).split('id="history"', 1)[1]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section.split("</section>", 1)[0]))
+
+
+def _records(session_factory) -> list[NoBadgeRecord]:
+    with session_factory() as session:
+        return list(session.scalars(select(NoBadgeRecord).order_by(NoBadgeRecord.id)))
+
+
+def test_the_guard_withdraws_their_own_record_and_the_day_no_longer_counts_it(
+        login_as, session_factory, province, clock):
+    client = login_as("head_snv")
+    _record(client, "E-SNV", "evt-w1")
+    employee_page = f"/employees/{province['e_snv']}"
+    assert "Không đeo thẻ · buổi sáng · lúc 10:00 · Bảo vệ ghi nhận" in _history(
+        client, employee_page)
+    [record] = _records(session_factory)
+
+    assert _withdraw(client, record.id, "  ").status_code == 303  # no reason: nothing done
+    assert "Cần ghi lý do hủy" in client.get("/entrance/no-badge").get_data(as_text=True)
+    assert len(_records(session_factory)) == 1
+
+    clock.now += timedelta(minutes=5)
+    answer = _withdraw(client, record.id, "Chọn nhầm người <b>Bình</b>")
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/entrance/no-badge")
+    html = client.get("/entrance/no-badge").get_data(as_text=True)
+    assert "Đã hủy ghi nhận không đeo thẻ của Trần Thị Bình lúc 23/11/2026 10:00." in html
+    assert "Đã hủy" in html and "&lt;b&gt;Bình&lt;/b&gt;" in html and "<b>Bình" not in html
+    assert "Không đeo thẻ" not in _history(client, employee_page)
+
+    # The original stays on record, superseded by a void record in the same chain.
+    original, withdrawal = _records(session_factory)
+    assert (withdrawal.void, withdrawal.supersedes_id, withdrawal.stream) == (
+        True, original.id, original.stream)
+    assert (withdrawal.recorded_by, withdrawal.recorded_at) == ("head_snv", clock.now)
+    with session_factory() as session:
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "no_badge.withdrawn"))
+        assert entry.actor == "head_snv" and "Chọn nhầm người" in entry.details
+        assert audit.verify_chains(session)[1] is None
+
+    # Twice is refused, and the withdrawal itself cannot be withdrawn.
+    assert _withdraw(client, record.id, "lần nữa").status_code == 303
+    assert "bản ghi này đã được hủy" in client.get("/entrance/no-badge").get_data(as_text=True)
+    assert _withdraw(client, withdrawal.id, "hủy bản hủy").status_code == 404
+    assert len(_records(session_factory)) == 2
+
+
+def test_who_may_withdraw(app, login_as, session_factory, province):
+    """Inspectors and admins any record; the one who recorded it their own; a unit head not
+    another's record of their own staff; staff and other units never."""
+    client = login_as("inspector")
+    _record(client, "E-SNV", "evt-by-inspector")
+    _record(client, "E-STC", "evt-stc")
+    by_inspector, stc = _records(session_factory)
+    head = app.test_client()
+    login(head, "head_snv")
+    html = head.get("/entrance/no-badge").get_data(as_text=True)
+    assert "Trần Thị Bình" in html and f"/no-badge/{by_inspector.id}/withdraw" not in html
+    assert _withdraw(head, by_inspector.id, "không đúng").status_code == 403
+    assert _withdraw(head, stc.id, "không đúng").status_code == 404
+    staff = app.test_client()
+    login(staff, "staff_snv")
+    assert _withdraw(staff, by_inspector.id, "không phải tôi",
+                     page=f"/employees/{province['e_snv']}").status_code == 403
+    assert len(_records(session_factory)) == 2
+    admin = app.test_client()
+    login(admin, "admin")
+    assert f"/no-badge/{stc.id}/withdraw" in admin.get("/entrance/no-badge").get_data(as_text=True)
+    assert _withdraw(admin, stc.id, "Thẻ đeo trong áo khoác").status_code == 303
+    assert len(_records(session_factory)) == 3

@@ -124,3 +124,29 @@ def test_a_count_past_the_limit_says_more_than(login_as, monkeypatch, stored):
         7, True, 4, 1)
     assert "Trang 4/4" in client.get(f"/violations?{RANGE}&per_page=2&page=4").get_data(
         as_text=True)
+
+
+def test_a_withdrawn_no_badge_record_leaves_the_log_at_once(login_as, session_factory, config,
+                                                             stored):
+    """The guard's record of 5/11 (stored by the scheduler) withdrawn from the employee's
+    page: gone from the log and its count at once, and the same after the next refresh."""
+    inspector = login_as("inspector")
+    assert ("2026-11-05", "E-STC", "no_badge") in [
+        (v["date"], v["employee"], v["type"]) for v in api(inspector)["items"]]
+    with session_factory() as session:
+        employee = session.scalar(select(Employee).where(Employee.code == "E-STC"))
+    page = f"/employees/{employee.id}"
+    html = inspector.get(page).get_data(as_text=True)
+    record_id = re.search(r'/entrance/no-badge/(\d+)/withdraw', html).group(1)
+    answer = inspector.post(f"/entrance/no-badge/{record_id}/withdraw", data={
+        "csrf_token": csrf_token(inspector, page), "back": "employee",
+        "reason": "Ghi nhầm người: anh Dũng đeo thẻ"})
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("#no-badge")
+    assert "Đã hủy ghi nhận không đeo thẻ của Phạm Minh Dũng lúc 05/11/2026 07:20." in \
+        inspector.get(answer.headers["Location"]).get_data(as_text=True)
+    assert total(inspector) == "6 vi phạm từ ngày"
+    assert ("2026-11-05", "E-STC", "no_badge") not in [
+        (v["date"], v["employee"], v["type"]) for v in api(inspector)["items"]]
+    assert live_total(session_factory, config) == 6
+    findings.refresh(session_factory, config, NOW)
+    assert total(inspector) == "6 vi phạm từ ngày"

@@ -16,3 +16,8 @@ class NoBadgeForm(FlaskForm):
         DataRequired(REQUIRED), Regexp(r"^[\x21-\x7e]{1,80}$", message="Yêu cầu không hợp lệ"),
     ])
     note = StringField("Ghi chú", validators=[Optional(), Length(max=500, message=TOO_LONG)])
+
+
+class WithdrawForm(FlaskForm):
+    reason = StringField("Lý do hủy", validators=[DataRequired(REQUIRED),
+                                                  Length(max=500, message=TOO_LONG)])

@@ -14,7 +14,8 @@ from attendance import scans as service
 from attendance.models import Employee, NoBadgeRecord, Scan
 from web.db import domain_config, get_db, now
 from web.entrance import ENTRANCE_ROLES, bp
-from web.entrance.forms import NoBadgeForm
+from web.entrance.forms import NoBadgeForm, WithdrawForm
+from web.format import datetime_vn
 from web.i18n import _
 from web.security import current_account, roles_required, signed_in_required, visible_units
 
@@ -51,6 +52,16 @@ def _recent_records() -> list[NoBadgeRecord]:
     return list(db.scalars(query))
 
 
+def records_context(records: list[NoBadgeRecord]) -> dict:
+    """What ``entrance/_records.html`` needs beside the records: their withdrawals and which
+    of them the user may withdraw."""
+    db = get_db()
+    user = current_account()
+    return {"records": records, "withdrawals": service.withdrawals(db, records),
+            "may_withdraw": {r.id for r in records if service.may_withdraw_no_badge(db, user, r)},
+            "withdraw_form": WithdrawForm()}
+
+
 def _render(form: NoBadgeForm, status: int = 200):
     search = request.args.get("q", "").strip()[:MAX_QUERY]
     found = []
@@ -58,7 +69,8 @@ def _render(form: NoBadgeForm, status: int = 200):
         found = service.search_employees(get_db(), search, on=_today(),
                                          unit_ids=visible_units())
     return render_template("entrance/no_badge.html", form=form, search=search, found=found,
-                           event_id=str(uuid.uuid4()), recent=_recent_records()), status
+                           event_id=str(uuid.uuid4()),
+                           **records_context(_recent_records())), status
 
 
 @bp.route("/entrance/no-badge", methods=["GET", "POST"])
@@ -85,6 +97,37 @@ def no_badge():
     else:
         flash(_("Lượt ghi này đã được lưu trước đó."), "info")
     return redirect(url_for("entrance.no_badge"), 303)
+
+
+@bp.route("/entrance/no-badge/<int:record_id>/withdraw", methods=["POST"])
+@signed_in_required
+def withdraw(record_id: int):
+    """Withdraw a no-badge record made in error (``attendance.scans.withdraw_no_badge``);
+    back to the guards' desk, or to the employee's page when the form came from there."""
+    db = get_db()
+    user = current_account()
+    record = db.get(NoBadgeRecord, record_id)
+    if record is None or record.void or not access.can_see_employee(db, user, record.employee):
+        abort(404)
+    if not service.may_withdraw_no_badge(db, user, record):
+        abort(403)
+    if request.form.get("back") == "employee":
+        back = url_for("org.employee", employee_id=record.employee_id) + "#no-badge"
+    else:
+        back = url_for("entrance.no_badge")
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        flash(_("Cần ghi lý do hủy (tối đa 500 ký tự)."), "error")
+        return redirect(back, 303)
+    try:
+        service.withdraw_no_badge(db, record, reason=form.reason.data, by=user.username,
+                                  now=now())
+    except service.WithdrawalError as exc:
+        flash(_("Không hủy được: {reason}", reason=str(exc)), "error")
+        return redirect(back, 303)
+    flash(_("Đã hủy ghi nhận không đeo thẻ của {name} lúc {time}.",
+            name=record.employee.full_name, time=datetime_vn(record.recorded_at)), "success")
+    return redirect(back, 303)
 
 
 @bp.route("/scans/<int:scan_id>/photo")

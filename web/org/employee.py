@@ -1,8 +1,9 @@
 """The employee page: details, the attendance history of the last 30 days, badges, photo.
 
 Everyone who may see the employee (``employee_or_404``: their units' heads, inspectors,
-admins, the employee themselves) sees the page and the photo; only admins issue and revoke
-badges, print cards and upload photos. ``attendance_history`` is also the staff home page's
+admins, the employee themselves) sees the page, the photo and the guards' no-badge records
+(those who may withdraw one have the form beside it); only admins issue and revoke badges,
+print cards and upload photos. ``attendance_history`` is also the staff home page's
 "my record".
 """
 
@@ -24,11 +25,12 @@ from attendance.access import log_action
 from attendance.config import Config
 from attendance.db import instance_path
 from attendance.evaluation import evaluate_range
-from attendance.models import Badge, Employee
+from attendance.models import Badge, Employee, NoBadgeRecord
 from attendance.reports import WEEKDAY_NAMES
 from attendance.rules import DayResult, Finding
 from web.auth.forms import REQUIRED, TOO_LONG
 from web.db import domain_config, get_db, now
+from web.entrance.routes import records_context
 from web.i18n import _
 from web.org import bp
 from web.security import current_account, employee_or_404, roles_required, signed_in_required
@@ -120,7 +122,19 @@ def employee(employee_id: int):
         badges=badge_list, active_badge=next((b for b in badge_list if b.active), None),
         has_photo=photos.photo_file(employee.photo, instance_path()) is not None,
         revoke_form=RevokeForm(), plain_form=PlainForm(),
-        max_photo_mb=photos.MAX_BYTES // (1024 * 1024), **history_context(employee))
+        max_photo_mb=photos.MAX_BYTES // (1024 * 1024), **history_context(employee),
+        **records_context(_no_badge_records(employee)))
+
+
+def _no_badge_records(employee: Employee) -> list[NoBadgeRecord]:
+    """The guards' no-badge records of the employee in the history's days, newest first
+    (withdrawn ones too, shown as such; not the withdrawals themselves)."""
+    since = now() - timedelta(days=HISTORY_DAYS)
+    return list(get_db().scalars(
+        select(NoBadgeRecord).where(NoBadgeRecord.employee_id == employee.id,
+                                    NoBadgeRecord.void.is_(False),
+                                    NoBadgeRecord.recorded_at >= since)
+        .order_by(NoBadgeRecord.recorded_at.desc())))
 
 
 def _back(employee: Employee):
