@@ -48,6 +48,7 @@ ACTION_LABELS = {
     "spot_check.recorded": "Ghi nhận kiểm tra đột xuất",
     "spot_check.corrected": "Sửa kết quả kiểm tra đột xuất",
     "no_badge.withdrawn": "Hủy ghi nhận không đeo thẻ",
+    "scan.withdrawn": "Hủy lượt quét thẻ",
     "import.units": "Nhập đơn vị từ tệp",
     "import.employees": "Nhập cán bộ từ tệp",
     "import.scans": "Nhập lượt quét thẻ từ tệp",

@@ -206,11 +206,8 @@ def load_evidence(session: Session, config: Config, employees: list[EmployeeRow]
     everyone = everyone or len(employees) > 5000
 
     scans: dict[tuple[int, date], list[datetime]] = defaultdict(list)
-    replaced = aliased(Scan)
     query = select(Scan.employee_id, Scan.scanned_at).where(
-        Scan.status == "accepted", Scan.scanned_at >= lower, Scan.scanned_at < upper,
-        ~select(replaced.id).where(replaced.supersedes_id == Scan.id).exists(),
-    )
+        Scan.counted(), Scan.scanned_at >= lower, Scan.scanned_at < upper)
     for employee_id, at in _rows(session, _restrict(query, Scan.employee_id, employees, everyone)):
         if employee_id in wanted:
             scans[(employee_id, local_day(at))].append(at)

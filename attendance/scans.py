@@ -764,6 +764,16 @@ class WithdrawalError(ValueError):
 
 
 MAX_REASON = 500
+WITHDRAWN = "withdrawn"  # the reason of the row that withdraws a scan
+
+
+def _withdrawal_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise WithdrawalError("cần ghi lý do hủy")
+    if len(reason) > MAX_REASON:
+        raise WithdrawalError(f"lý do dài quá {MAX_REASON} ký tự")
+    return reason
 
 
 def may_withdraw_no_badge(session: Session, user: User, record: NoBadgeRecord) -> bool:
@@ -792,11 +802,7 @@ def withdraw_no_badge(session: Session, record: NoBadgeRecord, *, reason: str, b
     the employee's history stop counting it at once (its day's stored findings are marked
     stale). Who withdrew it, when and why go to the withdrawal and to the audit log.
     """
-    reason = (reason or "").strip()
-    if not reason:
-        raise WithdrawalError("cần ghi lý do hủy")
-    if len(reason) > MAX_REASON:
-        raise WithdrawalError(f"lý do dài quá {MAX_REASON} ký tự")
+    reason = _withdrawal_reason(reason)
     if record.void:
         raise WithdrawalError("đây là bản ghi hủy, không thể hủy tiếp")
     lock_head(session, record.stream)  # a second withdrawal of the same record waits here
@@ -813,4 +819,45 @@ def withdraw_no_badge(session: Session, record: NoBadgeRecord, *, reason: str, b
           details={"record": record.id, "withdrawal": withdrawal.id,
                    "recorded_at": record.recorded_at.isoformat(),
                    "recorded_by": record.recorded_by, "reason": reason})
+    return withdrawal
+
+
+def may_withdraw_scan(session: Session, user: User, scan: Scan) -> bool:
+    """Admins and inspectors: a scan of someone else's badge is an inspector's finding."""
+    return (scan.employee is not None and access.sees_all_units(user)
+            and access.can_see_employee(session, user, scan.employee))
+
+
+def scan_withdrawals(session: Session, scans: list[Scan]) -> dict[int, Scan]:
+    """The rows that withdrew any of ``scans``, by the id of the scan withdrawn."""
+    ids = [scan.id for scan in scans]
+    return {w.supersedes_id: w for w in session.scalars(
+        select(Scan).where(Scan.supersedes_id.in_(ids), Scan.reason == WITHDRAWN))} if ids else {}
+
+
+def withdraw_scan(session: Session, scan: Scan, *, reason: str, by: str, now: datetime) -> Scan:
+    """Withdraw an accepted scan that is not the employee's presence (their badge shown by
+    someone else, as the evidence photo proves); the withdrawal, a row of the same chain
+    that supersedes it (see :class:`attendance.models.Scan`). Never commits.
+
+    The scan and its photo stay on record; reports, the violation log and the history stop
+    counting it at once (its day's stored findings are marked stale).
+    """
+    reason = _withdrawal_reason(reason)
+    if scan.status != ACCEPTED or scan.employee_id is None:
+        raise WithdrawalError("chỉ hủy được lượt quét đã được chấp nhận")
+    lock_head(session, scan.stream)  # a second withdrawal of the same scan waits here
+    if session.scalar(select(Scan.id).where(Scan.supersedes_id == scan.id)) is not None:
+        raise WithdrawalError("lượt quét này đã được hủy")
+    withdrawal = append(session, Scan(
+        source=f"withdrawal:{by}"[:120], station_id=scan.station_id, event_id=str(scan.id),
+        employee_id=scan.employee_id, badge_serial=scan.badge_serial, status=REJECTED,
+        reason=WITHDRAWN, payload=reason, scanned_at=scan.scanned_at, station_time=None,
+        received_at=now, flags="", supersedes_id=scan.id), scan.stream)
+    findings.mark_stale(session, [(scan.employee_id, scan.scanned_at)])
+    session.flush()
+    audit(session, actor=by, action="scan.withdrawn", at=now,
+          target=f"employee:{scan.employee.code}",
+          details={"scan": scan.id, "withdrawal": withdrawal.id, "source": scan.source,
+                   "scanned_at": scan.scanned_at.isoformat(), "reason": reason})
     return withdrawal

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, and_, select,
+)
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from attendance.db import Base
 from attendance.models.chain import Chained
@@ -32,6 +34,11 @@ class Scan(Chained, Base):
 
     ``scanned_at`` is the instant the rules use: the station's time, or the server's when a
     live scan's station clock was off by more than the allowed skew (``flags`` says so).
+
+    A scan is withdrawn (someone else's badge shown, as its photo proves) by a later row of
+    the same chain that supersedes it: rejected with reason ``withdrawn``, its ``source``
+    ``withdrawal:<user>``, its ``payload`` the reason given, ``received_at`` when
+    (``attendance.scans.withdraw_scan``). Only :meth:`counted` scans are presence.
     """
 
     __tablename__ = "scans"
@@ -59,6 +66,13 @@ class Scan(Chained, Base):
 
     employee: Mapped[Employee | None] = relationship()
     station: Mapped[Station | None] = relationship()
+
+    @classmethod
+    def counted(cls) -> ColumnElement[bool]:
+        """The scans that are presence: accepted and not superseded by a later row."""
+        replaced = aliased(cls)
+        return and_(cls.status == "accepted",
+                    ~select(replaced.id).where(replaced.supersedes_id == cls.id).exists())
 
     __table_args__ = (
         UniqueConstraint("stream", "seq"),

@@ -125,6 +125,7 @@ MATRIX = [
     row("GET", "/entrance/no-badge?q=Phạm",             LOGIN, 200,  200,  200,  403),
     row("POST", "/entrance/no-badge",                   LOGIN, 400,  400,  400,  403),
     row("POST", "/entrance/no-badge/999999/withdraw",   LOGIN, 404,  404,  404,  404),
+    row("POST", "/scans/999999/withdraw",               LOGIN, 404,  404,  404,  404),
     row("GET", "/scans/999999/photo",                   LOGIN, 404,  404,  404,  404),
     # citizens' feedback (heads read their units'; inspectors and admins all) and the public
     # badge page (no sign-in; a token that is not a genuine badge is 404 for everyone)
@@ -145,7 +146,7 @@ COVERED = {
     "admin.import_confirm", "admin.calendar", "deliveries.index", "deliveries.retry", "api.health", "api.openapi",
     "api.daily", "api.post_scans",
     "api.station_sync", "api.station_heartbeat", "api.station_employees",
-    "api.station_no_badge", "entrance.no_badge", "entrance.withdraw",
+    "api.station_no_badge", "entrance.no_badge", "entrance.withdraw", "entrance.withdraw_scan",
     "entrance.scan_photo",
     "spotcheck.index", "spotcheck.visit", "spotcheck.badge", "spotcheck.detail",
     "spotcheck.correct", "excuses.index", "excuses.new", "excuses.detail", "excuses.decide",

@@ -227,3 +227,74 @@ def test_who_may_withdraw(app, login_as, session_factory, province):
     assert f"/no-badge/{stc.id}/withdraw" in admin.get("/entrance/no-badge").get_data(as_text=True)
     assert _withdraw(admin, stc.id, "Thẻ đeo trong áo khoác").status_code == 303
     assert len(_records(session_factory)) == 3
+
+
+def test_an_inspector_withdraws_a_scan_made_with_someone_elses_badge(
+        app, login_as, session_factory, province, clock):
+    """A colleague showed E-SNV's badge at 07:25 on Friday; she came at 07:48. Withdrawn, the
+    07:25 scan no longer makes her check-in, nor appears among today's arrivals."""
+    from datetime import date
+
+    from report_factories import local, scan
+
+    with session_factory() as session:
+        employee = session.get(Employee, province["e_snv"])
+        for at in (local(date(2026, 11, 20), "07:25"), local(date(2026, 11, 20), "07:48"),
+                   local(date(2026, 11, 20), "16:40"), local(date(2026, 11, 23), "07:25")):
+            scan(session, employee, at)
+        session.commit()
+        friday, _, _, today = session.scalars(select(Scan).order_by(Scan.id)).all()
+    page = f"/employees/{province['e_snv']}"
+    inspector = login_as("inspector")
+    assert "07:25" in [row for row in _history(inspector, page).split("Thứ") if "20/11" in row][0]
+    assert _arrivals(inspector) == ["07:25:00"]
+
+    # Unit heads and staff see the scans and may not withdraw them.
+    for username in ("head_snv", "staff_snv"):
+        other = app.test_client()
+        login(other, username)
+        html = other.get(page).get_data(as_text=True)
+        assert "20/11/2026 07:25:00" in html and f"/scans/{friday.id}/withdraw" not in html
+        assert _withdraw_scan(other, friday.id, "không phải tôi", page).status_code == 403
+
+    for scan_id in (friday.id, today.id):
+        answer = _withdraw_scan(inspector, scan_id, "Ảnh chụp người khác cầm thẻ", page)
+        assert answer.status_code == 303 and answer.headers["Location"].endswith("#scans")
+    html = inspector.get(page).get_data(as_text=True)
+    assert "Đã hủy lượt quét thẻ của Trần Thị Bình lúc 23/11/2026 07:25." in html
+    assert html.count("inspector: Ảnh chụp người khác cầm thẻ") == 2
+    friday_row = [row for row in _history(inspector, page).split("Thứ") if "20/11" in row][0]
+    assert "07:25" not in friday_row and "07:48" in friday_row and "Đi muộn 18 phút" in friday_row
+    assert _arrivals(inspector) == []
+
+    # Once only; a withdrawal is not a scan to withdraw.
+    _withdraw_scan(inspector, friday.id, "lần nữa", page)
+    assert "lượt quét này đã được hủy" in inspector.get(page).get_data(as_text=True)
+    with session_factory() as session:
+        withdrawals = session.scalars(select(Scan).where(Scan.reason == "withdrawn")).all()
+        assert [(w.supersedes_id, w.status, w.source, w.stream) for w in withdrawals] == [
+            (friday.id, "rejected", "withdrawal:inspector", friday.stream),
+            (today.id, "rejected", "withdrawal:inspector", today.stream)]
+        assert session.scalar(select(AuditEntry).where(
+            AuditEntry.action == "scan.withdrawn")).actor == "inspector"
+        assert audit.verify_chains(session)[1] is None
+    _withdraw_scan(inspector, withdrawals[0].id, "hủy bản hủy", page)
+    assert "chỉ hủy được lượt quét đã được chấp nhận" in inspector.get(page).get_data(
+        as_text=True)
+    outsider = app.test_client()
+    login(outsider, "head_snv")
+    with session_factory() as session:
+        stc = session.get(Employee, province["e_stc"])
+        scan(session, stc, local(date(2026, 11, 20), "07:30"))
+        session.commit()
+        stc_scan = session.scalar(select(Scan).where(Scan.employee_id == stc.id))
+    assert _withdraw_scan(outsider, stc_scan.id, "x", "/").status_code == 404
+
+
+def _withdraw_scan(client, scan_id: int, reason: str, page: str):
+    return client.post(f"/scans/{scan_id}/withdraw", data={
+        "csrf_token": csrf_token(client, page), "reason": reason})
+
+
+def _arrivals(client) -> list[str]:
+    return [a["time"] for a in client.get("/today/live.json").get_json()["arrivals"]]

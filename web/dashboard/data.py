@@ -44,7 +44,7 @@ def arrivals(day: date, limit: int = ARRIVALS) -> list[dict]:
         .join(Employee, Employee.id == Scan.employee_id)
         .join(Unit, Unit.id == Employee.unit_id)
         .outerjoin(Station, Station.id == Scan.station_id)
-        .where(Scan.status == "accepted", Scan.scanned_at >= start,
+        .where(Scan.counted(), Scan.scanned_at >= start,
                Scan.scanned_at < start + timedelta(days=1), Scan.scanned_at <= now())
         .order_by(Scan.scanned_at.desc(), Scan.id.desc())
         .limit(limit)

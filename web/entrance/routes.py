@@ -130,6 +130,34 @@ def withdraw(record_id: int):
     return redirect(back, 303)
 
 
+@bp.route("/scans/<int:scan_id>/withdraw", methods=["POST"])
+@signed_in_required
+def withdraw_scan(scan_id: int):
+    """Withdraw an accepted scan made with someone else's badge
+    (``attendance.scans.withdraw_scan``); back to the employee's page."""
+    db = get_db()
+    user = current_account()
+    scan = db.get(Scan, scan_id)
+    if scan is None or scan.employee is None or not access.can_see_employee(db, user,
+                                                                            scan.employee):
+        abort(404)
+    if not service.may_withdraw_scan(db, user, scan):
+        abort(403)
+    back = url_for("org.employee", employee_id=scan.employee_id) + "#scans"
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        flash(_("Cần ghi lý do hủy (tối đa 500 ký tự)."), "error")
+        return redirect(back, 303)
+    try:
+        service.withdraw_scan(db, scan, reason=form.reason.data, by=user.username, now=now())
+    except service.WithdrawalError as exc:
+        flash(_("Không hủy được: {reason}", reason=str(exc)), "error")
+        return redirect(back, 303)
+    flash(_("Đã hủy lượt quét thẻ của {name} lúc {time}.", name=scan.employee.full_name,
+            time=datetime_vn(scan.scanned_at)), "success")
+    return redirect(back, 303)
+
+
 @bp.route("/scans/<int:scan_id>/photo")
 @signed_in_required
 def scan_photo(scan_id: int):

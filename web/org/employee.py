@@ -16,16 +16,17 @@ from datetime import date, datetime, timedelta
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from attendance import badges, cards, photos
+from attendance import scans as scan_service
 from attendance.access import log_action
 from attendance.config import Config
 from attendance.db import instance_path
 from attendance.evaluation import evaluate_range
-from attendance.models import Badge, Employee, NoBadgeRecord
+from attendance.models import Badge, Employee, NoBadgeRecord, Scan
 from attendance.reports import WEEKDAY_NAMES
 from attendance.rules import DayResult, Finding
 from web.auth.forms import REQUIRED, TOO_LONG
@@ -123,7 +124,23 @@ def employee(employee_id: int):
         has_photo=photos.photo_file(employee.photo, instance_path()) is not None,
         revoke_form=RevokeForm(), plain_form=PlainForm(),
         max_photo_mb=photos.MAX_BYTES // (1024 * 1024), **history_context(employee),
-        **records_context(_no_badge_records(employee)))
+        **records_context(_no_badge_records(employee)), **_scans_context(employee))
+
+
+def _scans_context(employee: Employee) -> dict:
+    """The employee's accepted badge scans in the history's days, newest first, with their
+    withdrawals; the withdraw form for those who may (inspectors and admins)."""
+    db = get_db()
+    since = now() - timedelta(days=HISTORY_DAYS)
+    scan_list = list(db.scalars(
+        select(Scan).options(joinedload(Scan.station))
+        .where(Scan.employee_id == employee.id, Scan.status == scan_service.ACCEPTED,
+               Scan.scanned_at >= since)
+        .order_by(Scan.scanned_at.desc(), Scan.id.desc())))
+    user = current_account()
+    return {"scans": scan_list, "scan_withdrawals": scan_service.scan_withdrawals(db, scan_list),
+            "may_withdraw_scans": bool(scan_list) and scan_service.may_withdraw_scan(
+                db, user, scan_list[0])}
 
 
 def _no_badge_records(employee: Employee) -> list[NoBadgeRecord]:

@@ -155,7 +155,7 @@ def _evidence_photos(day, codes: set[str]) -> dict[tuple[str, str], str]:
     rows = get_db().execute(
         select(Scan.id, Employee.code, Scan.scanned_at)
         .join(Employee, Employee.id == Scan.employee_id)
-        .where(Scan.status == "accepted", Scan.evidence_path.is_not(None),
+        .where(Scan.counted(), Scan.evidence_path.is_not(None),
                Scan.scanned_at >= start, Scan.scanned_at < start + timedelta(days=1),
                Employee.code.in_(sorted(codes)))
     ).all()
