@@ -201,7 +201,7 @@ EN: dict[str, str] = {
     "Người ghi": "Recorded by",
     "Chưa có ai.": "Nobody yet.",
     "Bảo vệ ghi nhận không đeo thẻ": "No-badge records by guards",
-    "Lượt quét thẻ": "Badge scans",
+    "Các lượt quét thẻ": "Badge scans",
     "Nhập từ tệp": "Imported from a file",
     "Xem ảnh": "View photo",
     "Hủy lượt quét": "Withdraw the scan",
