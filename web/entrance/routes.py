@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
@@ -115,19 +116,10 @@ def withdraw(record_id: int):
         back = url_for("org.employee", employee_id=record.employee_id) + "#no-badge"
     else:
         back = url_for("entrance.no_badge")
-    form = WithdrawForm()
-    if not form.validate_on_submit():
-        flash(_("Cần ghi lý do hủy (tối đa 500 ký tự)."), "error")
-        return redirect(back, 303)
-    try:
-        service.withdraw_no_badge(db, record, reason=form.reason.data, by=user.username,
-                                  now=now())
-    except service.WithdrawalError as exc:
-        flash(_("Không hủy được: {reason}", reason=str(exc)), "error")
-        return redirect(back, 303)
-    flash(_("Đã hủy ghi nhận không đeo thẻ của {name} lúc {time}.",
-            name=record.employee.full_name, time=datetime_vn(record.recorded_at)), "success")
-    return redirect(back, 303)
+    done = _("Đã hủy ghi nhận không đeo thẻ của {name} lúc {time}.",
+             name=record.employee.full_name, time=datetime_vn(record.recorded_at))
+    return _withdraw_with_reason(back, done, lambda reason: service.withdraw_no_badge(
+        db, record, reason=reason, by=user.username, now=now()))
 
 
 @bp.route("/scans/<int:scan_id>/withdraw", methods=["POST"])
@@ -144,17 +136,24 @@ def withdraw_scan(scan_id: int):
     if not service.may_withdraw_scan(db, user, scan):
         abort(403)
     back = url_for("org.employee", employee_id=scan.employee_id) + "#scans"
+    done = _("Đã hủy lượt quét thẻ của {name} lúc {time}.", name=scan.employee.full_name,
+             time=datetime_vn(scan.scanned_at))
+    return _withdraw_with_reason(back, done, lambda reason: service.withdraw_scan(
+        db, scan, reason=reason, by=user.username, now=now()))
+
+
+def _withdraw_with_reason(back: str, done: str, withdraw: Callable[[str], object]):
+    """Run ``withdraw`` with the form's reason and go ``back`` saying how it went."""
     form = WithdrawForm()
     if not form.validate_on_submit():
         flash(_("Cần ghi lý do hủy (tối đa 500 ký tự)."), "error")
-        return redirect(back, 303)
-    try:
-        service.withdraw_scan(db, scan, reason=form.reason.data, by=user.username, now=now())
-    except service.WithdrawalError as exc:
-        flash(_("Không hủy được: {reason}", reason=str(exc)), "error")
-        return redirect(back, 303)
-    flash(_("Đã hủy lượt quét thẻ của {name} lúc {time}.", name=scan.employee.full_name,
-            time=datetime_vn(scan.scanned_at)), "success")
+    else:
+        try:
+            withdraw(form.reason.data)
+        except service.WithdrawalError as exc:
+            flash(_("Không hủy được: {reason}", reason=str(exc)), "error")
+        else:
+            flash(done, "success")
     return redirect(back, 303)
 
 
