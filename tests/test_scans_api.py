@@ -717,3 +717,31 @@ def test_a_station_key_alone_is_not_stored(world, session_factory):
     with session_factory() as session:
         assert world["key"] not in {s.key_hash for s in session.scalars(select(Station))}
 
+
+
+def test_a_withdrawn_scan_stays_in_its_stations_chain_and_answers_its_retry_as_before(
+        client, world, session_factory, clock):
+    """An inspector's withdrawal is the station chain's next link; the station's next scan
+    follows it, and a retry of the withdrawn scan still answers as it was answered."""
+    genuine = world["payloads"]["NV001"]
+    assert post(client, world["key"], [scan("one", genuine)]).get_json()["results"][0][
+        "status"] == "accepted"
+    with session_factory() as session:
+        original = session.scalar(select(Scan).where(Scan.event_id == "one"))
+        service.withdraw_scan(session, original, reason="Người khác cầm thẻ", by="thanhtra",
+                              now=clock.now + timedelta(hours=1))
+        session.commit()
+    retry = post(client, world["key"], [scan("one", genuine)]).get_json()["results"][0]
+    assert (retry["status"], retry["original_status"]) == ("duplicate", "accepted")
+    assert post(client, world["key"], [scan("two", genuine)]).get_json()["results"][0][
+        "status"] == "accepted"
+    rows = stored(session_factory)
+    assert [(r.source, r.event_id, r.status, r.reason, r.seq) for r in rows] == [
+        ("station:CONG-SNV", "one", "accepted", None, 1),
+        ("withdrawal:thanhtra", str(rows[0].id), "rejected", "withdrawn", 2),
+        ("station:CONG-SNV", "two", "accepted", None, 3)]
+    assert {r.stream for r in rows} == {"scan:CONG-SNV"}
+    with session_factory() as session:
+        assert verify_chains(session)[1] is None
+        counted = session.scalars(select(Scan.event_id).where(Scan.counted())).all()
+        assert counted == ["two"]
