@@ -21,7 +21,8 @@ def _rows(html: str) -> list[str]:
 
 def test_log_lists_every_finding_in_the_range(login_as, session_factory):
     build(session_factory)
-    html = login_as("inspector").get(f"/violations?{RANGE}").get_data(as_text=True)
+    client = login_as("inspector")
+    html = client.get(f"/violations?{RANGE}").get_data(as_text=True)
     assert "7 vi phạm từ ngày 01/11/2026 đến ngày 20/11/2026." in html
     rows = _rows(html)
     # 2, 3, 4/11 late (E-P1); 5/11 no badge (E-STC); 6/11 absent (E-SNV);
@@ -31,6 +32,9 @@ def test_log_lists_every_finding_in_the_range(login_as, session_factory):
         "10/11/2026"]
     assert "Đi muộn" in rows[0] and "07:45" in rows[0] and "15 phút" in rows[0]
     assert "Không đeo thẻ" in rows[3] and "Bảo vệ ghi nhận" in rows[3]
+    # Each name opens the employee's page (where a record made in error is withdrawn).
+    employee_page = re.search(r'href="(/employees/\d+)"', rows[3]).group(1)
+    assert "Phạm Minh Dũng" in client.get(employee_page).get_data(as_text=True)
     assert "Có lý do đã duyệt" in rows[5] and "Nghỉ phép" in rows[5]
     assert FORMULA_NAME.replace("'", "&#39;") in rows[6]
 
