@@ -175,9 +175,11 @@ def free_port() -> int:
 
 
 class Service:
-    """``attendance serve --no-scheduler`` as a subprocess on 127.0.0.1."""
+    """``attendance serve --no-scheduler`` as a subprocess on 127.0.0.1 (by default with the
+    workers and threads ``attendance serve`` itself defaults to)."""
 
-    def __init__(self, world: World, *, workers: int = 2, threads: int = 4,
+    def __init__(self, world: World, *, workers: int = serve.DEFAULT_WORKERS,
+                 threads: int = serve.DEFAULT_THREADS,
                  port: int | None = None, log: Path | None = None) -> None:
         self.world, self.workers, self.threads = world, workers, threads
         self.port = port or free_port()

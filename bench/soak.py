@@ -4,8 +4,8 @@ N staff arrive over a compressed window (a peak in the middle, as at a gate at 0
 and scan their badges at 20 stations. Each station is the station's own durable queue and
 uploader — ``scanner.outbox.Outbox`` (SQLite, fsynced before anyone is told) with its
 ``Sender`` thread and ``scanner.cli.ApiClient`` — talking to the service under gunicorn
-(``attendance serve --no-scheduler --workers 2`` on 127.0.0.1). A few staff tap twice,
-and about 1% of the codes are forged (rejected, but still recorded).
+(``attendance serve --no-scheduler`` with its default workers, on 127.0.0.1). A few staff
+tap twice, and about 1% of the codes are forged (rejected, but still recorded).
 
 During the window the service's whole process group is killed with SIGKILL and started
 again (twice); on PostgreSQL the service's database connections can be killed
@@ -137,7 +137,7 @@ def run_soak(url: str, folder: Path, *, staff: int, window: float, kills: int = 
     """Run the peak with faults against ``url`` (a migrated, empty database)."""
     rng = random.Random(seed)
     world = world or build_world(url, folder, employees=staff, stations=STATIONS)
-    service = Service(world, workers=2, log=folder / "serve.log")
+    service = Service(world, log=folder / "serve.log")
     service.start()
     server = f"http://127.0.0.1:{service.port}"
     stations: list[Station] = []
