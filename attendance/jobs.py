@@ -23,8 +23,8 @@ Exactly once: the database's unique key on (kind, unit, period, version) decides
 so that a second scheduler started by mistake waits its turn instead of racing. The
 findings refresh replaces rows whole (idempotent) and takes its own advisory lock, which
 ``attendance findings refresh`` shares.
-``attendance serve`` runs the scheduler in-process only on SQLite (the embedded default);
-otherwise ``attendance scheduler`` is its own process.
+On SQLite (the embedded default) ``attendance serve`` starts ``attendance scheduler`` beside
+it as a process of its own; otherwise ``attendance scheduler`` is run as its own service.
 """
 
 from __future__ import annotations
@@ -271,23 +271,6 @@ def build_scheduler(config: Config, session_factory: sessionmaker[Session], *,
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = cls(timezone=config.tz)
     add_jobs(scheduler, config, session_factory)
-    return scheduler
-
-
-def start_background_scheduler(config: Config, session_factory: sessionmaker[Session]):
-    """The scheduler beside the web service (``attendance serve``): on SQLite only.
-
-    With a database server, several web hosts may run ``serve``; the scheduler then runs
-    as its own process (``attendance scheduler``). Returns the started scheduler or None.
-    """
-    dialect = session_factory.kw["bind"].dialect.name
-    if dialect != "sqlite":
-        log.warning("database is %s: the scheduler is not started beside the web service; "
-                    "run `attendance scheduler` as its own process", dialect)
-        return None
-    scheduler = build_scheduler(config, session_factory)
-    scheduler.start()
-    log.info("scheduler started in-process (%d jobs)", len(JOBS))
     return scheduler
 
 

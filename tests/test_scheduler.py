@@ -358,17 +358,6 @@ def test_the_real_apscheduler_registers_the_job_list(config, session_factory):
         scheduler.shutdown(wait=False)
 
 
-def test_serve_starts_the_scheduler_in_process_on_sqlite_only(config, session_factory):
-    scheduler = jobs.start_background_scheduler(config, session_factory)
-    if session_factory.kw["bind"].dialect.name == "sqlite":
-        try:
-            assert scheduler.running and len(scheduler.get_jobs()) == len(jobs.JOBS)
-        finally:
-            scheduler.shutdown(wait=True)
-    else:
-        assert scheduler is None
-
-
 def test_unit_reports_follow_the_unit_s_own_schedule(config, session_factory):
     """A unit on a Saturday-working schedule has reports on Saturdays; the others not."""
     import tomllib

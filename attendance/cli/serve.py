@@ -2,44 +2,70 @@
 
 ``serve`` runs the Flask app under gunicorn (``--workers``, default two per CPU core, each
 with ``--threads``, default 2). The scheduler must run in exactly one process, never inside
-gunicorn workers: unless ``--no-scheduler`` is given, ``serve`` starts it beside the web
-workers once it exists.
+gunicorn's processes: on SQLite, unless ``--no-scheduler`` is given, ``serve`` starts
+``attendance scheduler`` beside them and stops it when it stops.
 """
 
 from __future__ import annotations
 
+import atexit
+import ctypes
 import logging
 import os
+import signal
+import subprocess
+import sys
 
 import click
 
-from attendance.cli.context import AppContext, UserError, pass_app
+from attendance.cli.context import AppContext, pass_app
 
-log = logging.getLogger("attendance.serve")
 
 # Two processes per core, two threads each: the threads overlap one request's database
 # round trips and fsyncs with another's Python; more threads per process made them wait
 # for each other's GIL (on SQLite while holding the write lock). docs/benchmarks.md § 1.
 DEFAULT_WORKERS = min(64, 2 * (os.cpu_count() or 1))
 DEFAULT_THREADS = 2
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
-SCHEDULER_MISSING = "Bộ lập lịch chưa có trong phiên bản này (the scheduler is not available yet)."
 
+def _spawn_scheduler(app: AppContext) -> None:
+    """On SQLite, start ``attendance scheduler`` beside the web service, as a process of its
+    own; with a database server, say that it runs on its own (one scheduler for all hosts).
 
-def _start_scheduler_beside(app: AppContext) -> None:
-    """Hook for the scheduler: start it in this process, beside the web workers."""
-    try:
-        from attendance import jobs  # noqa: F401 - built by the scheduler issue
-    except ImportError:
-        click.echo(SCHEDULER_MISSING, err=True)
-        return
-    start = getattr(jobs, "start_background_scheduler", None)
-    if start is None:
-        click.echo(SCHEDULER_MISSING, err=True)
-        return
-    if start(app.config, app.session_factory) is None:
+    Not a thread of this process: this process becomes gunicorn's arbiter, which forks a
+    worker at start and whenever one dies, and a SQLite connection must not be open across
+    a fork (https://www.sqlite.org/howtocorrupt.html, 2.6). A job writing at the moment of a
+    fork left that worker's SQLite believing the write lock taken for ever: every write in
+    it waited out the busy timeout and failed with "database is locked".
+    """
+    if app.engine.dialect.name != "sqlite":
         click.echo("Cơ sở dữ liệu không phải SQLite: bộ lập lịch không chạy kèm dịch vụ web; "
                    "hãy chạy `attendance scheduler` thành một tiến trình riêng.", err=True)
+        return
+    command = [sys.executable, "-m", "attendance.cli"]
+    if app.config_path:
+        command += ["--config", os.path.abspath(app.config_path)]
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork, not in it
+
+    def end_with_parent() -> None:
+        """In the child before it starts: SIGTERM when ``serve`` ends, however it ends
+        (SIGKILL included), so that a restarted ``serve`` never finds a second scheduler."""
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    process = subprocess.Popen(command + ["scheduler"], stdin=subprocess.DEVNULL,
+                               preexec_fn=end_with_parent)
+    owner = os.getpid()
+
+    def stop() -> None:
+        if os.getpid() == owner and process.poll() is None:  # not in a forked worker
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    atexit.register(stop)
 
 
 @click.command("serve")
@@ -51,7 +77,8 @@ def _start_scheduler_beside(app: AppContext) -> None:
               help="Số tiến trình gunicorn, mặc định 2 × số lõi CPU (worker processes).")
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=click.IntRange(1, 64),
               help="Số luồng mỗi tiến trình (threads per worker; gthread).")
-@click.option("--no-scheduler", is_flag=True, help="Không chạy bộ lập lịch trong tiến trình này.")
+@click.option("--no-scheduler", is_flag=True,
+              help="Không khởi động bộ lập lịch kèm dịch vụ web (no scheduler beside it).")
 @click.option("--demo-station", is_flag=True,
               help="Chạy thêm một điểm quét thẻ mẫu đọc video thẻ thật (demo station).")
 @pass_app
@@ -65,6 +92,8 @@ def serve(app: AppContext, host: str, port: int, workers: int, threads: int, no_
     config = app.config  # validate the config before anything starts
     flask_app = create_app({"DOMAIN_CONFIG": config})
     engine = flask_app.extensions["attendance"]["engine"]
+    if not no_scheduler:  # first: no other thread of this process runs while it forks
+        _spawn_scheduler(app)
     if demo_station:
         from scanner import demo as demo_scanner
 
@@ -73,8 +102,9 @@ def serve(app: AppContext, host: str, port: int, workers: int, threads: int, no_
             demo_scanner.start(app.session_factory, config, f"http://{local}:{port}")
         except LookupError as exc:
             click.echo(f"--demo-station: {exc}", err=True)
-    if not no_scheduler:
-        _start_scheduler_beside(app)
+    # Nothing of this process may hold a SQLite connection when gunicorn forks its workers.
+    engine.dispose()
+    app.close()
 
     class Server(BaseApplication):
         def load_config(self):
@@ -98,14 +128,9 @@ def serve(app: AppContext, host: str, port: int, workers: int, threads: int, no_
 @pass_app
 def scheduler(app: AppContext) -> None:
     """Chạy riêng bộ lập lịch báo cáo, thành một tiến trình (run the scheduler alone)."""
+    from attendance import jobs
+
     app.config
-    try:
-        from attendance import jobs
-    except ImportError:
-        jobs = None
-    run = getattr(jobs, "run_scheduler", None) if jobs else None
-    if run is None:
-        raise UserError(SCHEDULER_MISSING)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run(app.config, app.session_factory)
+    jobs.run_scheduler(app.config, app.session_factory)
