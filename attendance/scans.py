@@ -822,10 +822,9 @@ def withdraw_no_badge(session: Session, record: NoBadgeRecord, *, reason: str, b
     return withdrawal
 
 
-def may_withdraw_scan(session: Session, user: User, scan: Scan) -> bool:
+def may_withdraw_scans(session: Session, user: User, employee: Employee) -> bool:
     """Admins and inspectors: a scan of someone else's badge is an inspector's finding."""
-    return (scan.employee is not None and access.sees_all_units(user)
-            and access.can_see_employee(session, user, scan.employee))
+    return access.sees_all_units(user) and access.can_see_employee(session, user, employee)
 
 
 def scan_withdrawals(session: Session, scans: list[Scan]) -> dict[int, Scan]:

@@ -133,7 +133,7 @@ def withdraw_scan(scan_id: int):
     if scan is None or scan.employee is None or not access.can_see_employee(db, user,
                                                                             scan.employee):
         abort(404)
-    if not service.may_withdraw_scan(db, user, scan):
+    if not service.may_withdraw_scans(db, user, scan.employee):
         abort(403)
     back = url_for("org.employee", employee_id=scan.employee_id) + "#scans"
     done = _("Đã hủy lượt quét thẻ của {name} lúc {time}.", name=scan.employee.full_name,

@@ -1,9 +1,10 @@
-"""The employee page: details, the attendance history of the last 30 days, badges, photo.
+"""The employee page: details, the attendance history of the last 30 days, the guards'
+no-badge records and the badge scans of those days, badges, photo.
 
 Everyone who may see the employee (``employee_or_404``: their units' heads, inspectors,
-admins, the employee themselves) sees the page, the photo and the guards' no-badge records
-(those who may withdraw one have the form beside it); only admins issue and revoke badges,
-print cards and upload photos. ``attendance_history`` is also the staff home page's
+admins, the employee themselves) sees the page and the photo; those who may withdraw a
+record or a scan made in error have the form beside it (``attendance.scans``); only admins
+issue and revoke badges, print cards and upload photos. ``attendance_history`` is also the staff home page's
 "my record".
 """
 
@@ -137,10 +138,9 @@ def _scans_context(employee: Employee) -> dict:
         .where(Scan.employee_id == employee.id, Scan.status == scan_service.ACCEPTED,
                Scan.scanned_at >= since)
         .order_by(Scan.scanned_at.desc(), Scan.id.desc())))
-    user = current_account()
     return {"scans": scan_list, "scan_withdrawals": scan_service.scan_withdrawals(db, scan_list),
-            "may_withdraw_scans": bool(scan_list) and scan_service.may_withdraw_scan(
-                db, user, scan_list[0])}
+            "may_withdraw_scans": scan_service.may_withdraw_scans(db, current_account(),
+                                                                  employee)}
 
 
 def _no_badge_records(employee: Employee) -> list[NoBadgeRecord]:
