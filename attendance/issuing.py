@@ -12,8 +12,10 @@ Only working days of the unit's schedule have morning and daily reports.
 An issued report is a row of ``issued_reports`` with its version, content (canonical JSON)
 and content hash. The key (kind, unit, period, version) is unique in the database, so a
 report issued twice (two schedulers by mistake, a retried job) fails there and is skipped.
-A later change to a day's data issues the next version of its daily report with the lists
-that changed. Nothing here commits except ``issue``, which commits each report on its own
+A later change to the data (an excuse approved, a late upload, evidence withdrawn) issues
+the next version of a daily or monthly report with what changed: ``recheck`` each hour for
+the last week's daily reports, ``recheck_history`` each night for older ones and the
+monthly reports, back to the first day an excuse may still be requested for. Nothing here commits except ``issue``, which commits each report on its own
 (one report, one unit of work: a conflict on one must not undo the others).
 """
 
@@ -24,7 +26,8 @@ import json
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from copy import copy
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -36,12 +39,13 @@ from attendance.config import Config
 from attendance.evaluation import (
     EmployeeRow, OrgTree, UnitRow, days, load_employees, load_evidence,
 )
+from attendance.excuses import earliest_start
 from attendance.models import Employee, IssuedReport, MailDelivery, Unit, User
 from attendance.models.mail import PENDING
 from attendance.org import org_tree
 from attendance.reports import (
     DailyReport, compile_daily, compile_monthly, daily_json, local_iso, monthly_json,
-    order_units,
+    order_units, rank_units,
 )
 from attendance.rules import (
     ABSENT_FROM_POST, LATE, NO_BADGE, DayResult, ExcuseRef, Policy, evaluate_day,
@@ -369,13 +373,19 @@ def daily_contents(session: Session, config: Config, day: date, tree: OrgTree,
 
 def monthly_contents(session: Session, config: Config, month: date, tree: OrgTree,
                      unit_ids: Iterable[int]) -> dict[int, dict]:
-    """Each unit's monthly report (its own ranking of its sub-units)."""
+    """Each unit's monthly report: its sub-units ranked among themselves.
+
+    One compile of every unit the reports cover; each report takes its own units from it
+    (a unit's figures are its own employees' whatever report shows them) and ranks them.
+    """
+    subtrees = {unit_id: set(tree.subtree(unit_id)) for unit_id in unit_ids}
+    whole = compile_monthly(session, config, month, unit_ids=set().union(*subtrees.values()))
     out = {}
-    for unit_id in unit_ids:
+    for unit_id, subtree in subtrees.items():
         unit = tree.units[unit_id]
-        report = compile_monthly(session, config, month, unit.code)
+        own = rank_units([copy(u) for u in whole.units if u.unit.id in subtree])
         out[unit_id] = {"kind": MONTHLY, "unit": unit.code, "name": unit.name,
-                        **monthly_json(report)}
+                        **monthly_json(replace(whole, units=own))}
     return out
 
 
@@ -390,9 +400,23 @@ def contents_for(session: Session, config: Config, kind: str, day: date, tree: O
 
 # --- what changed ------------------------------------------------------------------------
 
-LISTS = ("late", "early_leave", "missing_checkout", "no_badge", "absent_from_post", "absent",
-         "missed_session", "not_arrived", "excused")
-FIGURES = ("expected", "present", "badge_compliance", "punctuality")
+# What a new version lists as changed, per kind (morning reports are never revised): the
+# lists of employees (an entry is keyed by its employee, and session) and the unit figures.
+CHANGES = {
+    DAILY: (("late", "early_leave", "missing_checkout", "no_badge", "absent_from_post", "absent",
+             "missed_session", "not_arrived", "excused"),
+            ("expected", "present", "badge_compliance", "punctuality")),
+    # A monthly report's one list is its table of employees, a row per person.
+    MONTHLY: (("employees",),
+              ("rank", "expected", "present", "late", "no_badge", "absences", "badge_compliance",
+               "punctuality")),
+}
+FIGURE_LABELS = {
+    "rank": "Hạng", "expected": "Phải có mặt", "present": "Có mặt", "late": "Đi muộn",
+    "no_badge": "Không đeo thẻ", "absences": "Vắng không lý do",
+    "badge_compliance": "Tỷ lệ đeo thẻ", "punctuality": "Tỷ lệ đúng giờ",
+}
+RATES = ("badge_compliance", "punctuality")
 
 
 def _entry_key(item) -> str:
@@ -406,20 +430,22 @@ def _employee(item) -> str:
     return item if isinstance(item, str) else item["employee"]
 
 
-def diff_contents(old: dict, new: dict) -> dict:
+def diff_contents(old: dict, new: dict, kind: str = DAILY) -> dict:
     """What changed between two versions: per unit and list, who was added or removed.
 
     ``{"units": {"SNV": {"lists": {"absent": {"added": [], "removed": ["E003"]}},
     "figures": {"present": [9, 10]}}}, "units_added": [], "units_removed": []}``; an entry
-    whose details changed (minutes late after a late upload) is listed as ``changed``.
+    whose details changed (minutes late after a late upload; a person's monthly counts) is
+    listed as ``changed``.
     """
+    list_names, figure_names = CHANGES[kind]
     old_units = {u["unit"]: u for u in old.get("units", ())}
     new_units = {u["unit"]: u for u in new.get("units", ())}
     units: dict[str, dict] = {}
     for code in sorted(old_units.keys() | new_units.keys()):
         before, after = old_units.get(code, {}), new_units.get(code, {})
         lists = {}
-        for name in LISTS:
+        for name in list_names:
             was = {_entry_key(i): i for i in before.get(name, ())}
             now = {_entry_key(i): i for i in after.get(name, ())}
             change = {
@@ -431,7 +457,7 @@ def diff_contents(old: dict, new: dict) -> dict:
             change = {k: v for k, v in change.items() if v}
             if change:
                 lists[name] = change
-        figures = {name: [before.get(name), after.get(name)] for name in FIGURES
+        figures = {name: [before.get(name), after.get(name)] for name in figure_names
                    if before.get(name) != after.get(name)}
         if lists or figures:
             units[code] = {k: v for k, v in (("lists", lists), ("figures", figures)) if v}
@@ -490,7 +516,8 @@ def issue(session_factory: sessionmaker[Session], config: Config, *, kind: str, 
     """
     text = dump(content)
     version = previous.version + 1 if previous else 1
-    changes = dump(diff_contents(json.loads(previous.content), content)) if previous else None
+    changes = (dump(diff_contents(json.loads(previous.content), content, kind)) if previous
+               else None)
     late = due_at is not None and now - due_at > LATE_AFTER
     with session_factory() as session:
         report = IssuedReport(kind=kind, unit_id=unit_id, period=period, version=version,
@@ -555,37 +582,66 @@ def latest_versions(session: Session, kind: str, periods: Iterable[str]
     return latest
 
 
-def recheck(session_factory: sessionmaker[Session], config: Config, now: datetime, *,
-            lookback_days: int = LOOKBACK_DAYS) -> list[IssuedReport]:
-    """Re-compile the issued daily reports of the last days; issue a new version of each
-    that changed (an approved excuse, a late upload), listing what changed.
+def _period_day(kind: str, period: str) -> date:
+    return date.fromisoformat(f"{period}-01" if kind == MONTHLY else period)
 
-    Morning reports are snapshots as of their cut-off and are not re-issued.
+
+def revise(session_factory: sessionmaker[Session], config: Config, now: datetime, kind: str,
+           periods: Iterable[str], *, mail: bool = True) -> list[IssuedReport]:
+    """Re-compile the issued reports of ``kind`` for ``periods``; issue a new version of
+    each that changed (an approved excuse, a late upload, a record withdrawn), listing
+    what changed. Morning reports are snapshots as of their cut-off and are not revised.
     """
-    today = now.astimezone(config.tz).date()
-    periods = [d.isoformat() for d in days(today - timedelta(days=lookback_days), today)]
     issued: list[IssuedReport] = []
     with session_factory() as session:
         tree = org_tree(session)
-        latest = latest_versions(session, DAILY, periods)
-        by_day: dict[str, list[IssuedReport]] = defaultdict(list)
-        for (unit_id, period), row in latest.items():
+        by_period: dict[str, list[IssuedReport]] = defaultdict(list)
+        for (unit_id, period), row in latest_versions(session, kind, periods).items():
             if unit_id in tree.units:
-                by_day[period].append(row)
-        for period in sorted(by_day):
-            rows = by_day[period]
-            contents = daily_contents(session, config, date.fromisoformat(period), tree,
-                                      [r.unit_id for r in rows])
-            # End the read before writing; the rows stay loaded (SQLite locks at BEGIN).
+                by_period[period].append(row)
+        for period in sorted(by_period):
+            rows = by_period[period]
+            contents = contents_for(session, config, kind, _period_day(kind, period), tree,
+                                    [r.unit_id for r in rows])
+            # End the read before writing; the rows stay loaded.
             session.expunge_all()
             session.rollback()
             for row in rows:
                 content = contents[row.unit_id]
                 if content_hash(dump(content)) == row.content_hash:
                     continue
-                report = issue(session_factory, config, kind=DAILY, unit_id=row.unit_id,
+                report = issue(session_factory, config, kind=kind, unit_id=row.unit_id,
                                period=period, content=content, now=now, due_at=None,
-                               previous=row, is_root=tree.units[row.unit_id].parent_id is None)
+                               previous=row, mail=mail,
+                               is_root=tree.units[row.unit_id].parent_id is None)
                 if report is not None:
                     issued.append(report)
     return issued
+
+
+def recheck(session_factory: sessionmaker[Session], config: Config, now: datetime, *,
+            lookback_days: int = LOOKBACK_DAYS) -> list[IssuedReport]:
+    """The hourly re-check: the daily reports of the last ``lookback_days`` days, each new
+    version mailed."""
+    today = now.astimezone(config.tz).date()
+    periods = [d.isoformat() for d in days(today - timedelta(days=lookback_days), today)]
+    return revise(session_factory, config, now, DAILY, periods)
+
+
+def recheck_history(session_factory: sessionmaker[Session], config: Config, now: datetime
+                    ) -> list[IssuedReport]:
+    """The nightly re-check of what can still change after the hourly one stops looking:
+    back to the first day an excuse may still be requested for (``excuses.max_past_days``),
+    the older daily reports and the monthly reports of the months before this one.
+
+    A revised daily report of weeks ago is kept, not mailed (history, which the head who
+    approved the excuse knows of); a revised monthly report is mailed: its ranking of units
+    (thi đua) is what it is read for.
+    """
+    today = now.astimezone(config.tz).date()
+    first = earliest_start(config, today)
+    old_days = [d.isoformat() for d in days(first, today - timedelta(days=LOOKBACK_DAYS + 1))]
+    months = sorted({d.strftime("%Y-%m") for d in days(first, today.replace(day=1)
+                                                        - timedelta(days=1))})
+    return (revise(session_factory, config, now, DAILY, old_days, mail=False)
+            + revise(session_factory, config, now, MONTHLY, months))

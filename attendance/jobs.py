@@ -6,6 +6,7 @@ Jobs (ids are stable; cron fields are in the deployment's timezone):
 |-------------------|------------------------|---------------------------------------------------|
 | reports.tick      | every 5 min, and at start | issues every report that is due and not issued: morning (first session + cut-off), end-of-day (last session + delay), monthly (first working day) — per unit and per its own schedule's timetable of the day (summer/winter periods differ), so one tick replaces a cron line per timetable; missed ones over the look-back are caught up, marked issued late |
 | reports.recheck   | hourly at :20          | re-compiles the issued daily reports of the last 7 days; a change issues a new version listing it |
+| reports.recheck_history | 01:40 daily      | the same for the older daily reports (kept, not mailed) and the monthly reports, back to the first day an excuse may still be requested for (60 days by default) |
 | mail.deliver      | every 5 min (at :02, :07 …) | sends pending mails, retries failed ones with back-off |
 | findings.refresh  | every 5 min (at :04, :09 …), and at start | the violation log's stored findings: re-computes the employee-days whose evidence changed, then stores each day once it is over (an hour after midnight), and re-does days computed under another config or release (at most 7 whole days a run, newest first) |
 | evidence.purge    | 02:30 daily            | deletes evidence photos and citizens' feedback past retention |
@@ -15,11 +16,11 @@ Every job has ``coalesce=True`` (a backlog runs once), ``max_instances=1`` and a
 ``misfire_grace_time``: short for the frequent jobs (their next run comes soon and catches
 up anyway), hours for the nightly ones (run late rather than skip a night).
 
-Nothing is issued for a non-working day (no slot exists for it); the re-check runs on
+Nothing is issued for a non-working day (no slot exists for it); the re-checks run on
 working days only; purge, health check, mail delivery and the findings refresh run every day.
 
 Exactly once: the database's unique key on (kind, unit, period, version) decides (see
-``attendance.issuing``); on PostgreSQL the tick and the re-check also take an advisory lock,
+``attendance.issuing``); on PostgreSQL the tick and the re-checks also take an advisory lock,
 so that a second scheduler started by mistake waits its turn instead of racing. The
 findings refresh replaces rows whole (idempotent) and takes its own advisory lock, which
 ``attendance findings refresh`` shares.
@@ -104,16 +105,26 @@ def is_working_day(config: Config, now: datetime) -> bool:
                                                config.schedule(None))
 
 
-def recheck(config: Config, session_factory: sessionmaker[Session],
-            now: datetime | None = None, *, use_lock: bool = True) -> list:
-    """New versions of the recent daily reports whose data changed (reports.recheck)."""
+def _revise(revise: Callable, config: Config, session_factory: sessionmaker[Session],
+            now: datetime | None) -> list:
     now = now or utcnow()
     if not is_working_day(config, now):
         return []
-    if not use_lock:
-        return issuing.recheck(session_factory, config, now)
     with advisory_lock(session_factory, ISSUE_LOCK_KEY) as held:
-        return issuing.recheck(session_factory, config, now) if held else []
+        return revise(session_factory, config, now) if held else []
+
+
+def recheck(config: Config, session_factory: sessionmaker[Session],
+            now: datetime | None = None) -> list:
+    """New versions of the recent daily reports whose data changed (reports.recheck)."""
+    return _revise(issuing.recheck, config, session_factory, now)
+
+
+def recheck_history(config: Config, session_factory: sessionmaker[Session],
+                    now: datetime | None = None) -> list:
+    """New versions of the older daily reports and the monthly reports whose data changed
+    (reports.recheck_history)."""
+    return _revise(issuing.recheck_history, config, session_factory, now)
 
 
 def refresh_findings(config: Config, session_factory: sessionmaker[Session],
@@ -224,6 +235,10 @@ JOBS: tuple[JobSpec, ...] = (
                         "bị lỡ)"),
     JobSpec("reports.recheck", recheck, {"minute": "20"}, misfire_grace_time=30 * 60,
             description="Lập bản cập nhật khi số liệu của báo cáo ngày đã phát hành thay đổi"),
+    JobSpec("reports.recheck_history", recheck_history, {"hour": "1", "minute": "40"},
+            misfire_grace_time=6 * 3600,
+            description="Lập bản cập nhật của báo cáo tháng và báo cáo ngày cũ khi số liệu "
+                        "thay đổi (giải trình duyệt muộn, dữ liệu gửi muộn)"),
     JobSpec("mail.deliver", deliver, {"minute": "2-59/5"}, misfire_grace_time=4 * 60,
             run_at_start=True, description="Gửi thư báo cáo, gửi lại thư lỗi"),
     JobSpec("findings.refresh", refresh_findings, {"minute": "4-59/5"},

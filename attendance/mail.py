@@ -30,7 +30,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from attendance import exports
 from attendance.config import Config, Mail
 from attendance.exports import LIST_LABELS
-from attendance.issuing import DAILY, KIND_LABELS, MONTHLY, MORNING, daily_reports
+from attendance.issuing import (
+    DAILY, FIGURE_LABELS, KIND_LABELS, MONTHLY, MORNING, RATES, daily_reports,
+)
 from attendance.models import Employee, IssuedReport, MailDelivery, Unit
 from attendance.models.mail import FAILED, PENDING, SENDING, SENT
 from attendance.org import org_tree
@@ -97,11 +99,13 @@ def _changed_codes(report: IssuedReport) -> set[str]:
 def _names(session: Session, content: dict, extra: set[str] = frozenset()) -> dict[str, str]:
     codes: set[str] = set(extra)
     for unit in content.get("units", ()):
-        for name in set(DAILY_LISTS) | set(MORNING_LISTS):
-            for item in unit.get(name, ()):
-                codes.add(item if isinstance(item, str) else item["employee"])
-        for person in unit.get("employees", ()):
-            codes.add(person["employee"])
+        # The lists of people: a daily or morning report's, a monthly one's "employees"
+        # (whose "late" and "no_badge" are counts).
+        for name in {*DAILY_LISTS, *MORNING_LISTS, "employees"}:
+            items = unit.get(name)
+            if isinstance(items, list):
+                codes.update(item if isinstance(item, str) else item["employee"]
+                             for item in items)
     if not codes:
         return {}
     rows = session.execute(select(Employee.code, Employee.full_name)
@@ -190,14 +194,20 @@ def _changes_body(report: IssuedReport, names: dict[str, str], unit_names: dict[
     changes = json.loads(report.changes)
     items = []
     for code, change in changes.get("units", {}).items():
+        unit = escape(unit_names.get(code, code))
         for list_name, delta in change.get("lists", {}).items():
-            label = LIST_LABELS.get(list_name, list_name)
+            what = ("số liệu cá nhân" if list_name == "employees"
+                    else f"danh sách {LIST_LABELS.get(list_name, list_name)}")
             for verb, key in (("thêm", "added"), ("bỏ", "removed"), ("sửa", "changed")):
                 people = delta.get(key)
                 if people:
                     who = "; ".join(_person(c, names) for c in people)
-                    items.append(f"<li>{escape(unit_names.get(code, code))} – danh sách "
-                                 f"{escape(label)}: {verb} {who}</li>")
+                    items.append(f"<li>{unit} – {escape(what)}: {verb} {who}</li>")
+        for name, values in change.get("figures", {}).items():
+            before, after = (percent(v) if name in RATES else "—" if v is None else str(v)
+                             for v in values)
+            items.append(f"<li>{unit} – {escape(FIGURE_LABELS.get(name, name).lower())}: "
+                         f"{before} → {after}</li>")
     for code in changes.get("units_added", ()):
         items.append(f"<li>Thêm đơn vị {escape(unit_names.get(code, code))}</li>")
     for code in changes.get("units_removed", ()):

@@ -227,6 +227,58 @@ def test_a_new_version_is_mailed_with_what_changed(session_factory, province, sm
     assert "danh sách vắng không lý do: bỏ Trần Thị Bích (E203)" in html
 
 
+def test_a_revised_monthly_report_is_mailed_an_old_daily_one_only_kept(
+        session_factory, province, smtp, tmp_path):
+    """The monthly report reaches the head with files that open (it did not: its counts
+    were read as lists of people); an excuse approved after the month revises it that
+    night, and the revision is mailed with what changed."""
+    import json
+
+    from attendance.models import IssuedReport
+    from report_factories import excuse
+
+    inbox, port = smtp
+    config = mail_config(port)
+    jobs.tick(config, session_factory, local(DAY, "18:00"))
+    september = date(2026, 9, 4)  # August's monthly report is due by then (caught up)
+    jobs.tick(config, session_factory, local(september, "12:00"))
+    jobs.deliver(config, session_factory, local(september, "12:02"))
+    [monthly] = [m for m in inbox.to("giamdoc.snv@hanam.gov.vn")
+                 if m["Subject"] == "Báo cáo tháng 08/2026 – Sở Nội vụ"]
+    html = monthly.get_body(("html",)).get_content()
+    assert "Xếp hạng thi đua" in html and "Sở Nội vụ" in html
+    text = pdf_text_of(monthly, tmp_path)
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Trần Thị Bích" in text
+    xlsx = next(p.get_content() for p in monthly.iter_attachments()
+                if p.get_filename().endswith(".xlsx"))
+    cells = {str(c.value) for sheet in openpyxl.load_workbook(io.BytesIO(xlsx)).worksheets
+             for row in sheet.iter_rows() for c in row if c.value is not None}
+    assert "Trần Thị Bích" in cells
+    with session_factory() as session:
+        first = session.scalar(select(IssuedReport).where(
+            IssuedReport.kind == "monthly", IssuedReport.unit_id == _unit_id(session, "SNV")))
+        absences = next(u for u in json.loads(first.content)["units"]
+                        if u["unit"] == "SNV")["absences"]
+        excuse(session, session.scalar(select(Employee).where(Employee.code == "E203")), DAY)
+        session.commit()
+    night = local(september + timedelta(days=4), "01:40")  # Tuesday 08/9
+    revised = jobs.recheck_history(config, session_factory, night)
+    assert {(r.kind, r.period) for r in revised} == {("monthly", "2026-08"), ("daily", DAY.isoformat())}
+    jobs.deliver(config, session_factory, night + timedelta(minutes=5))
+    updates = [m for m in inbox.to("giamdoc.snv@hanam.gov.vn") if "bản cập nhật" in m["Subject"]]
+    assert [m["Subject"] for m in updates] == [
+        "Báo cáo tháng 08/2026 – Sở Nội vụ (bản cập nhật số 2)"]
+    html = updates[0].get_body(("html",)).get_content()
+    assert "Sở Nội vụ – số liệu cá nhân: sửa Trần Thị Bích (E203)" in html
+    assert f"Sở Nội vụ – vắng không lý do: {absences} → {absences - 1}" in html
+
+
+def _unit_id(session, code: str) -> int:
+    from attendance.models import Unit
+
+    return session.scalar(select(Unit.id).where(Unit.code == code))
+
+
 def test_a_failed_send_is_retried_then_shown_to_admins_as_failed(
         session_factory, province, database_url, smtp):
     inbox, _ = smtp

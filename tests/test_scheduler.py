@@ -298,6 +298,114 @@ def test_a_later_change_issues_a_new_version_that_lists_what_changed(
     assert [r.version for r in kept] == [1, 2]
 
 
+def _july(session_factory, province):
+    """E001 on time every working day of July 2026, E003 late on the 31st; E002 and E004
+    never came."""
+    from attendance.models import Employee
+
+    with session_factory() as session:
+        e001 = session.get(Employee, province["people"]["E001"])
+        e003 = session.get(Employee, province["people"]["E003"])
+        for day in (d for d in (date(2026, 7, n) for n in range(1, 32)) if d.weekday() < 5):
+            scan(session, e001, at(day, "06:55"))
+            scan(session, e001, at(day, "17:05"))
+        scan(session, e003, at(date(2026, 7, 31), "07:20"))
+        scan(session, e003, at(date(2026, 7, 31), "17:05"))
+        session.commit()
+
+
+def test_each_unit_s_monthly_report_is_its_own_compile(config, session_factory, province):
+    """The month is compiled once for every unit; each unit's report is what compiling it
+    alone gives (its sub-units ranked among themselves)."""
+    from attendance.org import org_tree
+    from attendance.reports import compile_monthly, monthly_json
+
+    _july(session_factory, province)
+    with session_factory() as session:
+        tree = org_tree(session)
+        together = issuing.monthly_contents(session, config, date(2026, 7, 1), tree,
+                                            list(tree.units))
+        for unit_id, unit in tree.units.items():
+            alone = compile_monthly(session, config, "2026-07", unit.code)
+            assert together[unit_id] == {"kind": "monthly", "unit": unit.code,
+                                         "name": unit.name, **monthly_json(alone)}
+    ubnd = together[province["units"]["UBND"]]
+    assert [(u["unit"], u["rank"]) for u in ubnd["units"]] == [
+        ("SNV", 1), ("PTC", 2), ("STC", None)]
+    assert [(u["unit"], u["rank"]) for u in together[province["units"]["SNV"]]["units"]] == [
+        ("SNV", 1), ("PTC", 2)]
+
+
+def test_an_excuse_approved_after_the_month_revises_its_monthly_report_that_night(
+        config, session_factory, province):
+    _july(session_factory, province)
+    monday = date(2026, 8, 3)  # the first working day of August: July's report is due
+    jobs.tick(config, session_factory, at(monday, "09:00"))
+    first = reports(session_factory, kind="monthly", unit_id=province["units"]["SNV"])
+    assert [(r.period, r.version) for r in first] == [("2026-07", 1)]
+    before = _unit(_content(first[0]), "SNV")
+    bich = next(p for p in before["employees"] if p["employee"] == "E002")
+    assert bich["absences"] == 23 and bich["excused_days"] == 0
+
+    with session_factory() as session:  # the head approves Bích's leave of 30–31/7
+        from attendance.models import Employee
+
+        excuse(session, session.get(Employee, province["people"]["E002"]), date(2026, 7, 30),
+               date(2026, 7, 31))
+        session.commit()
+    assert jobs.recheck(config, session_factory, at(monday, "10:20")) == []  # daily only
+    new = jobs.recheck_history(config, session_factory, at(monday + timedelta(days=1), "01:40"))
+    assert {(r.kind, r.unit_id) for r in new} == {
+        ("monthly", province["units"]["SNV"]), ("monthly", province["units"]["UBND"])}
+    snv = next(r for r in new if r.unit_id == province["units"]["SNV"])
+    assert (snv.period, snv.version, snv.issued_late) == ("2026-07", 2, False)
+    after = _unit(_content(snv), "SNV")
+    bich = next(p for p in after["employees"] if p["employee"] == "E002")
+    assert bich["absences"] == 21 and bich["excused_days"] == 2
+    changes = json.loads(snv.changes)["units"]
+    assert list(changes) == ["SNV"]
+    assert changes["SNV"]["lists"] == {"employees": {"changed": ["E002"]}}
+    assert changes["SNV"]["figures"]["absences"] == [before["absences"], before["absences"] - 2]
+    assert changes["SNV"]["figures"]["expected"] == [before["expected"], before["expected"] - 2]
+    # Nothing changed since: the next nights issue nothing.
+    assert jobs.recheck_history(config, session_factory,
+                                at(monday + timedelta(days=2), "01:40")) == []
+
+
+def test_the_nightly_recheck_reaches_back_as_far_as_an_excuse_may(
+        config, session_factory, province):
+    """A daily report older than the hourly re-check's week is revised at night, until the
+    day is older than an excuse may be requested for (60 days)."""
+    from attendance.models import Employee
+
+    day = date(2026, 7, 20)
+    jobs.tick(config, session_factory, at(day, "19:00"))
+    assert [r.version for r in reports(session_factory, kind="daily",
+                                       unit_id=province["units"]["SNV"])] == [1]
+    with session_factory() as session:
+        excuse(session, session.get(Employee, province["people"]["E002"]), day)
+        session.commit()
+    later = date(2026, 8, 4)
+    assert jobs.recheck(config, session_factory, at(later, "09:20")) == []  # over a week ago
+    new = jobs.recheck_history(config, session_factory, at(later, "01:40"))
+    assert {(r.kind, r.period, r.version) for r in new} == {("daily", "2026-07-20", 2)}
+    assert {r.unit_id for r in new} == {province["units"]["SNV"], province["units"]["UBND"]}
+    changes = json.loads(new[0].changes)["units"]["SNV"]["lists"]
+    assert changes["absent"] == {"removed": ["E002"]} and changes["excused"] == {"added": ["E002"]}
+
+    def excused_later(code: str, moment: datetime) -> list[IssuedReport]:
+        with session_factory() as session:
+            excuse(session, session.get(Employee, province["people"][code]), day)
+            session.commit()
+        return jobs.recheck_history(config, session_factory, moment)
+
+    # 60 days after the day (a Friday), an excuse may still be requested: revised.
+    assert {r.version for r in excused_later("E001", at(day + timedelta(days=60), "01:40"))} \
+        == {3}
+    # 63 days after (a Monday), no longer: the report stays as it was.
+    assert excused_later("E003", at(day + timedelta(days=63), "01:40")) == []
+
+
 def test_nothing_runs_on_a_day_off_but_the_purge_and_the_health_check(
         config, session_factory, province):
     sunday = date(2026, 8, 9)
@@ -345,8 +453,9 @@ def test_the_real_apscheduler_registers_the_job_list(config, session_factory):
     scheduler.start(paused=True)  # registered, nothing runs
     try:
         registered = {job.id: job for job in scheduler.get_jobs()}
-        assert set(registered) == {"reports.tick", "reports.recheck", "mail.deliver",
-                                   "findings.refresh", "evidence.purge", "health.check"}
+        assert set(registered) == {"reports.tick", "reports.recheck", "reports.recheck_history",
+                                   "mail.deliver", "findings.refresh", "evidence.purge",
+                                   "health.check"}
         for spec in jobs.JOBS:
             job = registered[spec.id]
             assert str(job.trigger.timezone) == "Asia/Ho_Chi_Minh"
@@ -354,6 +463,7 @@ def test_the_real_apscheduler_registers_the_job_list(config, session_factory):
             assert job.misfire_grace_time == spec.misfire_grace_time > 1
         assert "minute='*/5'" in str(registered["reports.tick"].trigger)
         assert "hour='2', minute='30'" in str(registered["evidence.purge"].trigger)
+        assert "hour='1', minute='40'" in str(registered["reports.recheck_history"].trigger)
     finally:
         scheduler.shutdown(wait=False)
 

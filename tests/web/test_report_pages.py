@@ -67,11 +67,12 @@ def test_export_is_scoped_like_the_page(login_as, session_factory):
     assert client.get(f"/reports/daily/export/xlsx?date={DAY}&unit=STC").status_code == 404
 
 
-def _issue(session_factory, unit_code: str, version: int, changes: dict | None = None) -> int:
+def _issue(session_factory, unit_code: str, version: int, changes: dict | None = None, *,
+           kind: str = "daily", period: str = DAY) -> int:
     with session_factory() as session:
         unit = session.scalar(select(Unit).where(Unit.code == unit_code))
         report = IssuedReport(
-            kind="daily", unit_id=unit.id, period=DAY, version=version,
+            kind=kind, unit_id=unit.id, period=period, version=version,
             content=json.dumps({"date": DAY, "units": [], "version": version}),
             content_hash="0" * 64, changes=json.dumps(changes) if changes else None,
             issued_at=datetime(2026, 11, 10, 10 + version, 0, tzinfo=timezone.utc),
@@ -105,6 +106,29 @@ def test_issued_versions_with_their_changes(login_as, session_factory):
     assert download.headers["Content-Disposition"] == \
         'attachment; filename="daily-2026-11-10-SNV-v2.json"'
     assert client.get(f"/reports/issued/{other}").status_code == 404
+
+
+def test_monthly_page_lists_the_month_s_versions_with_people_and_figures_changed(
+        login_as, session_factory):
+    build(session_factory)
+    _issue(session_factory, "SNV", 1, kind="monthly", period="2026-11")
+    second = _issue(session_factory, "SNV", 2, {
+        "units": {"SNV-P1": {"lists": {"employees": {"changed": ["E-P1"]}},
+                             "figures": {"rank": [2, 1], "absences": [3, 2],
+                                         "punctuality": [0.9, 0.95]}}},
+        "units_added": [], "units_removed": []}, kind="monthly", period="2026-11")
+    _issue(session_factory, "SNV", 1, kind="daily")  # not the monthly page's
+    client = login_as("head_snv")
+    html = client.get("/reports/monthly?month=2026-11&unit=SNV").get_data(as_text=True)
+    section = html[html.index("Các phiên bản đã ban hành"):html.index("Xếp hạng thi đua")]
+    assert section.count("Báo cáo tháng · SNV") == 2 and "Báo cáo ngày" not in section
+    assert f'href="/reports/issued/{second}">2</a>' in section
+    assert "SNV-P1 · Số liệu cá nhân: thay đổi Lê Văn Cường (E-P1)" in section
+    assert "SNV-P1 · Hạng: 2 → 1" in section
+    assert "SNV-P1 · Vắng không lý do: 3 → 2" in section
+    assert "SNV-P1 · Tỷ lệ đúng giờ: 90,0% → 95,0%" in section
+    october = client.get("/reports/monthly?month=2026-10&unit=SNV")
+    assert "Các phiên bản đã ban hành" not in october.get_data(as_text=True)
 
 
 def test_no_issued_section_without_versions(login_as, session_factory):

@@ -10,6 +10,7 @@ from flask import abort, current_app, render_template, url_for
 from sqlalchemy import select
 
 from attendance import exports
+from attendance.issuing import FIGURE_LABELS, RATES
 from attendance.models import Employee, IssuedReport, Scan, Unit
 from attendance.reports import (
     DailyReport, MonthlyReport, Offender, compile_daily, compile_monthly, daily_json,
@@ -32,8 +33,12 @@ LIST_LABELS = {
     "no_badge": "Không đeo thẻ", "absent_from_post": "Vắng mặt tại vị trí làm việc",
     "absent": "Vắng không lý do", "missed_session": "Vắng buổi",
     "excused": "Nghỉ có lý do (cả ngày)", "not_arrived": "Chưa đến",
+    "employees": "Số liệu cá nhân",
 }
 CHANGE_LABELS = {"added": "thêm", "removed": "bớt", "changed": "thay đổi"}
+# What the issued versions' section of a report page labels its lines with.
+ISSUED_LABELS = {"kinds": ISSUED_KINDS, "list_labels": LIST_LABELS,
+                 "change_labels": CHANGE_LABELS, "figure_labels": FIGURE_LABELS, "rates": RATES}
 
 
 @bp.route("/daily")
@@ -49,8 +54,8 @@ def daily():
         "reports/daily.html", report=report, day=day, unit=unit, picker=unit_picker(unit),
         names=names, sources=SOURCES, previous_day=day - timedelta(days=1),
         next_day=day + timedelta(days=1), formats=DAILY_FORMATS,
-        photos=_evidence_photos(day, codes), issued=_issued_versions(day, unit),
-        kinds=ISSUED_KINDS, list_labels=LIST_LABELS, change_labels=CHANGE_LABELS,
+        photos=_evidence_photos(day, codes),
+        issued=_issued_versions(day.isoformat(), ("morning", "daily"), unit), **ISSUED_LABELS,
     )
 
 
@@ -99,9 +104,11 @@ def monthly():
     if unit is not None:
         people = [(u, p) for u in sorted(report.units, key=lambda u: u.unit.code)
                   for p in u.employees]
+    names = {p.employee.code: p.employee.full_name for u in report.units for p in u.employees}
     return render_template(
         "reports/monthly.html", report=report, first=first, unit=unit, picker=unit_picker(unit),
-        offenders=offenders, people=people, formats=MONTHLY_FORMATS,
+        offenders=offenders, people=people, formats=MONTHLY_FORMATS, names=names,
+        issued=_issued_versions(first.strftime("%Y-%m"), ("monthly",), unit), **ISSUED_LABELS,
         thresholds=domain_config().reports, previous_month=previous,
         next_month=following if following <= this_month else None,
         in_progress=first == this_month,
@@ -163,8 +170,9 @@ def _evidence_photos(day, codes: set[str]) -> dict[tuple[str, str], str]:
             for r in rows}
 
 
-def _issued_versions(day, unit: Unit | None) -> list[dict]:
-    """The issued versions of the day's reports for the unit shown (or the user's top units)."""
+def _issued_versions(period: str, kinds: tuple[str, ...], unit: Unit | None) -> list[dict]:
+    """The issued versions of the period's reports of ``kinds`` for the unit shown (or the
+    user's top units), each with what changed from the version before."""
     db = get_db()
     if unit is not None:
         unit_ids = [unit.id]
@@ -180,14 +188,15 @@ def _issued_versions(day, unit: Unit | None) -> list[dict]:
         return []
     rows = db.scalars(
         select(IssuedReport)
-        .where(IssuedReport.unit_id.in_(unit_ids), IssuedReport.period == day.isoformat(),
-               IssuedReport.kind.in_(("morning", "daily")))
+        .where(IssuedReport.unit_id.in_(unit_ids), IssuedReport.period == period,
+               IssuedReport.kind.in_(kinds))
         .order_by(IssuedReport.unit_id, IssuedReport.kind, IssuedReport.version)
     ).all()
     out = []
     for row in rows:
-        changes = json.loads(row.changes) if row.changes else None
-        out.append({"report": row, "changes": _change_lines(changes) if changes else []})
+        changes = json.loads(row.changes) if row.changes else {}
+        out.append({"report": row, "changes": _change_lines(changes),
+                    "figures": _figure_lines(changes)})
     return out
 
 
@@ -199,3 +208,10 @@ def _change_lines(changes: dict) -> list[tuple[str, str, str, list[str]]]:
             for move, employees in moves.items():
                 lines.append((code, name, move, employees))
     return lines
+
+
+def _figure_lines(changes: dict) -> list[tuple[str, str, object, object]]:
+    """(unit code, figure, before, after) of a version's ``changes``."""
+    return [(code, name, before, after)
+            for code, change in changes.get("units", {}).items()
+            for name, (before, after) in change.get("figures", {}).items()]
