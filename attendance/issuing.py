@@ -15,8 +15,9 @@ report issued twice (two schedulers by mistake, a retried job) fails there and i
 A later change to the data (an excuse approved, a late upload, evidence withdrawn) issues
 the next version of a daily or monthly report with what changed: ``recheck`` each hour for
 the last week's daily reports, ``recheck_history`` each night for older ones and the
-monthly reports, back to the first day an excuse may still be requested for. Nothing here commits except ``issue``, which commits each report on its own
-(one report, one unit of work: a conflict on one must not undo the others).
+monthly reports, back to the first day an excuse may still be requested for. Nothing here
+commits except ``issue``, which commits each report on its own (one report, one unit of
+work: a conflict on one must not undo the others).
 """
 
 from __future__ import annotations

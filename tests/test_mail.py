@@ -263,7 +263,8 @@ def test_a_revised_monthly_report_is_mailed_an_old_daily_one_only_kept(
         session.commit()
     night = local(september + timedelta(days=4), "01:40")  # Tuesday 08/9
     revised = jobs.recheck_history(config, session_factory, night)
-    assert {(r.kind, r.period) for r in revised} == {("monthly", "2026-08"), ("daily", DAY.isoformat())}
+    assert {(r.kind, r.period) for r in revised} == {("monthly", "2026-08"),
+                                                     ("daily", DAY.isoformat())}
     jobs.deliver(config, session_factory, night + timedelta(minutes=5))
     updates = [m for m in inbox.to("giamdoc.snv@hanam.gov.vn") if "bản cập nhật" in m["Subject"]]
     assert [m["Subject"] for m in updates] == [
