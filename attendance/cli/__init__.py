@@ -12,6 +12,7 @@ import sys
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from attendance.cli import messages
 from attendance.cli.context import AppContext, UserError
 from attendance.config import ConfigError
 
@@ -80,6 +81,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    messages.install()
     try:
         # Without standalone mode click returns ctx.exit(n)'s status instead of exiting.
         status = cli.main(args=argv, prog_name="attendance", standalone_mode=False)

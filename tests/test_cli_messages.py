@@ -1,0 +1,52 @@
+"""The command line's usage errors and help headings are Vietnamese, whatever the locale:
+the usual mistakes, run as a user runs them (``attendance`` in a process of its own)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+ENGLISH = ("Error", "Usage", "Try ", "Did you mean", "is not one of", "Missing", "No such",
+           "requires", "unexpected", "does not exist", "Options", "Show this message")
+
+
+def attendance(*args: str, tmp_path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LANG": "en_US.UTF-8", "LANGUAGE": "en",
+           "ATTENDANCE_INSTANCE": str(tmp_path)}
+    return subprocess.run([sys.executable, "-m", "attendance.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("args, error", [
+    (["nosuch"], "Lỗi: Không có lệnh 'nosuch'."),
+    (["report", "daily", "--dat", "2026-11-02"],
+     "Lỗi: Không có tùy chọn '--dat'. (Có phải ý bạn là một trong: '--date', '--format'?)"),
+    (["report", "daily", "--formt", "csv"],
+     "Lỗi: Không có tùy chọn '--formt'. Có phải ý bạn là '--format'?"),
+    (["report", "daily", "--date", "2026-11-02", "--format", "xml"],
+     "Lỗi: Giá trị không hợp lệ cho '--format': 'xml' không thuộc 'json', 'csv', 'xlsx', "
+     "'pdf'."),
+    (["report", "daily", "--date"], "Lỗi: Tùy chọn '--date' cần một giá trị."),
+    (["report", "daily"], "Lỗi: Thiếu tùy chọn '--date'."),
+    (["report", "daily", "--date", "2026-11-02", "extra"], "Lỗi: Thừa tham số (extra)"),
+    (["import", "employees"], "Lỗi: Thiếu tham số 'FILE'."),
+    (["import", "employees", "/no/such.csv"],
+     "Lỗi: Giá trị không hợp lệ cho 'FILE': Tệp '/no/such.csv' không tồn tại."),
+])
+def test_a_usage_error_is_one_vietnamese_line_and_status_2(args, error, tmp_path):
+    run = attendance(*args, tmp_path=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.splitlines()[-1] == error
+    assert not any(word in run.stderr for word in ENGLISH), run.stderr
+
+
+def test_help_headings_are_vietnamese(tmp_path):
+    run = attendance("report", "--help", tmp_path=tmp_path)
+    assert run.returncode == 0
+    for heading in ("Cách dùng: attendance report", "Tùy chọn:", "Lệnh:",
+                    "Hiện hướng dẫn này rồi thoát."):
+        assert heading in run.stdout
+    assert not any(word in run.stdout for word in ENGLISH), run.stdout
