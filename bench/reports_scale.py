@@ -4,13 +4,15 @@ report, with the cost per employee-day printed to show that growth is linear.
 The province has units of 50; on each working day about 3% are absent, 2% excused, 8% late,
 1% recorded by a guard without a badge, and everyone present scans twice. The daily sizes
 get one day (Monday 23 November 2026); the monthly sizes every working day of November 2026
-(21). Beside each compile, in the same run on the same database: the raw read of the same
+(21); ``--monthly-issue`` times what the scheduler does on the month's first working day,
+every unit's monthly report (``attendance.issuing.monthly_contents``). Beside each compile, in the same run on the same database: the raw read of the same
 rows (employees and the range's scans, SQLAlchemy core), which no report can beat. The
 peak resident memory of the process during the compile is printed too.
 
     python -m bench.reports_scale --daily 1000 10000 100000 --monthly 10000
     python -m bench.reports_scale --database postgresql --daily 1000 10000 100000 1000000 \\
         --monthly 100000
+    python -m bench.reports_scale --daily --monthly --monthly-issue 10000
 
 PostgreSQL: a scratch database (``--name``, default ``attendance_bench_reports``) is created
 and dropped afterwards; rows go in with ``COPY``. SQLite: a file in a temporary folder.
@@ -31,10 +33,11 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from attendance import evaluation, migrate
+from attendance import evaluation, issuing, migrate
 from attendance.config import load_config
 from attendance.db import make_engine, make_session_factory
 from attendance.models import Employee, Excuse, NoBadgeRecord, Scan, Unit
+from attendance.org import org_tree
 from attendance.reports import compile_daily, compile_monthly, month_bounds
 from bench.ingest import PG_DEFAULT, scratch_database
 
@@ -214,6 +217,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="the scratch database's name on PostgreSQL")
     parser.add_argument("--daily", type=int, nargs="*", default=[1000, 10_000, 100_000])
     parser.add_argument("--monthly", type=int, nargs="*", default=[10_000])
+    parser.add_argument("--monthly-issue", type=int, nargs="*", default=[])
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args(argv)
     config = load_config()
@@ -231,6 +235,10 @@ def main(argv: list[str] | None = None) -> None:
         for n in args.monthly:
             measure(engine, "monthly", n, working_days(first, last),
                     lambda s: compile_monthly(s, config, MONTH), args.repeat)
+        for n in args.monthly_issue:
+            measure(engine, "issue", n, working_days(first, last),
+                    lambda s: issuing.monthly_contents(s, config, MONTH, org_tree(s),
+                                                       list(org_tree(s).units)), args.repeat)
         engine.dispose()
 
 
