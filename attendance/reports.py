@@ -568,7 +568,7 @@ def _check_filters(kinds: Iterable[str] | None, status: str | None) -> set[str] 
 
 def _evaluated(session: Session, config: Config, tree: OrgTree, selected: set[int],
                cover: findings.Coverage, employee: str | None, kinds: set[str] | None,
-               status: str | None) -> list[Violation]:
+               status: str | None, as_of: datetime | None) -> list[Violation]:
     """The rows of the log that the stored findings do not answer, from the rules."""
     spans: list[tuple[date, date, set[str] | None]] = [
         (a, b, None) for a, b in findings.runs(cover.live_days)]
@@ -583,7 +583,7 @@ def _evaluated(session: Session, config: Config, tree: OrgTree, selected: set[in
             continue
         for person, day, result in evaluate_range(
                 session, config, first, last, tree=tree, unit_ids=selected,
-                employee_codes=None if codes is None else sorted(codes)):
+                employee_codes=None if codes is None else sorted(codes), as_of=as_of):
             for finding in result.findings:
                 if kinds is not None and finding.kind not in kinds:
                     continue
@@ -632,7 +632,8 @@ def violation_page(session: Session, config: Config, first: date, last: date, *,
                    unit_ids: Iterable[int] | None = None, kinds: Iterable[str] | None = None,
                    employee: str | None = None, status: str | None = None, offset: int = 0,
                    limit: int | None = None, unit_code: str | None = None,
-                   count_limit: int | None = None, tree: OrgTree | None = None) -> ViolationPage:
+                   count_limit: int | None = None, tree: OrgTree | None = None,
+                   now: datetime | None = None) -> ViolationPage:
     """The violation log between ``first`` and ``last``: a page of rows and the total.
 
     ``unit_ids`` limits it to those units (a user's scope); ``unit_code`` to a unit and its
@@ -640,13 +641,19 @@ def violation_page(session: Session, config: Config, first: date, last: date, *,
     ``open`` or ``excused``. Rows are ordered by date, unit, employee, session and kind.
     Days that are over come from the stored findings (``attendance.findings``), the rest
     from the rules. ``count_limit`` stops counting past that many rows (or past the page).
-    ``tree``: the units, when the caller has them already.
+    ``tree``: the units, when the caller has them already. ``now``: the clock, with which
+    the log stops at today and shows today as it stands (no absence before the day is
+    over); None treats every day of the range as over.
     """
     wanted = _check_filters(kinds, status)
+    if now is not None:
+        last = min(last, now.astimezone(config.tz).date())
+        if last < first:
+            return ViolationPage([], 0)
     tree = tree or org_tree(session)
     selected = tree.select(unit_code, unit_ids)
     cover = findings.coverage(session, config, first, last)
-    live = _evaluated(session, config, tree, selected, cover, employee, wanted, status)
+    live = _evaluated(session, config, tree, selected, cover, employee, wanted, status, now)
     stored = findings.StoredLog(
         session, cover, unit_ids=None if len(selected) == len(tree.units) else selected,
         kinds=wanted, employee=employee, status=status)
@@ -680,11 +687,11 @@ def violations(session: Session, config: Config, first: date, last: date, *,
                unit_ids: Iterable[int] | None = None, kinds: Iterable[str] | None = None,
                employee: str | None = None, status: str | None = None, offset: int = 0,
                limit: int | None = None, unit_code: str | None = None,
-               ) -> tuple[list[Violation], int]:
+               now: datetime | None = None) -> tuple[list[Violation], int]:
     """The violation log (see ``violation_page``): a page of rows and the exact total."""
     page = violation_page(session, config, first, last, unit_ids=unit_ids, kinds=kinds,
                           employee=employee, status=status, offset=offset, limit=limit,
-                          unit_code=unit_code)
+                          unit_code=unit_code, now=now)
     return page.rows, page.total
 
 

@@ -23,7 +23,8 @@ from attendance.models import Employee, Unit
 from attendance.reports import violations as violation_log
 from attendance.reports import (
     EXCUSED, OPEN, MonthlyReport, Offender, compile_daily, compile_monthly, daily_json,
-    kind_from_text, month_bounds, monthly_json, offenders_json, offenders_of, violations_json,
+    in_progress_as_of, kind_from_text, month_bounds, monthly_json, offenders_json, offenders_of,
+    violations_json,
 )
 
 FORMATS = ["json", "csv", "xlsx", "pdf"]
@@ -38,11 +39,10 @@ _until_option = click.option("--until", "until",
                              help="Tính đến hết ngày (YYYY-MM-DD); mặc định: hôm qua.")
 
 
-def _parse_as_of(text: str | None, config) -> datetime | None:
-    if text is None:
-        return None
-    if text == "now":
-        return datetime.now(timezone.utc)
+def _parse_as_of(text: str | None, config, day: date) -> datetime | None:
+    """The instant a day is reported as of: given, or now for a day not over yet."""
+    if text is None or text == "now":
+        return in_progress_as_of(config, day, _now())
     try:
         instant = datetime.fromisoformat(text)
     except ValueError:
@@ -75,7 +75,11 @@ def _parse_month(text: str) -> date:
 
 
 def _today(config: Config) -> date:
-    return datetime.now(config.tz).date()
+    return _now().astimezone(config.tz).date()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def _through(config: Config, until: str | None) -> date:
@@ -139,8 +143,8 @@ def report() -> None:
 @_format_option
 @_output_option
 @click.option("--as-of", "as_of", metavar="now|ISO",
-              help="Báo cáo của ngày chưa kết thúc, tính đến thời điểm này (không ghi nhận "
-                   "vắng trước khi hết giờ).")
+              help="Tính đến thời điểm này (không ghi nhận vắng trước khi hết giờ); mặc "
+                   "định: bây giờ, với ngày chưa kết thúc.")
 @pass_app
 def daily(app: AppContext, day: str, unit_code: str | None, fmt: str, output: str | None,
           as_of: str | None) -> None:
@@ -150,7 +154,7 @@ def daily(app: AppContext, day: str, unit_code: str | None, fmt: str, output: st
     with app.session() as session:
         try:
             compiled = compile_daily(session, config, the_day, unit_code,
-                                     as_of=_parse_as_of(as_of, config))
+                                     as_of=_parse_as_of(as_of, config, the_day))
         except LookupError:
             raise _unknown_unit(unit_code) from None
         if fmt == "json":
@@ -226,7 +230,7 @@ def violations(app: AppContext, first: str | None, last: str | None,
         try:
             rows, total = violation_log(session, config, first_day, last_day, unit_code=unit_code,
                                         kinds=kinds, employee=employee, status=status,
-                                        offset=offset, limit=limit)
+                                        offset=offset, limit=limit, now=_now())
         except LookupError:
             raise _unknown_unit(unit_code) from None
         if fmt == "json":

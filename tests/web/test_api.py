@@ -138,7 +138,7 @@ def test_deactivated_station_is_refused(client, province, session_factory):
     assert response.status_code == 401
 
 
-def test_daily_report_api(login_as):
+def test_daily_report_api(login_as, clock):
     client = login_as("inspector")
     report = client.get(f"/api/v1/reports/daily?date={DAY}&unit=SNV").get_json()
     assert report["date"] == DAY
@@ -149,9 +149,18 @@ def test_daily_report_api(login_as):
                     "no_badge", "absent_from_post", "absent", "missed_session", "excused",
                     "badge_compliance", "punctuality"):
             assert key in unit
-    # Nobody scanned on that Monday: everyone expected is absent.
+    # Nobody scanned that Monday. At 10:00 the day is not over: not arrived, not absent
+    # (as the page says; RULES: an absence is a working day with no presence at all).
+    snv = next(u for u in report["units"] if u["unit"] == "SNV")
+    assert (snv["absent"], snv["not_arrived"]) == ([], ["E-SNV"])
+    assert report["as_of"] == "2026-11-23T10:00:00+07:00"
+    clock.now = clock.now.replace(hour=11)  # 18:00 in Hà Nội: the day is over
+    report = client.get(f"/api/v1/reports/daily?date={DAY}&unit=SNV").get_json()
     snv = next(u for u in report["units"] if u["unit"] == "SNV")
     assert snv["absent"] == ["E-SNV"]
+    # A day to come: nobody is absent yet either.
+    report = client.get("/api/v1/reports/daily?date=2026-11-25&unit=SNV").get_json()
+    assert all(not u["absent"] for u in report["units"])
 
 
 @pytest.mark.parametrize("url", [

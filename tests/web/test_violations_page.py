@@ -39,6 +39,27 @@ def test_log_lists_every_finding_in_the_range(login_as, session_factory):
     assert FORMULA_NAME.replace("'", "&#39;") in rows[6]
 
 
+def test_the_log_stops_at_today_which_has_no_absence_before_it_ends(
+        login_as, session_factory, clock):
+    """At 10:00 on Monday 23/11 E-FX has not come in yet: not absent (yet), and the days to
+    come have no findings at all; once the day is over, the absence is there."""
+    build(session_factory)
+    client = login_as("inspector")
+    week = "from=2026-11-23&to=2026-11-27"
+    rows = _rows(client.get(f"/violations?{week}").get_data(as_text=True))
+    assert len(rows) == 1 and "Lê Văn Cường" in rows[0] and "Đi muộn" in rows[0]
+    assert "23/11/2026" in rows[0]
+    exported = client.get(f"/violations/export/csv?{week}").get_data(as_text=True)
+    assert len(list(csv.reader(io.StringIO(exported)))) == 2  # the header and the late row
+    items = client.get(f"/api/v1/violations?{week}").get_json()["items"]
+    assert [(i["employee"], i["date"], i["type"]) for i in items] == [
+        ("E-P1", "2026-11-23", "late")]
+    clock.now = clock.now.replace(hour=18)  # 01:00 on Tuesday in Hà Nội
+    rows = _rows(client.get(f"/violations?{week}").get_data(as_text=True))
+    assert [(("E-FX" in r), ("Vắng không lý do" in r)) for r in rows if "E-FX" in r] == [
+        (True, True)]
+
+
 def test_filters(login_as, session_factory):
     build(session_factory)
     client = login_as("admin")

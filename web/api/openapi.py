@@ -370,9 +370,10 @@ DOCUMENT: dict = {
                      "description": "A unit code; the report covers it and its sub-units.",
                      "schema": {"type": "string"}},
                     {"name": "as_of", "in": "query", "required": False,
-                     "description": "`now`: a day not yet over as it stands now (no absence "
-                                    "or missing check-out before their time; `not_arrived` "
-                                    "lists who has no check-in yet). Default: the whole day.",
+                     "description": "`now`, the only value, and the default: a day not yet "
+                                    "over is reported as it stands now (no absence or "
+                                    "missing check-out before their time; `not_arrived` "
+                                    "lists who has no check-in yet).",
                      "schema": {"type": "string", "enum": ["now"]}},
                 ],
                 "responses": {

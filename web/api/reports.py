@@ -46,13 +46,14 @@ def scoped_unit(code: str | None) -> Unit | None:
     return unit
 
 
-def scoped_daily_report(day: date, unit: Unit | None, *, in_progress: bool = False) -> dict:
+def scoped_daily_report(day: date, unit: Unit | None) -> dict:
+    """The report of ``day``; a day not over yet as it stands now (no one absent before the
+    day ends; ``not_arrived`` lists who has no check-in yet)."""
     from attendance.reports import daily_report, in_progress_as_of
 
     config = domain_config()
-    as_of = in_progress_as_of(config, day, now()) if in_progress else None
     return daily_report(get_db(), config, day, unit.code if unit else None,
-                        unit_ids=visible_units(), as_of=as_of)
+                        unit_ids=visible_units(), as_of=in_progress_as_of(config, day, now()))
 
 
 @bp.route("/reports/daily")
@@ -60,7 +61,6 @@ def scoped_daily_report(day: date, unit: Unit | None, *, in_progress: bool = Fal
 def daily():
     day = parse_day(request.args.get("date"))
     unit = scoped_unit(request.args.get("unit"))
-    as_of = request.args.get("as_of")
-    if as_of not in (None, "now"):
+    if request.args.get("as_of") not in (None, "now"):  # "now": what it always does
         raise ApiError(400, "as_of must be 'now'")
-    return jsonify(scoped_daily_report(day, unit, in_progress=as_of == "now"))
+    return jsonify(scoped_daily_report(day, unit))

@@ -19,7 +19,7 @@ from attendance.evaluation import OrgTree
 from attendance.calendar import YEARS
 from attendance.models import Employee, Unit
 from attendance.reports import EXCUSED, OPEN, ViolationPage, kind_from_text, violation_page
-from web.db import domain_config, get_db
+from web.db import domain_config, get_db, now
 from web.reports.common import yesterday
 from web.security import current_account, visible_units
 
@@ -134,7 +134,8 @@ def run(query: LogQuery, *, offset: int = 0, limit: int | None = None,
     return violation_page(get_db(), domain_config(), query.first, query.last,
                           unit_ids=unit_ids, unit_code=query.unit.code if query.unit else None,
                           kinds=query.kinds, employee=employee, status=query.status,
-                          offset=offset, limit=limit, count_limit=COUNT_LIMIT, tree=tree)
+                          offset=offset, limit=limit, count_limit=COUNT_LIMIT, tree=tree,
+                          now=now())
 
 
 def includes_today(query: LogQuery) -> bool:
