@@ -58,7 +58,8 @@ class Card:
     """What one printed card shows; ``photo`` is a loaded image or None (placeholder)."""
 
     agency: str
-    unit: str
+    unit: str  # the band's office (card_units)
+    department: str  # the employee's own unit under it, or ""
     full_name: str
     position: str
     card_number: str
@@ -96,12 +97,31 @@ def load_photo(value: str | None, base_dir: Path | None = None) -> Image.Image |
         return None
 
 
+def card_units(unit) -> tuple[str, str]:
+    """(the unit the card's band names, the employee's own unit under it or "").
+
+    The band names the office a member of the public knows (the Sở, the huyện: the unit
+    just below the top one) and the card's body the phòng in it, so that two cards from
+    "Văn phòng Sở" of two Sở differ. A unit at the top or just below it is named alone.
+    """
+    chain = []
+    while unit is not None and unit not in chain:
+        chain.append(unit)
+        unit = unit.parent
+    if not chain:
+        return "", ""
+    office = chain[0] if len(chain) <= 2 else chain[-2]
+    return _nfc(office.name), "" if office is chain[0] else _nfc(chain[0].name)
+
+
 def make_card(badge, payload: str, *, agency: str, photo_dir: Path | None = None) -> Card:
     """The card of ``badge`` (an ``attendance.models.Badge`` with its employee and unit)."""
     employee = badge.employee
+    unit, department = card_units(employee.unit)
     return Card(
         agency=_nfc(agency),
-        unit=_nfc(employee.unit.name if employee.unit else ""),
+        unit=unit,
+        department=department,
         full_name=_nfc(employee.full_name),
         position=_nfc(employee.position),
         card_number=_nfc(employee.card_number or employee.code),
@@ -147,6 +167,7 @@ class _Layout:
             _Text(card.full_name, mid, 28.6, "Serif-Bold", 10.0, mid_w),
             _Text("Chức vụ:", mid, 33.2, "Serif", 5.5, mid_w, GREY),
             _Text(card.position or "—", mid, 37.2, "Serif", 7.5, mid_w),
+            _Text(card.department, mid, 41.0, "Serif", 6.5, mid_w),
             _Text(f"Số thẻ: {card.card_number}", 4.0, 47.2, "Sans-Bold", 7.5, 50.0),
             _Text(f"Mã thẻ {card.serial}", 70.6, 42.0, "Sans", 5.0, 24.0, GREY, "center"),
         ]

@@ -174,7 +174,7 @@ def test_print_mistakes(cli, unit_staff, tmp_path):
 
 
 def _card(**changes) -> cards.Card:
-    fields = dict(agency="UBND tỉnh", unit="Sở Nội vụ", full_name="Nguyễn Văn A",
+    fields = dict(agency="UBND tỉnh", unit="Sở Nội vụ", department="", full_name="Nguyễn Văn A",
                   position="Chuyên viên", card_number="QT-1", category="CC", serial="ABCDEFGH",
                   payload="TCC1|NV1|ABCDEFGH|AAAA|" + "A" * 86)
     fields.update(changes)
@@ -242,11 +242,34 @@ def test_nfd_names_are_printed_composed(tmp_path):
     assert "Nguyễn Thị Ánh Tuyết" in text.decode()
 
 
+def test_the_band_names_the_office_and_the_body_the_phong_in_it(tmp_path):
+    """Two "Văn phòng Sở" of two Sở print differently: the band names the Sở (the unit
+    below the top one), the body the phòng."""
+    top = Unit(code="UBND", name="UBND tỉnh Quảng Nam")
+    snv = Unit(code="SNV", name="Sở Nội vụ", parent=top)
+    stc = Unit(code="STC", name="Sở Tài chính", parent=top)
+    assert cards.card_units(top) == ("UBND tỉnh Quảng Nam", "")
+    assert cards.card_units(snv) == ("Sở Nội vụ", "")
+    assert cards.card_units(Unit(code="SNV-VP", name="Văn phòng Sở", parent=snv)) == (
+        "Sở Nội vụ", "Văn phòng Sở")
+    team = Unit(code="STC-VP-1", name="Tổ văn thư",
+                parent=Unit(code="STC-VP", name="Văn phòng Sở", parent=stc))
+    assert cards.card_units(team) == ("Sở Tài chính", "Tổ văn thư")
+    employee = _Employee("Lê Văn An")
+    employee.unit = team
+    pdf = tmp_path / "card.pdf"
+    cards.write_pdf([cards.make_card(_Badge(employee), "TCC1|NV1|ABCDEFGH|AAAA|" + "A" * 86,
+                                     agency="UBND tỉnh Quảng Nam")], pdf)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True,
+                          capture_output=True).stdout.decode()
+    assert "UBND TỈNH QUẢNG NAM" in text and "Sở Tài chính" in text and "Tổ văn thư" in text
+
+
 class _Employee:
     def __init__(self, name):
         self.full_name, self.position, self.card_number, self.code = name, None, None, "NV1"
         self.category, self.photo = "VC", None
-        self.unit = type("U", (), {"name": "Sở Y tế"})()
+        self.unit = Unit(code="SYT", name="Sở Y tế")
 
 
 class _Badge:

@@ -379,6 +379,7 @@ EN: dict[str, str] = {
     "Bản đầu tiên": "First version",
     "Thay đổi chi tiết khác": "Other details changed",
     "Số liệu cá nhân": "Per-person figures",
+    "Phòng, ban": "Department",
     "Các phiên bản đã ban hành": "Issued versions",
     "Phiên bản": "Version",
     "Thay đổi so với bản trước": "Changes from the previous version",

@@ -117,10 +117,12 @@ def test_the_public_page_shows_no_field_beyond_those_on_the_card(client, officer
 
     # Every field the printed card shows (attendance.cards decides what that is) ...
     card = officer["card"]
-    for shown in (card.agency, card.unit, card.title, card.full_name, card.position,
-                  card.card_number, card.serial):
+    for shown in (card.agency, card.unit, card.department, card.title, card.full_name,
+                  card.position, card.card_number, card.serial):
         assert shown in text, shown
     assert card.card_number == "QN-004217" and card.title == "THẺ VIÊN CHỨC"
+    # The Sở the phòng belongs to, as the card's band names it.
+    assert (card.unit, card.department) == ("Sở Nội vụ", "Phòng Công chức")
 
     # ... and nothing else of the record, nor any attendance data.
     with session_factory() as session:
@@ -130,7 +132,7 @@ def test_the_public_page_shows_no_field_beyond_those_on_the_card(client, officer
                   employee.start_date.isoformat(), employee.end_date.isoformat(),
                   employee.start_date.strftime("%d/%m/%Y"), employee.end_date.strftime("%d/%m/%Y"),
                   "2019", "2031", "07:42", scan.scanned_at.isoformat(), "default",
-                  "Sở Nội vụ", "Sở Tài chính"]
+                  "Sở Tài chính"]
     for secret in hidden:
         assert secret not in text, secret
         assert secret not in html, secret

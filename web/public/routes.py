@@ -55,6 +55,7 @@ class PublicCard:
 
     agency: str
     unit: str
+    department: str
     title: str
     full_name: str
     position: str
@@ -74,10 +75,12 @@ def _today() -> date:
 def _card(badge: Badge) -> PublicCard:
     employee: Employee = badge.employee
     has_photo = photos.photo_file(employee.photo, instance_path()) is not None
+    unit, department = cards.card_units(employee.unit)
     # Same values, same fallbacks as attendance.cards.make_card.
     return PublicCard(
         agency=_nfc(domain_config().agency),
-        unit=_nfc(employee.unit.name if employee.unit else ""),
+        unit=unit,
+        department=department,
         title=cards.CARD_TITLES.get(employee.category or "CC", cards.CARD_TITLES["CC"]),
         full_name=_nfc(employee.full_name),
         position=_nfc(employee.position),
