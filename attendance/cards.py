@@ -1,8 +1,8 @@
 """Printable badges: A4 PDF sheets of ID-1 cards for a print shop, and one PNG per card.
 
-Each card (85.6 × 54 mm) shows the agency and unit in a red band, the photo (or a neat
-placeholder), the kind of card, the full name with its diacritics, the position, the card
-number and the signed QR code. Sheets hold 2 × 4 cards with 10 mm gutters and crop marks at
+Each card (85.6 × 54 mm) shows the agency and the office (``card_units``) in a red band,
+the photo (or a neat placeholder), the kind of card, the full name with its diacritics, the
+position and the phòng, the card number and the signed QR code. Sheets hold 2 × 4 cards with 10 mm gutters and crop marks at
 every corner. Text uses the bundled Liberation fonts, embedded (subset) in the PDF, so a
 name comes out of the PDF exactly as it is stored (NFC).
 
