@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attendance import access, findings
@@ -138,6 +139,24 @@ def _text(value: str | None, what: str) -> str | None:
     return value or None
 
 
+def _check_overlap(session: Session, employee: Employee, start_date: date, end_date: date,
+                   part: str) -> None:
+    """A request may not cover a day, or half-day, that a pending or approved request of
+    the same employee covers already (a morning and an afternoon request of one day do
+    not overlap)."""
+    other = session.scalars(
+        select(Excuse).where(Excuse.employee_id == employee.id,
+                             Excuse.status.in_((PENDING, APPROVED)),
+                             Excuse.start_date <= end_date, Excuse.end_date >= start_date)
+        .order_by(Excuse.start_date, Excuse.id)).all()
+    for excuse in other:
+        if part == "full" or excuse.part in ("full", part):
+            state = "đang chờ duyệt" if excuse.status == PENDING else "đã duyệt"
+            span = (format_day(excuse.start_date) if excuse.start_date == excuse.end_date
+                    else f"{format_day(excuse.start_date)} – {format_day(excuse.end_date)}")
+            raise ExcuseError(f"đã có đơn số {excuse.id} ({state}) cho {span}", "start_date")
+
+
 def request_excuse(session: Session, config: Config, employee: Employee, *, start_date: date,
                    end_date: date, part: str, kind: str, note: str | None, requested_by: str,
                    now: datetime, today: date) -> Excuse:
@@ -153,6 +172,7 @@ def request_excuse(session: Session, config: Config, employee: Employee, *, star
     note = _text(note, "lý do")
     if note is None:
         raise ExcuseError("cần ghi lý do")
+    _check_overlap(session, employee, start_date, end_date, part)
     excuse = Excuse(employee_id=employee.id, start_date=start_date, end_date=end_date, part=part,
                     kind=kind, note=note, requested_by=requested_by[:80], requested_at=now,
                     status=PENDING)

@@ -142,10 +142,36 @@ def test_approval_appends_a_chained_decision_and_sets_the_status(db_session, org
     db_session.rollback()
 
 
+def test_a_request_may_not_cover_what_another_pending_or_approved_one_covers(
+        db_session, org):
+    people, _ = org
+    first = ask(db_session, people["p1"], start_date=MONDAY, end_date=MONDAY + timedelta(days=2))
+    wednesday = MONDAY + timedelta(days=2)
+    for start, end, part in ((MONDAY, MONDAY, "full"), (wednesday, wednesday, "morning"),
+                             (MONDAY - timedelta(days=7), MONDAY, "full")):
+        with pytest.raises(excuses.ExcuseError,
+                           match=f"đã có đơn số {first.id} \\(đang chờ duyệt\\) cho "
+                                 "23/11/2026 – 25/11/2026"):
+            ask(db_session, people["p1"], start_date=start, end_date=end, part=part)
+    ask(db_session, people["stc"])  # another employee's day
+    thursday = MONDAY + timedelta(days=3)
+    morning = ask(db_session, people["p1"], start_date=thursday, end_date=thursday,
+                  part="morning")
+    ask(db_session, people["p1"], start_date=thursday, end_date=thursday, part="afternoon")
+    excuses.decide_excuse(db_session, morning, "approved", "x", None, NOW)
+    with pytest.raises(excuses.ExcuseError, match="đã duyệt"):
+        ask(db_session, people["p1"], start_date=thursday, end_date=thursday)
+    # A withdrawn request frees its days.
+    excuses.withdraw_excuse(db_session, first, by="staff_p1", actor="staff_p1", now=NOW)
+    ask(db_session, people["p1"])
+
+
 def test_decisions_keep_the_chain_intact(db_session, org):
     people, _ = org
-    for employee in (people["p1"], people["p1"], people["stc"]):
-        excuse = ask(db_session, employee)
+    wednesday = MONDAY + timedelta(days=2)
+    for employee, day in ((people["p1"], MONDAY), (people["p1"], wednesday),
+                          (people["stc"], MONDAY)):
+        excuse = ask(db_session, employee, start_date=day, end_date=day)
         excuses.decide_excuse(db_session, excuse, "approved", "x", None, NOW)
     db_session.flush()
     streams = [(d.stream, d.seq) for d in db_session.scalars(select(ExcuseDecision))]
@@ -178,7 +204,9 @@ def test_who_may_decide(db_session, org):
     assert decide("head_prov", own) and decide("admin", own)
     assert not decide("inspector", of_p1) and not decide("staff_p1", of_p1)
     # Nobody decides a request they filed, whatever it is about.
-    filed_by_admin = ask(db_session, people["stc"], requested_by="admin")
+    wednesday = MONDAY + timedelta(days=2)
+    filed_by_admin = ask(db_session, people["stc"], requested_by="admin",
+                         start_date=wednesday, end_date=wednesday)
     assert not decide("admin", filed_by_admin)
 
 

@@ -10,7 +10,7 @@ from web_helpers import csrf_token, login
 
 from attendance.models import AuditEntry, Employee, Excuse, ExcuseDecision, Unit, User
 
-DAY = "2026-11-23"
+DAY = "2026-11-23"  # today, 10:00 (conftest.NOW): who has not come in is "not_arrived"
 EVIL = '<script>alert("x")</script>'
 
 
@@ -58,7 +58,7 @@ def test_staff_requests_and_the_head_approves_then_the_report_changes(
 
     head = signed_in(app, "head_snv")
     before = unit_entry(report(head), "SNV")
-    assert "E-SNV" in before["absent"] and "E-SNV" not in before["excused"]
+    assert "E-SNV" in before["not_arrived"] and "E-SNV" not in before["excused"]
     pending = head.get("/excuses").get_data(as_text=True)
     assert "Trần Thị Bình" in pending and f"/excuses/{excuse_id}" in pending
     detail = head.get(f"/excuses/{excuse_id}").get_data(as_text=True)
@@ -66,7 +66,7 @@ def test_staff_requests_and_the_head_approves_then_the_report_changes(
 
     assert decide(head, excuse_id, "approved", "Đồng ý").status_code == 302
     after = unit_entry(report(head), "SNV")
-    assert "E-SNV" in after["excused"] and "E-SNV" not in after["absent"]
+    assert "E-SNV" in after["excused"] and "E-SNV" not in after["not_arrived"]
     assert after["expected"] == before["expected"] - 1
     with session_factory() as session:
         excuse = session.get(Excuse, excuse_id)
@@ -90,7 +90,7 @@ def test_a_rejection_needs_a_reason_and_leaves_the_report_alone(app, province, s
     assert decide(head, excuse_id, "rejected", "Không có quyết định cử đi").status_code == 302
     with session_factory() as session:
         assert session.get(Excuse, excuse_id).status == "rejected"
-    assert "E-SNV" in unit_entry(report(head), "SNV")["absent"]
+    assert "E-SNV" in unit_entry(report(head), "SNV")["not_arrived"]
     page = staff.get(f"/excuses/{excuse_id}").get_data(as_text=True)
     assert "Từ chối" in page and "Không có quyết định cử đi" in page
 
@@ -293,7 +293,7 @@ def test_a_head_revokes_an_approval_with_a_reason_and_the_report_follows(
         as_text=True)
     assert status_of(session_factory, excuse_id) == "revoked"
     after = unit_entry(report(head), "SNV")
-    assert "E-SNV" in after["absent"] and "E-SNV" not in after["excused"]
+    assert "E-SNV" in after["not_arrived"] and "E-SNV" not in after["excused"]
     page = staff.get(f"/excuses/{excuse_id}").get_data(as_text=True)
     assert "Đã hủy duyệt" in page and "Không có giấy khám bệnh" in page
     with session_factory() as session:

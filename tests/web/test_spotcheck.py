@@ -97,7 +97,8 @@ def test_nobody_is_expected_on_a_weekend(login_as, clock):
 def test_marks_enter_the_daily_report_at_once(login_as, session_factory, province):
     client = login_as("inspector")
     before_snv = report(client, "SNV")
-    assert before_snv["no_badge"] == [] and "E-SNV" in before_snv["absent"]
+    # 10:00 (conftest.NOW): not come in yet.
+    assert before_snv["no_badge"] == [] and "E-SNV" in before_snv["not_arrived"]
     response = submit(client, "SNV", {province["e_snv"]: "present_without_badge",
                                       province["e_p1"]: "absent_from_post"},
                       notes={province["e_p1"]: "Không có mặt tại phòng"})
@@ -107,8 +108,8 @@ def test_marks_enter_the_daily_report_at_once(login_as, session_factory, provinc
 
     snv, p1 = report(client, "SNV"), report(client, "SNV-P1")
     assert [(i["employee"], i["source"]) for i in snv["no_badge"]] == [("E-SNV", "spot_check")]
-    # Present without a badge is an arrival: no longer absent, and counted present.
-    assert "E-SNV" not in snv["absent"] and snv["present"] == before_snv["present"] + 1
+    # Present without a badge is an arrival: no longer not arrived, and counted present.
+    assert "E-SNV" not in snv["not_arrived"] and snv["present"] == before_snv["present"] + 1
     assert snv["badge_compliance"] == 0.0
     assert [i["employee"] for i in p1["absent_from_post"]] == ["E-P1"]
     with session_factory() as session:
