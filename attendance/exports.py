@@ -34,6 +34,7 @@ from attendance.reports import (
     WEEKDAY_NAMES, DailyReport, EmployeeDay, MonthlyReport, Offender, Violation,
     finding_source, format_day, month_bounds, session_label,
 )
+from attendance.rules import ExcuseRef
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT, TIME_FORMAT, PERCENT_FORMAT = "dd/mm/yyyy", "hh:mm:ss", "0.0%"
@@ -150,8 +151,7 @@ def _status(entry: EmployeeDay) -> str:
     if not result.working:
         return "không phải ngày làm việc"
     if result.excused is not None:
-        kind = EXCUSE_KIND_LABELS.get(result.excused.kind, result.excused.kind)
-        return f"{EXCUSED_LABEL} ({kind})"
+        return f"{EXCUSED_LABEL} ({_excuse_kinds(result.excused)})"
     if result.has_open(ABSENT):
         return KIND_LABELS[ABSENT]
     if result.not_arrived:
@@ -239,14 +239,24 @@ def _sheet_name(label: str) -> str:
     return label[:1].upper() + label[1:]
 
 
+def _excuse_kinds(excuses: tuple[ExcuseRef, ...]) -> str:
+    """The kind of a whole-day excuse ("nghỉ phép"); of a day made whole by half-day
+    excuses, each with its part ("lý do khác, buổi sáng; nghỉ phép, buổi chiều")."""
+    if len(excuses) == 1:
+        return EXCUSE_KIND_LABELS.get(excuses[0].kind, excuses[0].kind)
+    return "; ".join(f"{EXCUSE_KIND_LABELS.get(e.kind, e.kind)}, "
+                     f"{EXCUSE_PART_LABELS.get(e.part, e.part)}" for e in excuses)
+
+
 def _excused_rows(report: DailyReport):
     for unit_day in report.units:
         for entry in unit_day.employees:
-            excuse = entry.result.excused
-            if entry.result.working and excuse is not None:
+            excuses = entry.result.excused
+            if entry.result.working and excuses is not None:
+                approvers = list(dict.fromkeys(e.approved_by or "" for e in excuses))
                 yield [report.day, *_person(entry.employee, unit_day.unit),
-                       EXCUSE_KIND_LABELS.get(excuse.kind, excuse.kind),
-                       excuse.approved_by or "", excuse.reason or ""]
+                       _excuse_kinds(excuses), "; ".join(a for a in approvers if a),
+                       "; ".join(e.reason for e in excuses if e.reason)]
 
 
 def daily_xlsx(report: DailyReport) -> bytes:

@@ -16,7 +16,8 @@ Choices where RULES.md is silent (also in docs/rules.md):
   (the same boundaries as ``session`` mode) holds their time; a half-day excuse of that
   session excuses them.
 - A half-day excuse does not cover an absence: someone excused for the morning who never
-  comes in the afternoon is ``absent``.
+  comes in the afternoon is ``absent``. A morning and an afternoon excuse make a whole day
+  (``DayResult.excuses`` holds both); each finding still names its own session's excuse.
 - A day still in progress (``as_of`` before the end of its last session) has no finding
   that only the end can tell: no ``absent`` (someone without a check-in has not arrived
   yet), and no early leave, missing check-out or missed session for a session not over.
@@ -114,11 +115,19 @@ class Finding:
 @dataclass(frozen=True, slots=True)
 class DayResult:
     working: bool
-    excused: ExcuseRef | None = None  # the whole day
+    # The approved excuses that together cover the whole day: one whole-day excuse, or the
+    # half-day ones (morning, afternoon) in session order; empty when some of the day is not
+    # excused. A morning and an afternoon excuse are two, never one of them for the day.
+    excuses: tuple[ExcuseRef, ...] = ()
     check_in: datetime | None = None
     check_out: datetime | None = None
     findings: tuple[Finding, ...] = field(default=())
     in_progress: bool = False  # evaluated before the end of the day's last session
+
+    @property
+    def excused(self) -> tuple[ExcuseRef, ...] | None:
+        """The excuses of a day excused all day (``excuses``), None when it is not."""
+        return self.excuses or None
 
     @property
     def not_arrived(self) -> bool:
@@ -293,12 +302,16 @@ def evaluate_day(
         marks = [m for m in marks if m.at <= as_of]
     sessions = frame.sessions
     count = len(sessions)
-    full, covered = None, {}
+    full, covered, whole_day = None, {}, ()
     if excuses:
         full = next((e for e in excuses if e.part == "full"), None)
         covered = _covered_sessions(excuses, count)
-        if full is None and len(covered) == count:
-            full = covered[0]
+        if full is not None:
+            whole_day = (full,)
+        elif len(covered) == count:
+            # Half-day excuses that cover every session: the day is excused, by each of them
+            # (a finding keeps the one of its own session).
+            whole_day = tuple(dict.fromkeys(covered[i] for i in range(count)))
 
     counted = counted_scans(scans, frame.opens_at, policy.duplicate_window)
     findings: list[Finding] = []
@@ -349,8 +362,8 @@ def evaluate_day(
         findings.append(Finding(ABSENT))
 
     if full is not None or covered:
-        findings = [_excused(f, full, covered) for f in findings]
-    return DayResult(working=True, excused=full, check_in=check_in, check_out=check_out,
+        findings = [_excused(f, full, covered, whole_day) for f in findings]
+    return DayResult(working=True, excuses=whole_day, check_in=check_in, check_out=check_out,
                      findings=tuple(findings), in_progress=as_of is not None)
 
 
@@ -358,11 +371,17 @@ def marks_show_presence(marks: Iterable[Mark]) -> bool:
     return any(m.kind in (WITHOUT_BADGE, PRESENT) for m in marks)
 
 
-def _excused(finding: Finding, full: ExcuseRef | None,
-             covered: dict[int, ExcuseRef]) -> Finding:
+def _excused(finding: Finding, full: ExcuseRef | None, covered: dict[int, ExcuseRef],
+             whole_day: tuple[ExcuseRef, ...]) -> Finding:
+    """``finding`` marked with the excuse that covers it: a whole-day excuse, else the
+    half-day excuse of its session. An absence (no session) is covered only when the whole
+    day is; on a day made whole by half-day excuses it names the first session's."""
     excuse = full
-    if excuse is None and finding.kind != ABSENT and finding.session is not None:
-        excuse = covered.get(finding.session)
+    if excuse is None:
+        if finding.session is not None:
+            excuse = covered.get(finding.session)
+        elif whole_day:
+            excuse = whole_day[0]
     if excuse is None:
         return finding
     return Finding(finding.kind, finding.session, finding.minutes, finding.at, finding.source,

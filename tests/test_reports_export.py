@@ -15,7 +15,7 @@ from attendance.exports import daily_csv, daily_xlsx, neutralize
 from attendance.pdf import format_place_date
 from attendance.names import name_sort_key
 from attendance.reports import compile_daily
-from report_factories import FORMULA_NAME, november, pdf_text
+from report_factories import FORMULA_NAME, excuse, november, pdf_text
 
 MONDAY = date(2026, 11, 2)  # E001 late 07:42:10 (12 minutes)
 
@@ -128,6 +128,23 @@ def test_daily_xlsx_lists_on_other_days(db_session, config):
     assert missing["Mã cán bộ"] == "E003"
     [away] = sheet(date(2026, 11, 12), "Vắng mặt tại vị trí làm việc")
     assert (away["Họ và tên"], away["Nguồn ghi nhận"]) == ("Lê Hoàng Cường", "kiểm tra đột xuất")
+
+
+def test_daily_xlsx_names_both_half_day_excuses_of_a_day(db_session, config):
+    """A day made whole by a morning and an afternoon excuse: the excused list and the
+    employee's status name both, each with its part, not the morning's for the day."""
+    people = november(db_session)
+    friday = date(2026, 11, 13)
+    excuse(db_session, people["E004"], friday, part="morning", kind="other", reason="<i>ok</i>")
+    excuse(db_session, people["E004"], friday, part="afternoon", reason="Việc gia đình")
+    book = load_workbook(io.BytesIO(daily_xlsx(compile_daily(db_session, config, friday))))
+    [excused] = _rows(book["Nghỉ có lý do"])
+    assert (excused["Mã cán bộ"], excused["Loại lý do"], excused["Người duyệt"],
+            excused["Lý do"]) == ("E004", "lý do khác, buổi sáng; nghỉ phép, buổi chiều",
+                                  "Lê Văn Trưởng", "<i>ok</i>; Việc gia đình")
+    detail = {r["Mã cán bộ"]: r for r in _rows(book["Chi tiết"])}
+    assert detail["E004"]["Tình trạng"] == (
+        "nghỉ có lý do (lý do khác, buổi sáng; nghỉ phép, buổi chiều)")
 
 
 @pytest.fixture

@@ -213,6 +213,40 @@ def test_morning_and_afternoon_excuses_make_a_whole_day():
     assert result.excused is not None and kinds(result) == []
 
 
+def test_morning_and_afternoon_excuses_each_excuse_their_own_session():
+    """QA's 13/11: a guard's no-badge record at 07:20 and no check-out, the morning excused
+    (lý do khác, "<i>ok</i>") and the afternoon (nghỉ phép): the missing check-out of the
+    afternoon names the afternoon's excuse, not the morning's; the day is excused by both."""
+    morning = ExcuseRef("morning", "other", "truongphong", "<i>ok</i>", 90)
+    afternoon = ExcuseRef("afternoon", "leave", "truongphong", "việc gia đình", 93)
+    marks = [Mark(at("07:20"), WITHOUT_BADGE, GUARD)]
+    expected = {
+        # day mode: the record is the check-in; the day's check-out is missing
+        DAY_MODE: ([], [(MISSING_CHECKOUT, 1, 93), (NO_BADGE, 0, 90)]),
+        # session mode: each session's check-in (the record, a scan at 13:00), no check-out
+        SESSION_MODE: ([at("13:00")], [(MISSING_CHECKOUT, 0, 90), (MISSING_CHECKOUT, 1, 93),
+                                       (NO_BADGE, 0, 90)]),
+    }
+    for policy, (scans, findings) in expected.items():
+        for excuses in ([morning, afternoon], [afternoon, morning]):
+            result = evaluate_day(WINTER, policy, scans=scans, marks=marks, excuses=excuses)
+            assert kinds(result) == [] and not result.expected
+            assert sorted((f.kind, f.session, f.excused_by.id)
+                          for f in result.findings) == findings, policy
+            assert result.excuses == (morning, afternoon) == result.excused
+    # An absence on such a day names the first session's excuse (a finding keeps one).
+    absent = evaluate_day(WINTER, DAY_MODE, excuses=[afternoon, morning])
+    assert [(f.kind, f.excused_by.id) for f in absent.findings] == [(ABSENT, 90)]
+
+
+def test_a_whole_day_excuse_is_the_day_s_only_excuse_beside_a_half_day_one():
+    full = ExcuseRef("full", "business_trip", id=1)
+    morning = ExcuseRef("morning", "leave", id=2)
+    result = evaluate_day(WINTER, DAY_MODE, scans=[at("09:00")], excuses=[morning, full])
+    assert result.excuses == (full,)
+    assert {f.excused_by.id for f in result.findings} == {1}
+
+
 def test_morning_excuse_clears_a_no_badge_record_of_the_morning_only():
     marks = [Mark(at("09:00"), WITHOUT_BADGE, GUARD), Mark(at("14:00"), WITHOUT_BADGE, SPOT_CHECK)]
     result = evaluate_day(WINTER, DAY_MODE, scans=[at("12:50"), at("16:35")], marks=marks,

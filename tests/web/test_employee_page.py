@@ -259,3 +259,31 @@ def test_today_in_progress_has_no_finding_only_the_end_can_tell(app, session_fac
         assert "07:20" in today and "Hôm nay, chưa kết thúc" in today
         assert "Không quét thẻ khi về" not in today and "đủ buổi" not in today
         assert "Chưa có vi phạm" in today
+
+
+def test_a_morning_and_an_afternoon_excuse_are_both_named(app, login_as, session_factory,
+                                                           province):
+    """QA's 13/11: in without a badge at 07:20, no check-out; the morning excused (lý do
+    khác) and the afternoon (nghỉ phép). The day names both excuses, not the morning's for
+    the whole day, and the missing check-out names the afternoon's."""
+    friday = date(2026, 11, 13)
+    with session_factory() as session:
+        e = session.get(Employee, province["e_snv"])
+        no_badge(session, e, local(friday, "07:20"))
+        excuse(session, e, friday, part="morning", kind="other", reason="<i>ok</i>")
+        excuse(session, e, friday, part="afternoon", reason="Việc gia đình")
+        session.commit()
+    page = f"/employees/{province['e_snv']}"
+    row = rows_of(login_as("head_snv").get(page).get_data(as_text=True))["13/11/2026"]
+    assert ("Nghỉ có lý do cả ngày: Lý do khác (buổi sáng), duyệt: Lê Văn Trưởng; "
+            "Nghỉ phép (buổi chiều), duyệt: Lê Văn Trưởng") in row
+    assert ("Không đeo thẻ · buổi sáng · lúc 07:20 · Bảo vệ ghi nhận · có lý do: Lý do khác "
+            "(buổi sáng)") in row
+    assert "Không quét thẻ khi về · buổi chiều · có lý do: Nghỉ phép (buổi chiều)" in row
+    client = app.test_client()
+    login(client, "head_snv")
+    client.post("/auth/language", data={"csrf_token": csrf_token(client, "/"), "lang": "en"})
+    row = rows_of(client.get(page).get_data(as_text=True))["13/11/2026"]
+    assert ("Excused for the whole day: Other reason (morning), approved by Lê Văn Trưởng; "
+            "Leave (afternoon), approved by Lê Văn Trưởng") in row
+    assert "Missing check-out · afternoon · excused: Leave (afternoon)" in row

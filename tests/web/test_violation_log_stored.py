@@ -3,6 +3,8 @@ count past the limit is said honestly ("Hơn … vi phạm")."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import date, timedelta
 
@@ -14,7 +16,7 @@ from attendance.models import Employee, Excuse, FindingDay
 from attendance.reports import violations
 from conftest import NOW
 from november_data import build
-from report_factories import local
+from report_factories import excuse, local, no_badge
 from web.violations import query
 from web_helpers import csrf_token, login
 
@@ -150,3 +152,47 @@ def test_a_withdrawn_no_badge_record_leaves_the_log_at_once(login_as, session_fa
     assert live_total(session_factory, config) == 6
     findings.refresh(session_factory, config, NOW)
     assert total(inspector) == "6 vi phạm từ ngày"
+
+
+def test_a_morning_and_an_afternoon_excuse_each_excuse_their_own_session(
+        login_as, monkeypatch, session_factory, config, province):
+    """QA's 13/11: E-STC in without a badge at 07:20 (a guard's record), no check-out; the
+    morning excused (lý do khác, "<i>ok</i>"), the afternoon too (nghỉ phép). The afternoon's
+    missing check-out names the afternoon's excuse, on stored findings and live, in the API
+    and the CSV export."""
+    import november_data
+    friday = date(2026, 11, 13)
+    monkeypatch.setitem(november_data.SPECIAL, ("E-STC", friday), [])
+    build(session_factory)
+    with session_factory() as session:
+        employee = session.scalar(select(Employee).where(Employee.code == "E-STC"))
+        no_badge(session, employee, local(friday, "07:20"))
+        excuse(session, employee, friday, part="morning", kind="other", reason="<i>ok</i>")
+        excuse(session, employee, friday, part="afternoon", reason="Việc gia đình")
+        session.commit()
+    inspector = login_as("inspector")
+    args = "&employee=E-STC&status=excused"
+
+    def seen():
+        rows = [(v["date"], v["type"], v["session"], v["excuse"]["part"], v["excuse"]["reason"])
+                for v in api(inspector, args)["items"]]
+        export = inspector.get(f"/violations/export/csv?{RANGE}{args}")
+        lines = [(r["Ngày"], r["Loại vi phạm"], r["Buổi"], r["Loại lý do"], r["Lý do"])
+                 for r in csv.DictReader(io.StringIO(export.get_data().decode("utf-8-sig")))]
+        page = inspector.get(f"/violations?{RANGE}{args}").get_data(as_text=True)
+        cells = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+                 for row in re.findall(r"<tr>(.*?)</tr>", page, re.S) if "13/11/2026" in row]
+        return rows, lines, [c.split("Có lý do đã duyệt ")[1] for c in cells]
+
+    expected = (
+        [("2026-11-13", "no_badge", 0, "morning", "<i>ok</i>"),
+         ("2026-11-13", "missing_checkout", 1, "afternoon", "Việc gia đình")],
+        [("13/11/2026", "không đeo thẻ", "sáng", "lý do khác, buổi sáng", "<i>ok</i>"),
+         ("13/11/2026", "không quét thẻ khi về", "chiều", "nghỉ phép, buổi chiều",
+          "Việc gia đình")],
+        ["Lý do khác, buổi sáng · Lê Văn Trưởng", "Nghỉ phép, buổi chiều · Lê Văn Trưởng"])
+    assert seen() == expected  # live: nothing stored yet
+    findings.refresh(session_factory, config, NOW, max_days=None)
+    with session_factory() as session:
+        assert session.get(FindingDay, friday) is not None
+    assert seen() == expected  # from the stored findings
