@@ -235,6 +235,10 @@ EN: dict[str, str] = {
     "Có mặt, đeo thẻ": "Present, wearing the badge",
     "Có mặt, không đeo thẻ": "Present, not wearing the badge",
     "Ghi chú chung": "General note",
+    "Ghi chú chung dài quá {max} ký tự.": "The general note is longer than {max} characters.",
+    "Ghi chú về {name} dài quá {max} ký tự.": "The note on {name} is longer than {max} characters.",
+    "Danh sách mã thẻ đã quét dài quá {max} ký tự.":
+        "The list of scanned badge codes is longer than {max} characters.",
     "Mã thẻ đã quét": "Scanned badge codes",
     "Mỗi dòng một mã thẻ (quét bằng máy ảnh hoặc máy đọc mã)":
         "One badge code per line (from the camera or a code reader)",
