@@ -107,9 +107,12 @@ EN: dict[str, str] = {
     "Từ 2 đến 80 ký tự": "2 to 80 characters",
     "Chỉ dùng chữ không dấu, số và . _ @ -": "Only unaccented letters, digits and . _ @ -",
     "Chỉ dùng chữ không dấu, số và . _ -": "Only unaccented letters, digits and . _ -",
-    "Tên đăng nhập đã được dùng": "This username is taken",
+    "Tên đăng nhập đã được dùng: đã có tài khoản {username}":
+        "This username is taken: there is already an account {username}",
     "Không có đơn vị này": "No such unit",
     "Không có cán bộ có mã này": "No employee has this code",
+    "Cán bộ {code} đã có tài khoản {username}; mỗi cán bộ chỉ có một tài khoản":
+        "Employee {code} already has the account {username}; one account per employee",
     "Thủ trưởng đơn vị cần chọn đơn vị": "A unit head needs a unit",
     "Tài khoản cán bộ cần mã cán bộ": "A staff account needs an employee code",
     "Không tạo được tài khoản: {reason}": "Could not create the account: {reason}",
