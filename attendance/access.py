@@ -7,7 +7,12 @@ Framework-free, so the web service and the command line share it:
 - passwords are hashed with Argon2id (argon2-cffi); station keys are random tokens of
   which only the SHA-256 hex digest is stored (``Station.key_hash``);
 - ``create_user`` / ``set_password`` / ``log_action`` are operations that take a session
-  and never commit.
+  and never commit;
+- a username is unique whatever its case (``head_stc`` and ``HEAD_STC`` are one name, kept
+  as first typed; ``find_user`` signs in under either), and an employee record has one
+  account at most. Both are checked here, in the transaction that adds the account, not by
+  a database constraint: databases made before the rule may hold such pairs, which an
+  admin resolves (a unique index would stop the upgrade instead).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import Session
 
 from attendance.audit import record
@@ -164,6 +169,34 @@ def employee_filter(session: Session, user: User) -> ColumnElement[bool]:
 # --- users --------------------------------------------------------------------------------
 
 
+def find_user(session: Session, username: str) -> User | None:
+    """The account of ``username`` (as typed to sign in), whatever its case.
+
+    The exact spelling comes first: a database made before usernames ignored case may hold
+    ``head_stc`` and ``HEAD_STC``, and each keeps signing in under its own; another spelling
+    of theirs (``Head_Stc``) finds neither.
+    """
+    username = username.strip()
+    exact = session.scalar(select(User).where(User.username == username))
+    if exact is not None or not username.isascii():  # usernames are ASCII (USERNAME_RE)
+        return exact
+    found = session.scalars(select(User).where(func.lower(User.username) == username.lower())
+                            .order_by(User.id).limit(2)).all()
+    return found[0] if len(found) == 1 else None
+
+
+def username_owner(session: Session, username: str) -> User | None:
+    """The account already called ``username``, whatever the case, if any."""
+    return session.scalars(select(User).where(
+        func.lower(User.username) == username.strip().lower()).order_by(User.id)).first()
+
+
+def employee_account(session: Session, employee_id: int) -> User | None:
+    """The account linked to the employee record, if any."""
+    return session.scalars(select(User).where(User.employee_id == employee_id)
+                           .order_by(User.id)).first()
+
+
 def create_user(
     session: Session,
     *,
@@ -175,22 +208,33 @@ def create_user(
     employee_id: int | None = None,
     language: str = "vi",
 ) -> User:
-    """Add a user; a unit head needs a unit, a staff member an employee record."""
+    """Add a user; a unit head needs a unit, a staff member an employee record.
+
+    The username must not be taken in any case, nor the employee record by another account.
+    """
     username = username.strip()
     if not USERNAME_RE.match(username):
         raise AccessError("username: 2-80 letters, digits or . _ @ -")
     if role not in ROLES:
         raise AccessError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise AccessError(f"username {username!r} is taken")
+    owner = username_owner(session, username)
+    if owner is not None:
+        raise AccessError(f"tên đăng nhập {username!r} đã được dùng: tài khoản "
+                          f"{owner.username!r} (username taken, whatever the case)")
     if role == "unit_head" and unit_id is None:
         raise AccessError("a unit head needs a unit")
     if role == "staff" and employee_id is None:
         raise AccessError("a staff member needs an employee record")
     if unit_id is not None and session.get(Unit, unit_id) is None:
         raise AccessError(f"unknown unit id {unit_id}")
-    if employee_id is not None and session.get(Employee, employee_id) is None:
-        raise AccessError(f"unknown employee id {employee_id}")
+    if employee_id is not None:
+        employee = session.get(Employee, employee_id)
+        if employee is None:
+            raise AccessError(f"unknown employee id {employee_id}")
+        linked = employee_account(session, employee_id)
+        if linked is not None:
+            raise AccessError(f"cán bộ {employee.code} đã có tài khoản {linked.username!r} "
+                              "(one account per employee)")
     check_password_strength(password, username)
     user = User(
         username=username,

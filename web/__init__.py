@@ -28,6 +28,7 @@ from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from attendance.config import Config, load_config
 from attendance.db import database_url, instance_path, make_engine, make_session_factory
@@ -59,8 +60,19 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in a route: a row id, so at most 2**31 - 1 (the largest PostgreSQL
+    INTEGER; SQLite's is 2**63 - 1). A larger number is a 404 like any id not found, not an
+    OverflowError (SQLite) or DataError (PostgreSQL) answered with a 500."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance_path()))
+    app.url_map.converters["int"] = IdConverter
     app.config.from_mapping(
         SECRET_KEY=os.environ.get("ATTENDANCE_SECRET_KEY"),
         DATABASE_URL=None,  # default: attendance.db.database_url()

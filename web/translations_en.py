@@ -107,9 +107,12 @@ EN: dict[str, str] = {
     "Từ 2 đến 80 ký tự": "2 to 80 characters",
     "Chỉ dùng chữ không dấu, số và . _ @ -": "Only unaccented letters, digits and . _ @ -",
     "Chỉ dùng chữ không dấu, số và . _ -": "Only unaccented letters, digits and . _ -",
-    "Tên đăng nhập đã được dùng": "This username is taken",
+    "Tên đăng nhập đã được dùng: đã có tài khoản {username}":
+        "This username is taken: there is already an account {username}",
     "Không có đơn vị này": "No such unit",
     "Không có cán bộ có mã này": "No employee has this code",
+    "Cán bộ {code} đã có tài khoản {username}; mỗi cán bộ chỉ có một tài khoản":
+        "Employee {code} already has the account {username}; one account per employee",
     "Thủ trưởng đơn vị cần chọn đơn vị": "A unit head needs a unit",
     "Tài khoản cán bộ cần mã cán bộ": "A staff account needs an employee code",
     "Không tạo được tài khoản: {reason}": "Could not create the account: {reason}",
@@ -235,6 +238,10 @@ EN: dict[str, str] = {
     "Có mặt, đeo thẻ": "Present, wearing the badge",
     "Có mặt, không đeo thẻ": "Present, not wearing the badge",
     "Ghi chú chung": "General note",
+    "Ghi chú chung dài quá {max} ký tự.": "The general note is longer than {max} characters.",
+    "Ghi chú về {name} dài quá {max} ký tự.": "The note on {name} is longer than {max} characters.",
+    "Danh sách mã thẻ đã quét dài quá {max} ký tự.":
+        "The list of scanned badge codes is longer than {max} characters.",
     "Mã thẻ đã quét": "Scanned badge codes",
     "Mỗi dòng một mã thẻ (quét bằng máy ảnh hoặc máy đọc mã)":
         "One badge code per line (from the camera or a code reader)",

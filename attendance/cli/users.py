@@ -55,6 +55,7 @@ def add(app: AppContext, username: str, role: str, unit_code: str | None,
         access.log_action(session, actor="cli", action="user.created", at=now,
                           target=f"user:{created.username}",
                           details={"role": role, "unit": unit_code, "employee": employee_code})
+        username = created.username  # stripped
     click.echo(f"Đã tạo tài khoản {username} ({role}).")
 
 
@@ -65,7 +66,7 @@ def add(app: AppContext, username: str, role: str, unit_code: str | None,
 def set_password(app: AppContext, username: str, password: str | None) -> None:
     """Đặt mật khẩu; các phiên đăng nhập đang mở bị đăng xuất (set a password)."""
     with app.session() as session:
-        account = session.scalar(select(User).where(User.username == username))
+        account = access.find_user(session, username)  # whatever the case, as signing in
         if account is None:
             raise UserError(f"không có tài khoản {username!r} (unknown user)")
         try:
@@ -73,7 +74,8 @@ def set_password(app: AppContext, username: str, password: str | None) -> None:
         except access.AccessError as exc:
             raise UserError(str(exc)) from None
         access.log_action(session, actor="cli", action="auth.password_set",
-                          at=datetime.now(timezone.utc), target=f"user:{username}")
+                          at=datetime.now(timezone.utc), target=f"user:{account.username}")
+        username = account.username
     click.echo(f"Đã đặt mật khẩu cho {username}.")
 
 

@@ -57,6 +57,16 @@ def test_create_user_rules(tree):
     make_user(s, "in", "inspector")
     with pytest.raises(access.AccessError, match="taken"):
         make_user(s, "in", "inspector")
+    with pytest.raises(access.AccessError, match="tài khoản 'in'"):
+        make_user(s, "IN", "admin")
+    make_user(s, "st", "staff", employee=t["ea"])
+    with pytest.raises(access.AccessError, match="cán bộ EA đã có tài khoản 'st'"):
+        make_user(s, "st2", "staff", employee=t["ea"])
+    with pytest.raises(access.AccessError, match="cán bộ EA đã có tài khoản 'st'"):
+        make_user(s, "hh", "unit_head", unit=t["a"], employee=t["ea"])
+    assert access.find_user(s, "IN").username == "in"
+    assert access.find_user(s, "ST ").username == "st"
+    assert access.find_user(s, "nobody") is None
 
 
 def test_passwords_and_station_keys():
@@ -92,8 +102,18 @@ def test_user_commands(cli, session_factory):
         .exit_code == 1
     assert cli("user", "add", "y", "--role", "staff", "--employee", "NOPE",
                "--password", "mat-khau-123").exit_code == 1
-    result = cli("user", "set-password", "an", "--password", "mat-khau-789")
+    # The same rules as the page: a username in another case, an employee's second account.
+    result = cli("user", "add", "HEAD", "--role", "inspector", "--password", "mat-khau-123")
+    assert result.exit_code == 1
+    assert "Lỗi: tên đăng nhập 'HEAD' đã được dùng: tài khoản 'head'" in result.output
+    result = cli("user", "add", "an2", "--role", "staff", "--employee", "E1",
+                 "--password", "mat-khau-123")
+    assert result.exit_code == 1
+    assert "Lỗi: cán bộ E1 đã có tài khoản 'an'" in result.output
+    # set-password finds the account as signing in does, whatever the case.
+    result = cli("user", "set-password", "AN", "--password", "mat-khau-789")
     assert result.exit_code == 0, result.output
+    assert "Đã đặt mật khẩu cho an." in result.output
     listing = cli("user", "list").output
     assert "head\tunit_head\tSNV" in listing and "an\tstaff\tE1" in listing
     with session_factory() as s:

@@ -94,3 +94,54 @@ def test_csrf_and_roles(login_as, session_factory):
     assert head.post(f"/admin/users/{staff.id}/active",
                      data={"csrf_token": token, "active": "0"}).status_code == 403
     assert user(session_factory, "staff_snv").active
+
+
+def new_user(client, username, role, **fields):
+    form = {"csrf_token": csrf_token(client, "/admin/users/new"), "username": username,
+            "role": role, "unit": "", "employee": "", "password": "mat-khau-789",
+            "confirm": "mat-khau-789", **fields}
+    return client.post("/admin/users/new", data=form)
+
+
+def usernames(session_factory) -> list[str]:
+    with session_factory() as session:
+        return sorted(session.scalars(select(User.username)))
+
+
+def test_a_username_is_taken_whatever_its_case(login_as, session_factory, app):
+    admin = login_as("admin")
+    before = usernames(session_factory)
+    response = new_user(admin, "HEAD_SNV", "unit_head", unit="STC")
+    assert response.status_code == 400
+    assert "Tên đăng nhập đã được dùng: đã có tài khoản head_snv" in \
+        response.get_data(as_text=True)
+    assert usernames(session_factory) == before
+    # The account kept the spelling it was made with; any other one signs in as it.
+    assert new_user(admin, "Head_STC", "unit_head", unit="STC").status_code == 302
+    assert "Head_STC" in usernames(session_factory)
+    assert new_user(admin, "head_stc", "inspector").status_code == 400
+    other = app.test_client()
+    assert login(other, "HEAD_STC", "mat-khau-789").status_code == 302
+    assert "Head_STC" in other.get("/").get_data(as_text=True)
+    assert last_audit(session_factory).actor == "Head_STC"
+
+
+def test_one_account_per_employee(login_as, session_factory, province):
+    admin = login_as("admin")
+    before = usernames(session_factory)
+    response = new_user(admin, "binh2", "staff", employee="E-SNV")
+    assert response.status_code == 400
+    assert "Cán bộ E-SNV đã có tài khoản staff_snv; mỗi cán bộ chỉ có một tài khoản" in \
+        response.get_data(as_text=True)
+    assert usernames(session_factory) == before
+    # Nor may an edit link a second account to them; the account itself is edited as before.
+    inspector = user(session_factory, "inspector")
+    response = edit(admin, inspector.id, role="inspector", employee="E-SNV")
+    assert response.status_code == 400
+    assert "Cán bộ E-SNV đã có tài khoản staff_snv" in response.get_data(as_text=True)
+    assert user(session_factory, "inspector").employee_id is None
+    staff = user(session_factory, "staff_snv")
+    assert edit(admin, staff.id, role="staff", employee="E-SNV").status_code == 303
+    # Someone without an account gets one.
+    assert new_user(admin, "cuong", "staff", employee="E-P1").status_code == 302
+    assert user(session_factory, "cuong").employee_id == province["e_p1"]

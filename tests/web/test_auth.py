@@ -184,3 +184,28 @@ def test_the_trusted_proxies_setting_installs_proxy_fix(database_url, config, mo
                       "DOMAIN_CONFIG": config})
     assert isinstance(app.wsgi_app, ProxyFix)
     app.extensions["attendance"]["engine"].dispose()
+
+
+def test_sign_in_whatever_the_case_of_the_username(client, province, session_factory):
+    response = login(client, "  Head_SNV ")
+    assert response.status_code == 302
+    with session_factory() as session:
+        entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+        assert (entry.action, entry.actor) == ("auth.login", "head_snv")
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+    # Two accounts made before the rule, differing only by case: each signs in under its own
+    # spelling; another spelling is neither's.
+    with session_factory() as session:
+        twin = session.scalar(select(User).where(User.username == "inspector"))
+        session.add(User(username="INSPECTOR", password_hash=twin.password_hash,
+                         role="inspector", active=True, created_at=twin.created_at))
+        session.commit()
+    for spelling in ("inspector", "INSPECTOR"):
+        assert login(client, spelling).status_code == 302
+        with session_factory() as session:
+            assert session.scalars(select(AuditEntry.actor).order_by(AuditEntry.id.desc())) \
+                .first() == spelling
+        client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+    refused = login(client, "Inspector")
+    assert refused.status_code == 200
+    assert "Tên đăng nhập hoặc mật khẩu không đúng." in refused.get_data(as_text=True)

@@ -119,6 +119,24 @@ def test_audit_log_page(login_as):
     assert "Nhật ký hệ thống" in html and "auth.login" in html
 
 
+HUGE = "99999999999999999999"
+
+
+def test_huge_numbers_in_addresses_are_not_a_server_error(login_as, province):
+    client = login_as("admin")
+    # The other paged lists take any page to the nearest one (as page=0 or page=-1).
+    for path in ("/admin/audit", "/employees", "/excuses", "/feedback"):
+        response = client.get(f"{path}?page={HUGE}")
+        assert response.status_code == 200, path
+    # An id no row can have is not found (it was an OverflowError on SQLite: a 500).
+    for path in (f"/employees/{HUGE}", f"/excuses/{HUGE}", f"/spotcheck/{HUGE}",
+                 f"/reports/issued/{HUGE}", "/employees/2147483648"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Không tìm thấy trang" in response.get_data(as_text=True)
+    assert client.get(f"/employees/{province['e_p1']}").status_code == 200
+
+
 def test_daily_report_page_lists_with_vietnamese_headers(login_as):
     client = login_as("head_snv")
     html = client.get(f"/reports/daily?date={DAY}&unit=SNV").get_data(as_text=True)

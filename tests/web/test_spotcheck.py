@@ -141,6 +141,36 @@ def test_an_empty_or_forged_submission_records_nothing(login_as, session_factory
         assert session.scalars(select(SpotCheckFinding)).all() == []
 
 
+def test_a_note_too_long_is_named_and_the_marks_are_kept(login_as, session_factory, province):
+    client = login_as("inspector")
+    marks = {province["e_snv"]: "absent_from_post", province["e_p1"]: "present_without_badge"}
+    notes = {province["e_p1"]: "Đang họp ở phòng khác"}
+    response = submit(client, "SNV", marks, notes=notes, note="x" * 1001)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Ghi chú chung dài quá 1000 ký tự." in html
+    # Every mark and note the inspector entered is still there, to shorten the note and send.
+    for employee_id, result in marks.items():
+        assert f'name="result_{employee_id}" value="{result}" checked' in html
+    assert f'name="note_{province["e_p1"]}" value="Đang họp ở phòng khác"' in html
+    note_box = re.search(r'<textarea name="note"([^>]*)>([^<]*)</textarea>', html)
+    assert 'maxlength="1000"' in note_box.group(1) and note_box.group(2) == "x" * 1001
+    assert re.search(r'<textarea name="badges"[^>]* maxlength="200000"', html)
+    # A person's note too long names the person; the marks are kept too.
+    response = submit(client, "SNV", marks, notes={province["e_p1"]: "y" * 1001})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Ghi chú về Lê Văn Cường dài quá 1000 ký tự." in html
+    assert f'name="result_{province["e_snv"]}" value="absent_from_post" checked' in html
+    with session_factory() as session:
+        assert session.scalars(select(SpotCheckFinding)).all() == []
+    # 1,000 characters as the browser counts them (a line break is one) are accepted.
+    note = "\r\n".join(["z" * 99] * 10) + "z"
+    assert len(note) == 1009 and submit(client, "SNV", marks, note=note).status_code == 302
+    with session_factory() as session:
+        assert len(session.scalars(select(SpotCheckFinding)).all()) == 2
+
+
 def test_scanned_badges_are_checked_by_the_server(login_as, province, payloads, session_factory):
     client = login_as("inspector")
     token = csrf_token(client, "/spotcheck/units/SNV")

@@ -108,6 +108,22 @@ def test_pagination_keeps_the_filters(login_as, session_factory):
     assert client.get(f"/violations?{RANGE}&page=0").status_code == 400
 
 
+def test_a_page_number_too_large_is_refused_like_page_0(login_as, session_factory):
+    # It used to reach the database as the row offset: OverflowError (SQLite), a 500.
+    build(session_factory)
+    client = login_as("admin")
+    huge = "page=99999999999999999999"
+    page = client.get(f"/violations?{RANGE}&{huge}")
+    assert page.status_code == 400 and "Yêu cầu không hợp lệ" in page.get_data(as_text=True)
+    api = client.get(f"/api/v1/violations?{RANGE}&{huge}")
+    assert api.status_code == 400
+    assert api.get_json()["error"] == "page must be 1 to 1000000000, per_page 1 to 200"
+    # The last page allowed is answered (empty: far past the log).
+    last = client.get(f"/api/v1/violations?{RANGE}&page=1000000000&per_page=200")
+    assert last.status_code == 200 and last.get_json()["items"] == []
+    assert client.get(f"/violations?{RANGE}&page=1000000001").status_code == 400
+
+
 def test_export_xlsx_and_csv_follow_the_filters_and_neutralize(login_as, session_factory):
     build(session_factory)
     client = login_as("inspector")

@@ -38,12 +38,21 @@ def new_user():
         unit = db.scalar(select(Unit).where(Unit.code == form.unit.data)) if form.unit.data else None
         employee = (db.scalar(select(Employee).where(Employee.code == form.employee.data.strip()))
                     if form.employee.data else None)
-        if db.scalar(select(User.id).where(User.username == form.username.data.strip())):
-            form.username.errors.append("Tên đăng nhập đã được dùng")
+        owner = access.username_owner(db, form.username.data)
+        linked = access.employee_account(db, employee.id) if employee else None
+        if owner is not None:
+            # Whatever the case: head_stc and HEAD_STC would be one person signing in.
+            form.username.errors.append(_(
+                "Tên đăng nhập đã được dùng: đã có tài khoản {username}",
+                username=owner.username))
         elif form.unit.data and unit is None:
             form.unit.errors.append("Không có đơn vị này")
         elif form.employee.data and employee is None:
             form.employee.errors.append("Không có cán bộ có mã này")
+        elif linked is not None:
+            form.employee.errors.append(_(
+                "Cán bộ {code} đã có tài khoản {username}; mỗi cán bộ chỉ có một tài khoản",
+                code=employee.code, username=linked.username))
         elif form.role.data == "unit_head" and unit is None:
             form.unit.errors.append("Thủ trưởng đơn vị cần chọn đơn vị")
         elif form.role.data == "staff" and employee is None:

@@ -43,12 +43,18 @@ def edit_user(user_id: int):
         employee = (db.scalar(select(Employee).where(Employee.code == form.employee.data.strip()))
                     if form.employee.data else None)
         role = form.role.data
+        linked = (access.employee_account(db, employee.id)
+                  if employee is not None and employee.id != user.employee_id else None)
         if user.id == me.id and role != "admin":
             form.role.errors.append("Không thể tự bỏ quyền quản trị của mình")
         elif form.unit.data and unit is None:
             form.unit.errors.append("Không có đơn vị này")
         elif form.employee.data and employee is None:
             form.employee.errors.append("Không có cán bộ có mã này")
+        elif linked is not None:
+            form.employee.errors.append(_(
+                "Cán bộ {code} đã có tài khoản {username}; mỗi cán bộ chỉ có một tài khoản",
+                code=employee.code, username=linked.username))
         elif role == "unit_head" and unit is None:
             form.unit.errors.append("Thủ trưởng đơn vị cần chọn đơn vị")
         elif role == "staff" and employee is None:

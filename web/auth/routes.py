@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
-from sqlalchemy import select
 
 from attendance import access
-from attendance.models import User
 from web.auth import bp
 from web.auth.forms import LanguageForm, LoginForm, PasswordForm
 from web.auth.throttle import LoginThrottle
@@ -54,7 +52,7 @@ def login():
             response.headers["Retry-After"] = str(wait)
             return response
         db = get_db()
-        user = db.scalar(select(User).where(User.username == username))
+        user = access.find_user(db, username)  # whatever the case
         # The password is checked even for an unknown or inactive user, so neither the
         # answer nor its timing tells whether an account exists.
         ok = access.verify_password(user.password_hash if user else None, form.password.data)

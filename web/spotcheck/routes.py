@@ -29,14 +29,24 @@ RESULT_CHOICES = [
     ("absent_from_post", "Vắng mặt tại vị trí làm việc"),
 ]
 MAX_BADGES = 500
+MAX_NOTE = service.MAX_NOTE  # the general note and each person's
+MAX_BADGE_TEXT = 200_000  # the scanned badges' payloads, one a line
 SCANNED_NOTE = "đã quét thẻ"  # stored with the finding: Vietnamese whatever the UI language
+
+
+def _one_char_line_breaks(text: str | None) -> str | None:
+    return text.replace("\r\n", "\n") if text else text
 
 
 class VisitForm(FlaskForm):
     """The CSRF token and the free fields; each person's mark is ``result_<id>``/``note_<id>``."""
 
-    note = TextAreaField("Ghi chú chung", validators=[Optional(), Length(max=1000, message=TOO_LONG)])
-    badges = TextAreaField("Mã thẻ đã quét", validators=[Optional(), Length(max=200_000, message=TOO_LONG)])
+    # Browsers send a textarea's line breaks as CRLF but count them as one character
+    # against maxlength: counted here as they count them.
+    note = TextAreaField("Ghi chú chung", filters=[_one_char_line_breaks],
+                         validators=[Optional(), Length(max=MAX_NOTE, message=TOO_LONG)])
+    badges = TextAreaField("Mã thẻ đã quét",
+                           validators=[Optional(), Length(max=MAX_BADGE_TEXT, message=TOO_LONG)])
 
 
 class CorrectionForm(FlaskForm):
@@ -98,9 +108,8 @@ def visit(code: str):
     form = VisitForm()
     marked: dict[int, str] = {}
     notes: dict[int, str] = {}
-    if request.method == "POST" and form.validate_on_submit():
-        unit_ids = access.subtree_unit_ids(db, unit.id)
-        errors: list[str] = []
+    if request.method == "POST":
+        # What the inspector entered goes back into the form whenever it is refused.
         for key, value in request.form.items():
             if key.startswith("result_") and key[7:].isdigit() and value:
                 if value not in RESULTS:
@@ -109,6 +118,16 @@ def visit(code: str):
         for key, value in request.form.items():
             if key.startswith("note_") and key[5:].isdigit() and value.strip():
                 notes[int(key[5:])] = value.strip()
+    if request.method == "POST" and not form.validate_on_submit():
+        # The CSRF token is checked before the view (CSRFProtect): these are the fields.
+        if form.note.errors:
+            flash(_("Ghi chú chung dài quá {max} ký tự.", max=MAX_NOTE), "error")
+        if form.badges.errors:
+            flash(_("Danh sách mã thẻ đã quét dài quá {max} ký tự.", max=MAX_BADGE_TEXT),
+                  "error")
+    elif request.method == "POST":
+        unit_ids = access.subtree_unit_ids(db, unit.id)
+        errors: list[str] = []
         scanned: dict[int, str] = {}
         lines = [line.strip() for line in (form.badges.data or "").splitlines() if line.strip()]
         for payload in lines[:MAX_BADGES]:
@@ -130,7 +149,11 @@ def visit(code: str):
                 note = notes.get(employee_id)
                 if employee_id in scanned:
                     note = "; ".join(filter(None, [SCANNED_NOTE, note]))
+                if note is not None and len(note) > MAX_NOTE:
+                    errors.append(_("Ghi chú về {name} dài quá {max} ký tự.",
+                                    name=employees[employee_id].full_name, max=MAX_NOTE))
                 findings.append((employees[employee_id], result, note))
+        if not errors:
             try:
                 check = service.record_spot_check(db, unit, current_account().username, at, findings,
                                                   note=form.note.data)
@@ -145,7 +168,7 @@ def visit(code: str):
     status = 400 if request.method == "POST" else 200
     return render_template("spotcheck/visit.html", unit=unit, people=people, form=form,
                            results=RESULT_CHOICES, marked=marked, notes=notes,
-                           at=at), status
+                           at=at, max_note=MAX_NOTE, max_badge_text=MAX_BADGE_TEXT), status
 
 
 @bp.route("/units/<code>/badge", methods=["POST"])

@@ -25,6 +25,9 @@ from web.security import current_account, visible_units
 
 MAX_DAYS = 366
 MAX_PER_PAGE = 200
+# Far past any log (a billion pages), and low enough that the row offset it makes fits the
+# databases' 64-bit integers: page=99999999999999999999 is refused like page=0, not a 500.
+MAX_PAGE = 1_000_000_000
 DEFAULT_PER_PAGE = 50
 # Counting stops past this many rows (or past the page asked for): "hơn 10.000 vi phạm".
 COUNT_LIMIT = 10_000
@@ -107,14 +110,14 @@ def parse(args: MultiDict) -> LogQuery:
 
 
 def page_args(args: MultiDict, default_per_page: int = DEFAULT_PER_PAGE) -> tuple[int, int]:
-    """``page`` (from 1) and ``per_page`` (1 to 200)."""
+    """``page`` (1 to ``MAX_PAGE``) and ``per_page`` (1 to ``MAX_PER_PAGE``)."""
     try:
         page = int(args.get("page") or 1)
         per_page = int(args.get("per_page") or default_per_page)
     except ValueError:
         raise BadFilter("page and per_page must be integers") from None
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise BadFilter(f"page must be 1 or more, per_page 1 to {MAX_PER_PAGE}")
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
+        raise BadFilter(f"page must be 1 to {MAX_PAGE}, per_page 1 to {MAX_PER_PAGE}")
     return page, per_page
 
 
