@@ -265,7 +265,7 @@ def test_a_revoked_approval_shows_the_findings_again(session_factory, config, st
     """E002's absence of 5/11, excused on 2/12, is open again once the approval is revoked."""
     with session_factory() as session:
         excuse = request_excuse(session, config, session.get(Employee, stored["E002"]),
-                                start_date=date(2026, 11, 5), end_date=date(2026, 11, 6),
+                                start_date=date(2026, 11, 5), end_date=date(2026, 11, 5),
                                 part="full", kind="other", note="Ốm", requested_by="E002",
                                 now=NOW, today=NOW.date())
         decide_excuse(session, excuse, "approved", "Lê Văn Trưởng", None, NOW)
