@@ -298,7 +298,7 @@ def morning_unit_json(unit: UnitRow, entries: list[MorningEntry], tz) -> dict:
         expected += 1
         if result.check_in is not None:
             present += 1
-        else:
+        elif not result.seen:  # a spot check found them at work: arrived, though no check-in
             not_arrived.append(code)
         sources: list[str] = []
         for finding in result.open_findings():

@@ -123,6 +123,7 @@ class DayResult:
     check_out: datetime | None = None
     findings: tuple[Finding, ...] = field(default=())
     in_progress: bool = False  # evaluated before the end of the day's last session
+    seen: bool = False  # a record shows them at work (a spot check, a guard), scan or not
 
     @property
     def excused(self) -> tuple[ExcuseRef, ...] | None:
@@ -131,8 +132,9 @@ class DayResult:
 
     @property
     def not_arrived(self) -> bool:
-        """Expected today, no check-in yet, and the day is not over."""
-        return self.in_progress and self.expected and self.check_in is None
+        """Expected today, not seen at work yet, and the day is not over (an inspector who
+        found them at their post has seen them arrive, though that is no check-in)."""
+        return self.in_progress and self.expected and self.check_in is None and not self.seen
 
     @property
     def expected(self) -> bool:
@@ -364,7 +366,8 @@ def evaluate_day(
     if full is not None or covered:
         findings = [_excused(f, full, covered, whole_day) for f in findings]
     return DayResult(working=True, excuses=whole_day, check_in=check_in, check_out=check_out,
-                     findings=tuple(findings), in_progress=as_of is not None)
+                     findings=tuple(findings), in_progress=as_of is not None,
+                     seen=marks_show_presence(marks))
 
 
 def marks_show_presence(marks: Iterable[Mark]) -> bool:

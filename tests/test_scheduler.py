@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from attendance import issuing, jobs
 from attendance.db import make_engine, make_session_factory
 from attendance.models import AuditEntry, IssuedReport, Station, Unit
-from report_factories import add_employee, add_unit, excuse, local, no_badge, scan
+from report_factories import add_employee, add_unit, excuse, local, no_badge, scan, spot_check
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 TICK = next(spec for spec in jobs.JOBS if spec.id == "reports.tick")
@@ -243,6 +243,10 @@ def test_morning_report_lists_late_no_badge_and_not_yet_arrived_as_of_the_cutoff
         no_badge(session, people["E002"], at(day, "06:55"))  # arrived without badge
         scan(session, people["E003"], at(day, "08:30"))      # after the cut-off
         excuse(session, people["E004"], day, part="morning", reason="Khám bệnh")
+        # Found at her desk by an inspector at 07:40, no badge scan: arrived, no check-in.
+        seen = add_employee(session, "E005", "Võ Thị Én",
+                            session.get(Unit, province["units"]["PTC"]))
+        spot_check(session, seen, at(day, "07:40"), "present_with_badge")
         session.commit()
     drive(config, session_factory, at(day, "00:00"), at(day + timedelta(days=1), "00:00"))
     morning = _content(reports(session_factory, kind="morning",
@@ -253,8 +257,9 @@ def test_morning_report_lists_late_no_badge_and_not_yet_arrived_as_of_the_cutoff
     assert snv["no_badge"] == [{"employee": "E002", "source": "guard"}]
     assert (snv["present"], snv["not_arrived"]) == (2, [])
     assert ptc["not_arrived"] == ["E003"] and ptc["late"] == []  # unknown at 08:00
+    assert ptc["present"] == 0  # E005 was seen, not checked in
     assert stc["excused"] == ["E004"] and stc["not_arrived"] == []
-    assert morning["totals"]["expected"] == 3
+    assert morning["totals"]["expected"] == 4
     daily = _content(reports(session_factory, kind="daily", unit_id=province["units"]["UBND"])[0])
     assert [e["employee"] for e in _unit(daily, "PTC")["late"]] == ["E003"]
     # The PTC report covers PTC only; SNV's covers SNV and PTC.

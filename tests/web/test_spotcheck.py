@@ -211,7 +211,13 @@ def test_a_submitted_badge_marks_its_holder_present_with_badge(
         [finding] = session.scalars(select(SpotCheckFinding)).all()
         assert finding.employee.code == "E-P1" and finding.result == "present_with_badge"
         assert finding.note == "đã quét thẻ"
-    assert "E-P1" not in report(client, "SNV-P1")["absent"]
+    # Seen at work by the inspector at 10:00: not "not arrived" on the report or its page,
+    # though not a check-in either (not counted present, no late arrival).
+    p1 = report(client, "SNV-P1")
+    assert "E-P1" not in p1["absent"] and "E-P1" not in p1["not_arrived"]
+    assert p1["present"] == 0 and p1["late"] == []
+    page = client.get("/reports/daily?date=2026-11-23&unit=SNV-P1").get_data(as_text=True)
+    assert "Chưa đến (" not in page
     # A bad payload among the lines refuses the whole submission, with the reason.
     response = submit(client, "SNV", {province["e_snv"]: "absent_from_post"},
                       badge_lines=[payloads["e_stc"]])
