@@ -63,16 +63,26 @@ def _env_flag(name: str) -> bool:
 class IdConverter(IntegerConverter):
     """``<int:…>`` in a route: a row id, so at most 2**31 - 1 (the largest PostgreSQL
     INTEGER; SQLite's is 2**63 - 1). A larger number is a 404 like any id not found, not an
-    OverflowError (SQLite) or DataError (PostgreSQL) answered with a 500."""
+    OverflowError (SQLite) or DataError (PostgreSQL) answered with a 500. Scans' ids are
+    64-bit: their routes take ``<scan_id:…>``."""
 
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
 
 
+class ScanIdConverter(IntegerConverter):
+    """``<scan_id:…>``: a scan's id, 64-bit (``attendance.models.scans.ScanId``)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance_path()))
     app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["scan_id"] = ScanIdConverter
     app.config.from_mapping(
         SECRET_KEY=os.environ.get("ATTENDANCE_SECRET_KEY"),
         DATABASE_URL=None,  # default: attendance.db.database_url()

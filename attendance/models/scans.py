@@ -5,13 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, and_, select,
+    BigInteger, ColumnElement, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_,
+    select,
 )
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from attendance.db import Base
 from attendance.models.chain import Chained
 from attendance.models.org import Employee, Unit
+
+
+ScanId = BigInteger().with_variant(Integer, "sqlite")
 
 
 class Station(Base):
@@ -47,7 +51,9 @@ class Scan(Chained, Base):
         "scanned_at", "station_time", "received_at", "flags", "supersedes_id",
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    # 64-bit on PostgreSQL: a country's scans pass 2**31 within two years (SQLite's integer
+    # keys are 64-bit already).
+    id: Mapped[int] = mapped_column(ScanId, primary_key=True)
     # "station:<code>" for live stations, "import:<label>" for imported files.
     source: Mapped[str] = mapped_column(String(120))
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
@@ -62,7 +68,7 @@ class Scan(Chained, Base):
     received_at: Mapped[datetime]
     flags: Mapped[str] = mapped_column(String(120), default="")
     evidence_path: Mapped[str | None] = mapped_column(String(255))
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"), index=True)
+    supersedes_id: Mapped[int | None] = mapped_column(ScanId, ForeignKey("scans.id"), index=True)
 
     employee: Mapped[Employee | None] = relationship()
     station: Mapped[Station | None] = relationship()

@@ -291,6 +291,40 @@ def test_an_inspector_withdraws_a_scan_made_with_someone_elses_badge(
     assert _withdraw_scan(outsider, stc_scan.id, "x", "/").status_code == 404
 
 
+def test_scan_ids_past_two_to_the_31(login_as, session_factory, province):
+    """A country's scans pass 2**31 within two years: such ids are stored (64-bit on
+    PostgreSQL, its sequence too), withdrawn and looked up by their pages like any other."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from report_factories import local, scan
+
+    big = 2**31 + 5
+    with session_factory() as session:
+        employee = session.get(Employee, province["e_snv"])
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT setval('scans_id_seq', :n)"), {"n": big})
+        else:  # the next rowid follows the largest
+            scan(session, employee, local(date(2026, 11, 20), "06:00"))
+            session.flush()
+            session.execute(text("UPDATE scans SET id = :n"), {"n": big})
+        scan(session, employee, local(date(2026, 11, 20), "07:25"))
+        session.commit()
+        made = session.scalars(select(Scan).order_by(Scan.id.desc())).first()
+    assert made.id == big + 1
+    inspector = login_as("inspector")
+    page = f"/employees/{province['e_snv']}"
+    assert f"/scans/{made.id}/withdraw" in inspector.get(page).get_data(as_text=True)
+    assert inspector.get(f"/scans/{made.id}/photo").status_code == 404  # none stored
+    answer = _withdraw_scan(inspector, made.id, "Người khác cầm thẻ", page)
+    assert answer.status_code == 303
+    with session_factory() as session:
+        withdrawal = session.scalar(select(Scan).where(Scan.reason == "withdrawn"))
+        assert withdrawal.supersedes_id == made.id and withdrawal.id == big + 2
+    assert inspector.get(f"/scans/{2**63}/photo").status_code == 404
+
+
 def _withdraw_scan(client, scan_id: int, reason: str, page: str):
     return client.post(f"/scans/{scan_id}/withdraw", data={
         "csrf_token": csrf_token(client, page), "reason": reason})

@@ -122,7 +122,7 @@ def withdraw(record_id: int):
         db, record, reason=reason, by=user.username, now=now()))
 
 
-@bp.route("/scans/<int:scan_id>/withdraw", methods=["POST"])
+@bp.route("/scans/<scan_id:scan_id>/withdraw", methods=["POST"])
 @signed_in_required
 def withdraw_scan(scan_id: int):
     """Withdraw an accepted scan made with someone else's badge
@@ -157,7 +157,7 @@ def _withdraw_with_reason(back: str, done: str, withdraw: Callable[[str], object
     return redirect(back, 303)
 
 
-@bp.route("/scans/<int:scan_id>/photo")
+@bp.route("/scans/<scan_id:scan_id>/photo")
 @signed_in_required
 def scan_photo(scan_id: int):
     """The evidence photo of a scan, for those who may see the employee scanned (a refused
