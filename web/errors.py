@@ -40,6 +40,23 @@ PAGE_TITLES = {
 }
 
 
+# What a page's 400 says was wrong, for the mistakes a person makes in an address.
+HINTS = {
+    "date": "Ngày không hợp lệ: cần dạng năm-tháng-ngày (ví dụ 2026-11-23), năm từ 1900 đến "
+            "9998.",
+    "month": "Tháng không hợp lệ: cần dạng năm-tháng (ví dụ 2026-11), năm từ 1900 đến 9998.",
+    "log_filter": "Bộ lọc không hợp lệ: khoảng ngày tối đa 366 ngày, từ ngày không sau đến "
+                  "ngày; loại vi phạm, trạng thái và số trang theo danh sách có sẵn.",
+}
+
+
+def bad_request(hint: str) -> BadRequest:
+    """A 400 whose page says what was wrong (``HINTS[hint]``): ``raise bad_request("date")``."""
+    exc = BadRequest()
+    exc.hint = HINTS[hint]
+    return exc
+
+
 class ApiError(HTTPException):
     """Raise from an API view to answer ``{"error": message}`` with ``code``."""
 
@@ -96,7 +113,8 @@ def error_response(exc: HTTPException):
         else:
             title = _(PAGE_TITLES.get(code, "Lỗi"))
         try:
-            body = render_template("errors/error.html", code=code, title=title)
+            body = render_template("errors/error.html", code=code, title=title,
+                                   hint=getattr(exc, "hint", None))
         except Exception:  # the page itself failed (e.g. the database is down): plain text
             current_app.logger.exception("error page failed")
             body, code = f"{code} {title}", code

@@ -386,6 +386,14 @@ EN: dict[str, str] = {
     "Bản đầu tiên": "First version",
     "Thay đổi chi tiết khác": "Other details changed",
     "Số liệu cá nhân": "Per-person figures",
+    "Ngày không hợp lệ: cần dạng năm-tháng-ngày (ví dụ 2026-11-23), năm từ 1900 đến 9998.":
+        "Invalid date: year-month-day is needed (e.g. 2026-11-23), a year from 1900 to 9998.",
+    "Tháng không hợp lệ: cần dạng năm-tháng (ví dụ 2026-11), năm từ 1900 đến 9998.":
+        "Invalid month: year-month is needed (e.g. 2026-11), a year from 1900 to 9998.",
+    "Bộ lọc không hợp lệ: khoảng ngày tối đa 366 ngày, từ ngày không sau đến ngày; loại vi "
+    "phạm, trạng thái và số trang theo danh sách có sẵn.":
+        "Invalid filter: a range of at most 366 days, its start not after its end; the types, "
+        "status and page as the lists offer them.",
     "Phòng, ban": "Department",
     "Các phiên bản đã ban hành": "Issued versions",
     "Phiên bản": "Version",

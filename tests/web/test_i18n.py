@@ -19,7 +19,7 @@ from attendance.audit import ACTION_LABELS  # noqa: E402
 from web.admin.calendar_views import LEGEND  # noqa: E402
 from web.admin.forms import ROLE_CHOICES  # noqa: E402
 from web.auth.forms import REQUIRED, TOO_LONG  # noqa: E402
-from web.errors import PAGE_TITLES  # noqa: E402
+from web.errors import HINTS, PAGE_TITLES  # noqa: E402
 from web.format import ROLE_LABELS  # noqa: E402
 from web.reports.routes import SOURCES  # noqa: E402
 
@@ -36,7 +36,7 @@ def used_strings() -> set[str]:
             found.update(pattern.findall(text))
     found.update(label for _, label in ROLE_CHOICES)
     found.update(look.label for look in LEGEND)
-    found.update(PAGE_TITLES.values(), ROLE_LABELS.values(), SOURCES.values(), ACTION_LABELS.values(),
+    found.update(PAGE_TITLES.values(), HINTS.values(), ROLE_LABELS.values(), SOURCES.values(), ACTION_LABELS.values(),
                  {REQUIRED, TOO_LONG})
     return {s for s in found if VIETNAMESE.search(s)}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import hashlib
 import re
 
@@ -150,6 +152,19 @@ def test_daily_report_page_lists_with_vietnamese_headers(login_as):
 
 def test_daily_report_page_rejects_a_bad_date(login_as):
     assert login_as("inspector").get("/reports/daily?date=hôm-nay").status_code == 400
+
+
+@pytest.mark.parametrize("url, hint", [
+    ("/reports/daily?date=abc", "Ngày không hợp lệ: cần dạng năm-tháng-ngày"),
+    ("/reports/daily?date=0001-01-01", "năm từ 1900 đến 9998"),
+    ("/reports/monthly?month=2026-13", "Tháng không hợp lệ: cần dạng năm-tháng"),
+    ("/violations?from=1900-01-01&to=2100-01-01", "khoảng ngày tối đa 366 ngày"),
+    ("/violations?page=0", "Bộ lọc không hợp lệ"),
+])
+def test_a_bad_address_says_what_was_wrong(login_as, url, hint):
+    response = login_as("inspector").get(url)
+    assert response.status_code == 400
+    assert hint in response.get_data(as_text=True)
 
 
 def test_employee_page_shows_the_unit_path(login_as, province):

@@ -30,6 +30,7 @@ from attendance.org import org_tree
 from attendance.reports import month_bounds
 from attendance.scans import fold
 from web.db import domain_config, get_db, now
+from web.errors import bad_request
 from web.security import current_account, is_api_request, visible_units
 
 PICKER_LIMIT = 30  # units in a user's scope listed in full; more: a search box
@@ -52,9 +53,9 @@ def yesterday() -> date:
     return today() - timedelta(days=1)
 
 
-def _in_calendar(day: date) -> date:
+def _in_calendar(day: date, hint: str) -> date:
     if day.year not in YEARS:
-        abort(400)
+        raise bad_request(hint)
     return day
 
 
@@ -65,9 +66,10 @@ def day_arg(name: str = "date", default: date | None = None) -> date:
     if not text:
         return default or today()
     try:
-        return _in_calendar(date.fromisoformat(text))
+        day = date.fromisoformat(text)
     except ValueError:
-        abort(400)
+        raise bad_request("date") from None
+    return _in_calendar(day, "date")
 
 
 def month_arg(name: str = "month") -> date:
@@ -77,9 +79,10 @@ def month_arg(name: str = "month") -> date:
     if not text:
         return today().replace(day=1)
     try:
-        return _in_calendar(month_bounds(text)[0])
+        first = month_bounds(text)[0]
     except (ValueError, OverflowError):  # month_bounds overflows on 9999-12
-        abort(400)
+        raise bad_request("month") from None
+    return _in_calendar(first, "month")
 
 
 def unit_arg(name: str = "unit") -> Unit | None:

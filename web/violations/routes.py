@@ -16,6 +16,7 @@ from web.reports.common import (
     download, issuer, month_arg, request_tree, today, unit_arg, unit_not_found, unit_picker,
     yesterday,
 )
+from web.errors import bad_request
 from web.security import roles_required, visible_units
 from web.violations import LOG_ROLES, bp
 from web.violations.query import BadFilter, UnknownUnit, includes_today, page_args, parse, run
@@ -39,7 +40,7 @@ def _query():
     try:
         return parse(request.args)
     except BadFilter:
-        abort(400)
+        raise bad_request("log_filter") from None
     except UnknownUnit as exc:
         unit_not_found(str(exc))
 
@@ -51,7 +52,7 @@ def log():
     try:
         number, per_page = page_args(request.args)
     except BadFilter:
-        abort(400)
+        raise bad_request("log_filter") from None
     found = run(query, offset=(number - 1) * per_page, limit=per_page, tree=request_tree())
     # Past the count, the pager knows only that one more page exists.
     page = Page(found.rows, number, per_page, found.total + (not found.exact))
