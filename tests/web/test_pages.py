@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import hashlib
 import re
 
+import pytest
 from sqlalchemy import select
 
 from attendance.models import AuditEntry, Station, Unit, User
