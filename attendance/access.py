@@ -79,9 +79,10 @@ def password_needs_rehash(password_hash: str) -> bool:
 
 def check_password_strength(password: str, username: str = "") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccessError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccessError(f"mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự "
+                          "(password too short)")
     if username and password.casefold() == username.casefold():
-        raise AccessError("password must differ from the username")
+        raise AccessError("mật khẩu không được trùng tên đăng nhập (password equals the username)")
 
 
 # --- station keys -------------------------------------------------------------------------
@@ -214,23 +215,25 @@ def create_user(
     """
     username = username.strip()
     if not USERNAME_RE.match(username):
-        raise AccessError("username: 2-80 letters, digits or . _ @ -")
+        raise AccessError("tên đăng nhập gồm 2–80 chữ cái, chữ số hoặc . _ @ - (username: 2-80 "
+                          "letters, digits or . _ @ -)")
     if role not in ROLES:
-        raise AccessError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
+        raise AccessError(f"vai trò không hợp lệ {role!r} (một trong: {', '.join(ROLES)})")
     owner = username_owner(session, username)
     if owner is not None:
         raise AccessError(f"tên đăng nhập {username!r} đã được dùng: tài khoản "
                           f"{owner.username!r} (username taken, whatever the case)")
     if role == "unit_head" and unit_id is None:
-        raise AccessError("a unit head needs a unit")
+        raise AccessError("thủ trưởng đơn vị cần có đơn vị (a unit head needs a unit)")
     if role == "staff" and employee_id is None:
-        raise AccessError("a staff member needs an employee record")
+        raise AccessError("tài khoản cán bộ cần gắn với hồ sơ cán bộ (a staff member needs an "
+                          "employee record)")
     if unit_id is not None and session.get(Unit, unit_id) is None:
-        raise AccessError(f"unknown unit id {unit_id}")
+        raise AccessError(f"không có đơn vị số {unit_id} (unknown unit id)")
     if employee_id is not None:
         employee = session.get(Employee, employee_id)
         if employee is None:
-            raise AccessError(f"unknown employee id {employee_id}")
+            raise AccessError(f"không có cán bộ số {employee_id} (unknown employee id)")
         linked = employee_account(session, employee_id)
         if linked is not None:
             raise AccessError(f"cán bộ {employee.code} đã có tài khoản {linked.username!r} "

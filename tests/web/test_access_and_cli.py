@@ -50,9 +50,9 @@ def test_create_user_rules(tree):
         access.create_user(s, username="hh", role="unit_head", password="x" * 10, now=NOW)
     with pytest.raises(access.AccessError, match="employee"):
         access.create_user(s, username="st", role="staff", password="x" * 10, now=NOW)
-    with pytest.raises(access.AccessError, match="at least"):
+    with pytest.raises(access.AccessError, match="mật khẩu cần ít nhất"):
         access.create_user(s, username="in", role="inspector", password="short", now=NOW)
-    with pytest.raises(access.AccessError, match="unknown role"):
+    with pytest.raises(access.AccessError, match="vai trò không hợp lệ"):
         access.create_user(s, username="in", role="king", password="x" * 10, now=NOW)
     make_user(s, "in", "inspector")
     with pytest.raises(access.AccessError, match="taken"):
