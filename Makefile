@@ -23,6 +23,9 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed
 
+# The demo province is Quảng Nam's: its example config names the agency and the place on
+# every official PDF, and gives the wards their own timetable.
+run: export ATTENDANCE_CONFIG ?= $(CURDIR)/config/example-province.toml
 run: setup
 	$(BIN)/attendance init-db
 	$(BIN)/attendance demo --if-empty
