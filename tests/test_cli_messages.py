@@ -43,10 +43,20 @@ def test_a_usage_error_is_one_vietnamese_line_and_status_2(args, error, tmp_path
     assert not any(word in run.stderr for word in ENGLISH), run.stderr
 
 
-def test_help_headings_are_vietnamese(tmp_path):
-    run = attendance("report", "--help", tmp_path=tmp_path)
+@pytest.mark.parametrize("args", [["report", "--help"], ["--help"]])
+def test_help_headings_are_vietnamese(args, tmp_path):
+    run = attendance(*args, tmp_path=tmp_path)
     assert run.returncode == 0
-    for heading in ("Cách dùng: attendance report", "Tùy chọn:", "Lệnh:",
+    for heading in ("Cách dùng: attendance", "Tùy chọn:", "Lệnh:",
                     "Hiện hướng dẫn này rồi thoát."):
         assert heading in run.stdout
-    assert not any(word in run.stdout for word in ENGLISH), run.stdout
+    assert not any(word in run.stdout for word in (*ENGLISH, "Commands")), run.stdout
+
+
+def test_a_file_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path):
+    assert attendance("init-db", tmp_path=tmp_path).returncode == 0
+    run = attendance("report", "daily", "--date", "2026-11-20", "--format", "csv",
+                     "-o", str(tmp_path / "no-such-folder" / "x.csv"), tmp_path=tmp_path)
+    assert run.returncode == 1
+    assert run.stderr == (f"Lỗi: tệp {tmp_path / 'no-such-folder' / 'x.csv'}: "
+                          "không có tệp hoặc thư mục này\n")

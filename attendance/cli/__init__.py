@@ -6,6 +6,7 @@ Each subcommand lives in its own module and is imported only when it runs, so th
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 
@@ -35,6 +36,16 @@ COMMANDS = {
 }
 
 
+OS_ERRORS = {
+    errno.ENOENT: "không có tệp hoặc thư mục này",
+    errno.EACCES: "không có quyền",
+    errno.EPERM: "không có quyền",
+    errno.ENOSPC: "đĩa đã đầy",
+    errno.EISDIR: "đây là một thư mục",
+    errno.EROFS: "ổ đĩa chỉ cho đọc",
+}
+
+
 class CommandError(click.ClickException):
     """Shown as one Vietnamese line on stderr, exit status 1."""
 
@@ -48,6 +59,10 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except (ConfigError, UserError) as exc:
             raise CommandError(str(exc)) from None
+        except OSError as exc:  # a file to read or write: -o into a folder that is not there
+            reason = OS_ERRORS.get(exc.errno, exc.strerror or str(exc))
+            name = f" {exc.filename}" if exc.filename else ""
+            raise CommandError(f"tệp{name}: {reason}") from None
         except (OperationalError, ProgrammingError) as exc:
             detail = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
             if "no such table" in detail or "does not exist" in detail:
@@ -65,7 +80,7 @@ class LazyGroup(click.Group):
 
     def format_commands(self, ctx, formatter):
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
-        with formatter.section("Commands"):
+        with formatter.section(messages.gettext("Commands")):
             formatter.write_dl(rows)
 
 
