@@ -154,6 +154,8 @@ def _status(entry: EmployeeDay) -> str:
         return f"{EXCUSED_LABEL} ({_excuse_kinds(result.excused)})"
     if result.has_open(ABSENT):
         return KIND_LABELS[ABSENT]
+    if result.in_progress and not result.started:
+        return "chưa bắt đầu ngày làm việc"
     if result.not_arrived:
         return "chưa đến"
     if result.check_in is None:

@@ -124,6 +124,7 @@ class DayResult:
     findings: tuple[Finding, ...] = field(default=())
     in_progress: bool = False  # evaluated before the end of the day's last session
     seen: bool = False  # a record shows them at work (a spot check, a guard), scan or not
+    started: bool = True  # False: evaluated before the day's check-in opened (a day to come)
 
     @property
     def excused(self) -> tuple[ExcuseRef, ...] | None:
@@ -132,9 +133,11 @@ class DayResult:
 
     @property
     def not_arrived(self) -> bool:
-        """Expected today, not seen at work yet, and the day is not over (an inspector who
-        found them at their post has seen them arrive, though that is no check-in)."""
-        return self.in_progress and self.expected and self.check_in is None and not self.seen
+        """Expected today, not seen at work yet, and the day begun but not over (an
+        inspector who found them at their post has seen them arrive, though that is no
+        check-in; nobody is "not arrived" on a day to come)."""
+        return (self.in_progress and self.started and self.expected and self.check_in is None
+                and not self.seen)
 
     @property
     def expected(self) -> bool:
@@ -367,7 +370,8 @@ def evaluate_day(
         findings = [_excused(f, full, covered, whole_day) for f in findings]
     return DayResult(working=True, excuses=whole_day, check_in=check_in, check_out=check_out,
                      findings=tuple(findings), in_progress=as_of is not None,
-                     seen=marks_show_presence(marks))
+                     seen=marks_show_presence(marks),
+                     started=as_of is None or as_of >= frame.opens_at)
 
 
 def marks_show_presence(marks: Iterable[Mark]) -> bool:

@@ -158,9 +158,13 @@ def test_daily_report_api(login_as, clock):
     report = client.get(f"/api/v1/reports/daily?date={DAY}&unit=SNV").get_json()
     snv = next(u for u in report["units"] if u["unit"] == "SNV")
     assert snv["absent"] == ["E-SNV"]
-    # A day to come: nobody is absent yet either.
+    # A day to come: nobody is absent, nor "not arrived", yet.
     report = client.get("/api/v1/reports/daily?date=2026-11-25&unit=SNV").get_json()
-    assert all(not u["absent"] for u in report["units"])
+    assert all(not u["absent"] and not u["not_arrived"] for u in report["units"])
+    assert report["totals"]["expected"] == 2
+    csv_text = client.get("/reports/daily/export/csv?date=2026-11-25&unit=SNV").data
+    assert "chưa bắt đầu ngày làm việc" in csv_text.decode("utf-8-sig")
+    assert "chưa đến" not in csv_text.decode("utf-8-sig")
 
 
 @pytest.mark.parametrize("url", [

@@ -142,4 +142,5 @@ def run(query: LogQuery, *, offset: int = 0, limit: int | None = None,
 
 
 def includes_today(query: LogQuery) -> bool:
-    return query.last >= yesterday() + timedelta(days=1)
+    today = yesterday() + timedelta(days=1)
+    return query.first <= today <= query.last
