@@ -97,12 +97,13 @@ def load_photo(value: str | None, base_dir: Path | None = None) -> Image.Image |
         return None
 
 
-def card_units(unit) -> tuple[str, str]:
+def card_units(unit, agency: str = "") -> tuple[str, str]:
     """(the unit the card's band names, the employee's own unit under it or "").
 
     The band names the office a member of the public knows (the Sở, the huyện: the unit
     just below the top one) and the card's body the phòng in it, so that two cards from
-    "Văn phòng Sở" of two Sở differ. A unit at the top or just below it is named alone.
+    "Văn phòng Sở" of two Sở differ. A unit at the top or just below it is named alone,
+    and not at all when it is the ``agency`` the band names above it already.
     """
     chain = []
     while unit is not None and unit not in chain:
@@ -111,13 +112,16 @@ def card_units(unit) -> tuple[str, str]:
     if not chain:
         return "", ""
     office = chain[0] if len(chain) <= 2 else chain[-2]
-    return _nfc(office.name), "" if office is chain[0] else _nfc(chain[0].name)
+    band = _nfc(office.name)
+    if band.casefold() == _nfc(agency).casefold():
+        band = ""
+    return band, "" if office is chain[0] else _nfc(chain[0].name)
 
 
 def make_card(badge, payload: str, *, agency: str, photo_dir: Path | None = None) -> Card:
     """The card of ``badge`` (an ``attendance.models.Badge`` with its employee and unit)."""
     employee = badge.employee
-    unit, department = card_units(employee.unit)
+    unit, department = card_units(employee.unit, agency)
     return Card(
         agency=_nfc(agency),
         unit=unit,

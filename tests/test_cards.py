@@ -249,6 +249,7 @@ def test_the_band_names_the_office_and_the_body_the_phong_in_it(tmp_path):
     snv = Unit(code="SNV", name="Sở Nội vụ", parent=top)
     stc = Unit(code="STC", name="Sở Tài chính", parent=top)
     assert cards.card_units(top) == ("UBND tỉnh Quảng Nam", "")
+    assert cards.card_units(top, "UBND TỈNH Quảng Nam") == ("", "")  # named once, above
     assert cards.card_units(snv) == ("Sở Nội vụ", "")
     assert cards.card_units(Unit(code="SNV-VP", name="Văn phòng Sở", parent=snv)) == (
         "Sở Nội vụ", "Văn phòng Sở")

@@ -394,7 +394,7 @@ EN: dict[str, str] = {
     "phạm, trạng thái và số trang theo danh sách có sẵn.":
         "Invalid filter: a range of at most 366 days, its start not after its end; the types, "
         "status and page as the lists offer them.",
-    "Phòng, ban": "Department",
+    "Nơi công tác": "Workplace",
     "Các phiên bản đã ban hành": "Issued versions",
     "Phiên bản": "Version",
     "Thay đổi so với bản trước": "Changes from the previous version",

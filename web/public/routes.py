@@ -75,10 +75,11 @@ def _today() -> date:
 def _card(badge: Badge) -> PublicCard:
     employee: Employee = badge.employee
     has_photo = photos.photo_file(employee.photo, instance_path()) is not None
-    unit, department = cards.card_units(employee.unit)
+    agency = _nfc(domain_config().agency)
+    unit, department = cards.card_units(employee.unit, agency)
     # Same values, same fallbacks as attendance.cards.make_card.
     return PublicCard(
-        agency=_nfc(domain_config().agency),
+        agency=agency,
         unit=unit,
         department=department,
         title=cards.CARD_TITLES.get(employee.category or "CC", cards.CARD_TITLES["CC"]),
