@@ -143,18 +143,23 @@ def _check_overlap(session: Session, employee: Employee, start_date: date, end_d
                    part: str) -> None:
     """A request may not cover a day, or half-day, that a pending or approved request of
     the same employee covers already (a morning and an afternoon request of one day do
-    not overlap)."""
+    not overlap). The refusal names every request in the way."""
     other = session.scalars(
         select(Excuse).where(Excuse.employee_id == employee.id,
                              Excuse.status.in_((PENDING, APPROVED)),
                              Excuse.start_date <= end_date, Excuse.end_date >= start_date)
         .order_by(Excuse.start_date, Excuse.id)).all()
-    for excuse in other:
-        if part == "full" or excuse.part in ("full", part):
-            state = "đang chờ duyệt" if excuse.status == PENDING else "đã duyệt"
-            span = (format_day(excuse.start_date) if excuse.start_date == excuse.end_date
-                    else f"{format_day(excuse.start_date)} – {format_day(excuse.end_date)}")
-            raise ExcuseError(f"đã có đơn số {excuse.id} ({state}) cho {span}", "start_date")
+    clashes = [e for e in other if part == "full" or e.part in ("full", part)]
+    if not clashes:
+        return
+
+    def described(excuse: Excuse) -> str:
+        state = "đang chờ duyệt" if excuse.status == PENDING else "đã duyệt"
+        span = (format_day(excuse.start_date) if excuse.start_date == excuse.end_date
+                else f"{format_day(excuse.start_date)} – {format_day(excuse.end_date)}")
+        return f"đơn số {excuse.id} ({state}) cho {PART_LABELS[excuse.part]} {span}"
+
+    raise ExcuseError("đã có " + "; ".join(described(e) for e in clashes), "start_date")
 
 
 def request_excuse(session: Session, config: Config, employee: Employee, *, start_date: date,

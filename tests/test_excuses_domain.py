@@ -150,17 +150,21 @@ def test_a_request_may_not_cover_what_another_pending_or_approved_one_covers(
     for start, end, part in ((MONDAY, MONDAY, "full"), (wednesday, wednesday, "morning"),
                              (MONDAY - timedelta(days=7), MONDAY, "full")):
         with pytest.raises(excuses.ExcuseError,
-                           match=f"đã có đơn số {first.id} \\(đang chờ duyệt\\) cho "
-                                 "23/11/2026 – 25/11/2026"):
+                           match=f"đã có đơn số {first.id} \\(đang chờ duyệt\\) cho cả "
+                                 "ngày 23/11/2026 – 25/11/2026"):
             ask(db_session, people["p1"], start_date=start, end_date=end, part=part)
     ask(db_session, people["stc"])  # another employee's day
     thursday = MONDAY + timedelta(days=3)
     morning = ask(db_session, people["p1"], start_date=thursday, end_date=thursday,
                   part="morning")
-    ask(db_session, people["p1"], start_date=thursday, end_date=thursday, part="afternoon")
+    afternoon = ask(db_session, people["p1"], start_date=thursday, end_date=thursday,
+                    part="afternoon")
     excuses.decide_excuse(db_session, morning, "approved", "x", None, NOW)
-    with pytest.raises(excuses.ExcuseError, match="đã duyệt"):
+    with pytest.raises(excuses.ExcuseError) as refused:
         ask(db_session, people["p1"], start_date=thursday, end_date=thursday)
+    assert str(refused.value) == (
+        f"đã có đơn số {morning.id} (đã duyệt) cho buổi sáng 26/11/2026; đơn số "
+        f"{afternoon.id} (đang chờ duyệt) cho buổi chiều 26/11/2026")
     # A withdrawn request frees its days.
     excuses.withdraw_excuse(db_session, first, by="staff_p1", actor="staff_p1", now=NOW)
     ask(db_session, people["p1"])
