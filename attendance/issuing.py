@@ -418,6 +418,17 @@ FIGURE_LABELS = {
     "badge_compliance": "Tỷ lệ đeo thẻ", "punctuality": "Tỷ lệ đúng giờ",
 }
 RATES = ("badge_compliance", "punctuality")
+# The details of a changed entry: a person's monthly counts, a late arrival's minutes…
+DETAIL_LABELS = {
+    "working_days": "Ngày làm việc", "present_days": "Ngày có mặt",
+    "late_days": "Số ngày đi muộn", "late_minutes": "Tổng số phút đi muộn",
+    "early_leaves": "Về sớm", "early_leave_minutes": "Số phút về sớm",
+    "missing_checkouts": "Không quét thẻ khi về", "no_badge": "Không đeo thẻ",
+    "absences": "Vắng không lý do", "absent_from_post": "Vắng mặt tại vị trí làm việc",
+    "missed_sessions": "Vắng buổi", "excused_days": "Nghỉ có lý do (ngày)",
+    "minutes": "Số phút", "check_in": "Giờ đến", "check_out": "Giờ về", "at": "Thời điểm",
+    "source": "Nguồn ghi nhận",
+}
 
 
 def _entry_key(item) -> str:
@@ -431,13 +442,18 @@ def _employee(item) -> str:
     return item if isinstance(item, str) else item["employee"]
 
 
+def _details(before: dict, after: dict) -> dict[str, list]:
+    return {key: [before.get(key), after.get(key)] for key in after
+            if key in DETAIL_LABELS and before.get(key) != after.get(key)}
+
+
 def diff_contents(old: dict, new: dict, kind: str = DAILY) -> dict:
     """What changed between two versions: per unit and list, who was added or removed.
 
     ``{"units": {"SNV": {"lists": {"absent": {"added": [], "removed": ["E003"]}},
     "figures": {"present": [9, 10]}}}, "units_added": [], "units_removed": []}``; an entry
     whose details changed (minutes late after a late upload; a person's monthly counts) is
-    listed as ``changed``.
+    listed as ``changed``, with ``details``: ``{"E002": {"absences": [19, 14]}}``.
     """
     list_names, figure_names = CHANGES[kind]
     old_units = {u["unit"]: u for u in old.get("units", ())}
@@ -449,11 +465,15 @@ def diff_contents(old: dict, new: dict, kind: str = DAILY) -> dict:
         for name in list_names:
             was = {_entry_key(i): i for i in before.get(name, ())}
             now = {_entry_key(i): i for i in after.get(name, ())}
+            changed = sorted((k for k in now.keys() & was.keys() if now[k] != was[k]),
+                             key=lambda k: (_employee(now[k]), k))
             change = {
                 "added": sorted({_employee(now[k]) for k in now.keys() - was.keys()}),
                 "removed": sorted({_employee(was[k]) for k in was.keys() - now.keys()}),
-                "changed": sorted({_employee(now[k]) for k in now.keys() & was.keys()
-                                   if now[k] != was[k]}),
+                "changed": sorted({_employee(now[k]) for k in changed}),
+                # per changed entry's employee, each detail that changed: [before, after]
+                "details": {_employee(now[k]): _details(was[k], now[k]) for k in changed
+                            if isinstance(now[k], dict)},
             }
             change = {k: v for k, v in change.items() if v}
             if change:

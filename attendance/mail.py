@@ -31,7 +31,7 @@ from attendance import exports
 from attendance.config import Config, Mail
 from attendance.exports import LIST_LABELS
 from attendance.issuing import (
-    DAILY, FIGURE_LABELS, KIND_LABELS, MONTHLY, MORNING, RATES, daily_reports,
+    DAILY, DETAIL_LABELS, FIGURE_LABELS, KIND_LABELS, MONTHLY, MORNING, RATES, daily_reports,
 )
 from attendance.models import Employee, IssuedReport, MailDelivery, Unit
 from attendance.models.mail import FAILED, PENDING, SENDING, SENT
@@ -92,8 +92,8 @@ def _changed_codes(report: IssuedReport) -> set[str]:
     if not report.changes:
         return set()
     return {code for unit in json.loads(report.changes).get("units", {}).values()
-            for delta in unit.get("lists", {}).values() for people in delta.values()
-            for code in people}
+            for delta in unit.get("lists", {}).values()
+            for key in ("added", "removed", "changed") for code in delta.get(key, ())}
 
 
 def _names(session: Session, content: dict, extra: set[str] = frozenset()) -> dict[str, str]:
@@ -187,6 +187,21 @@ def _monthly_body(content: dict) -> str:
             f"<th>Vắng không lý do</th></tr>{rows}</table>")
 
 
+def _details_text(details: dict | None) -> str:
+    """" (vắng không lý do 19 → 14, …)" of a changed entry, or nothing."""
+    if not details:
+        return ""
+
+    def value(v) -> str:
+        if v is None:
+            return "—"
+        return _hhmm(v) if isinstance(v, str) and len(v) >= 19 and v[10] == "T" else str(v)
+
+    parts = [f"{DETAIL_LABELS.get(k, k).lower()} {value(a)} → {value(b)}"
+             for k, (a, b) in details.items()]
+    return f" ({escape(', '.join(parts))})"
+
+
 def _changes_body(report: IssuedReport, names: dict[str, str], unit_names: dict[str, str]
                   ) -> str:
     if not report.changes:
@@ -198,10 +213,12 @@ def _changes_body(report: IssuedReport, names: dict[str, str], unit_names: dict[
         for list_name, delta in change.get("lists", {}).items():
             what = ("số liệu cá nhân" if list_name == "employees"
                     else f"danh sách {LIST_LABELS.get(list_name, list_name)}")
+            details = delta.get("details", {})
             for verb, key in (("thêm", "added"), ("bỏ", "removed"), ("sửa", "changed")):
                 people = delta.get(key)
                 if people:
-                    who = "; ".join(_person(c, names) for c in people)
+                    who = "; ".join(_person(c, names) + _details_text(details.get(c))
+                                    for c in people)
                     items.append(f"<li>{unit} – {escape(what)}: {verb} {who}</li>")
         for name, values in change.get("figures", {}).items():
             before, after = (percent(v) if name in RATES else "—" if v is None else str(v)

@@ -270,7 +270,9 @@ def test_a_revised_monthly_report_is_mailed_an_old_daily_one_only_kept(
     assert [m["Subject"] for m in updates] == [
         "Báo cáo tháng 08/2026 – Sở Nội vụ (bản cập nhật số 2)"]
     html = updates[0].get_body(("html",)).get_content()
-    assert "Sở Nội vụ – số liệu cá nhân: sửa Trần Thị Bích (E203)" in html
+    assert ("Sở Nội vụ – số liệu cá nhân: sửa Trần Thị Bích (E203) (vắng không lý do "
+            in html)
+    assert "nghỉ có lý do (ngày) 0 → 1)" in html
     assert f"Sở Nội vụ – vắng không lý do: {absences} → {absences - 1}" in html
 
 

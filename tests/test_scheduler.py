@@ -369,7 +369,9 @@ def test_an_excuse_approved_after_the_month_revises_its_monthly_report_that_nigh
     assert bich["absences"] == 21 and bich["excused_days"] == 2
     changes = json.loads(snv.changes)["units"]
     assert list(changes) == ["SNV"]
-    assert changes["SNV"]["lists"] == {"employees": {"changed": ["E002"]}}
+    assert changes["SNV"]["lists"] == {"employees": {
+        "changed": ["E002"],
+        "details": {"E002": {"absences": [23, 21], "excused_days": [0, 2]}}}}
     assert changes["SNV"]["figures"]["absences"] == [before["absences"], before["absences"] - 2]
     assert changes["SNV"]["figures"]["expected"] == [before["expected"], before["expected"] - 2]
     # Nothing changed since: the next nights issue nothing.

@@ -395,6 +395,7 @@ EN: dict[str, str] = {
         "Invalid filter: a range of at most 366 days, its start not after its end; the types, "
         "status and page as the lists offer them.",
     "Nơi công tác": "Workplace",
+    "Số phút về sớm": "Minutes left early",
     "Các phiên bản đã ban hành": "Issued versions",
     "Phiên bản": "Version",
     "Thay đổi so với bản trước": "Changes from the previous version",

@@ -16,6 +16,7 @@ PATTERNS = [
 ]
 # Literal tables shown through _() indirectly.
 from attendance.audit import ACTION_LABELS  # noqa: E402
+from attendance.issuing import DETAIL_LABELS, FIGURE_LABELS  # noqa: E402
 from web.admin.calendar_views import LEGEND  # noqa: E402
 from web.admin.forms import ROLE_CHOICES  # noqa: E402
 from web.auth.forms import REQUIRED, TOO_LONG  # noqa: E402
@@ -36,7 +37,9 @@ def used_strings() -> set[str]:
             found.update(pattern.findall(text))
     found.update(label for _, label in ROLE_CHOICES)
     found.update(look.label for look in LEGEND)
-    found.update(PAGE_TITLES.values(), HINTS.values(), ROLE_LABELS.values(), SOURCES.values(), ACTION_LABELS.values(),
+    found.update(PAGE_TITLES.values(), HINTS.values(), DETAIL_LABELS.values(),
+                 FIGURE_LABELS.values(), ROLE_LABELS.values(), SOURCES.values(),
+                 ACTION_LABELS.values(),
                  {REQUIRED, TOO_LONG})
     return {s for s in found if VIETNAMESE.search(s)}
 

@@ -113,7 +113,9 @@ def test_monthly_page_lists_the_month_s_versions_with_people_and_figures_changed
     build(session_factory)
     _issue(session_factory, "SNV", 1, kind="monthly", period="2026-11")
     second = _issue(session_factory, "SNV", 2, {
-        "units": {"SNV-P1": {"lists": {"employees": {"changed": ["E-P1"]}},
+        "units": {"SNV-P1": {"lists": {"employees": {
+            "changed": ["E-P1"],
+            "details": {"E-P1": {"absences": [3, 2], "excused_days": [0, 1]}}}},
                              "figures": {"rank": [2, 1], "absences": [3, 2],
                                          "punctuality": [0.9, 0.95]}}},
         "units_added": [], "units_removed": []}, kind="monthly", period="2026-11")
@@ -123,7 +125,8 @@ def test_monthly_page_lists_the_month_s_versions_with_people_and_figures_changed
     section = html[html.index("Các phiên bản đã ban hành"):html.index("Xếp hạng thi đua")]
     assert section.count("Báo cáo tháng · SNV") == 2 and "Báo cáo ngày" not in section
     assert f'href="/reports/issued/{second}">2</a>' in section
-    assert "SNV-P1 · Số liệu cá nhân: thay đổi Lê Văn Cường (E-P1)" in section
+    assert ("SNV-P1 · Số liệu cá nhân: thay đổi Lê Văn Cường (E-P1) (Vắng không lý do 3 → 2, "
+            "Nghỉ có lý do (ngày) 0 → 1)") in section
     assert "SNV-P1 · Hạng: 2 → 1" in section
     assert "SNV-P1 · Vắng không lý do: 3 → 2" in section
     assert "SNV-P1 · Tỷ lệ đúng giờ: 90,0% → 95,0%" in section

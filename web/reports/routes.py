@@ -10,7 +10,7 @@ from flask import abort, current_app, render_template, url_for
 from sqlalchemy import select
 
 from attendance import exports
-from attendance.issuing import FIGURE_LABELS, RATES
+from attendance.issuing import DETAIL_LABELS, FIGURE_LABELS, RATES
 from attendance.models import Employee, IssuedReport, Scan, Unit
 from attendance.reports import (
     DailyReport, MonthlyReport, Offender, compile_daily, compile_monthly, daily_json,
@@ -38,7 +38,8 @@ LIST_LABELS = {
 CHANGE_LABELS = {"added": "thêm", "removed": "bớt", "changed": "thay đổi"}
 # What the issued versions' section of a report page labels its lines with.
 ISSUED_LABELS = {"kinds": ISSUED_KINDS, "list_labels": LIST_LABELS,
-                 "change_labels": CHANGE_LABELS, "figure_labels": FIGURE_LABELS, "rates": RATES}
+                 "change_labels": CHANGE_LABELS, "figure_labels": FIGURE_LABELS, "rates": RATES,
+                 "detail_labels": DETAIL_LABELS}
 
 
 @bp.route("/daily")
@@ -200,13 +201,17 @@ def _issued_versions(period: str, kinds: tuple[str, ...], unit: Unit | None) -> 
     return out
 
 
-def _change_lines(changes: dict) -> list[tuple[str, str, str, list[str]]]:
-    """(unit code, list name, change, employee codes) of a version's ``changes``."""
+def _change_lines(changes: dict) -> list[tuple[str, str, str, list[tuple[str, dict]]]]:
+    """(unit code, list name, change, [(employee code, details that changed)]) of a
+    version's ``changes``."""
     lines = []
     for code, change in changes.get("units", {}).items():
         for name, moves in change.get("lists", {}).items():
-            for move, employees in moves.items():
-                lines.append((code, name, move, employees))
+            details = moves.get("details", {})
+            for move in CHANGE_LABELS:
+                if moves.get(move):
+                    lines.append((code, name, move,
+                                  [(person, details.get(person, {})) for person in moves[move]]))
     return lines
 
 
