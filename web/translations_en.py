@@ -58,6 +58,7 @@ EN: dict[str, str] = {
     "Nhập lại mật khẩu": "Repeat the password",
     "Hai mật khẩu không khớp": "The passwords do not match",
     "Mật khẩu phải có ít nhất 8 ký tự": "The password needs at least 8 characters",
+    "Mật khẩu dài quá 1024 ký tự": "The password is longer than 1024 characters",
     "Mật khẩu hiện tại không đúng": "The current password is wrong",
     "Mật khẩu mới không hợp lệ (ít nhất 8 ký tự, khác tên đăng nhập)":
         "Invalid new password (at least 8 characters, not the username)",

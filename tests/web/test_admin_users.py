@@ -145,3 +145,11 @@ def test_one_account_per_employee(login_as, session_factory, province):
     # Someone without an account gets one.
     assert new_user(admin, "cuong", "staff", employee="E-P1").status_code == 302
     assert user(session_factory, "cuong").employee_id == province["e_p1"]
+
+
+def test_a_password_too_long_says_so(login_as):
+    long = "x" * 1025
+    response = new_user(login_as("admin"), "dai_qua", "inspector", password=long, confirm=long)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Mật khẩu dài quá 1024 ký tự" in html and "ít nhất 8 ký tự" not in html

@@ -60,6 +60,17 @@ def test_the_log_stops_at_today_which_has_no_absence_before_it_ends(
         (True, True)]
 
 
+def test_a_page_past_the_end_goes_to_the_last_one(login_as, session_factory):
+    build(session_factory)
+    client = login_as("inspector")
+    response = client.get(f"/violations?{RANGE}&type=late&type=absent&per_page=2&page=99")
+    assert response.status_code == 302
+    last = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "page=3" in response.headers["Location"] and len(_rows(last)) == 2  # 6 rows
+    assert "type=late" in response.headers["Location"]
+    assert "type=absent" in response.headers["Location"]
+
+
 def test_filters(login_as, session_factory):
     build(session_factory)
     client = login_as("admin")

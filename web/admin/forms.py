@@ -32,7 +32,8 @@ class UserForm(FlaskForm):
                            validators=[Optional(), Length(max=40, message=TOO_LONG)])
     password = PasswordField("Mật khẩu", validators=[
         DataRequired(REQUIRED),
-        Length(min=MIN_PASSWORD_LENGTH, max=1024, message="Mật khẩu phải có ít nhất 8 ký tự"),
+        Length(min=MIN_PASSWORD_LENGTH, message="Mật khẩu phải có ít nhất 8 ký tự"),
+        Length(max=1024, message="Mật khẩu dài quá 1024 ký tự"),
     ])
     confirm = PasswordField("Nhập lại mật khẩu", validators=[
         DataRequired(REQUIRED), EqualTo("password", message="Hai mật khẩu không khớp"),

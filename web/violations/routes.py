@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, redirect, render_template, request, url_for
 
 from attendance import exports
 from attendance.reports import (
@@ -56,6 +56,9 @@ def log():
     found = run(query, offset=(number - 1) * per_page, limit=per_page, tree=request_tree())
     # Past the count, the pager knows only that one more page exists.
     page = Page(found.rows, number, per_page, found.total + (not found.exact))
+    if not found.rows and found.exact and number > page.pages:  # past the end: the last page
+        return redirect(url_for("violations.log", **{**request.args.to_dict(flat=False),
+                                                     "page": page.pages}))
     return render_template(
         "violations/log.html", query=query, rows=found.rows, page=page,
         total_text=_count(found.total), exact=found.exact, args=query.args(),
