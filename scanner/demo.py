@@ -15,10 +15,8 @@ So that a new user sees arrivals come in on the dashboard within a minute, this:
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import logging
-import os
 import random
 import subprocess
 import sys
@@ -33,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attendance import access, badges
+from attendance.children import stop_at_exit
 from attendance.db import instance_path
 from attendance.models import Badge, Employee, Station, Unit
 
@@ -170,20 +169,7 @@ def start(session_factory, config, server_url: str) -> threading.Thread:
         processes.append(subprocess.Popen(station_command(demo, clip, server_url),
                                           stdin=subprocess.DEVNULL))
 
-    owner = os.getpid()
-
-    def stop() -> None:
-        if os.getpid() != owner:  # a forked web worker exiting: not its station
-            return
-        for proc in processes:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-
-    atexit.register(stop)
+    stop_at_exit(processes)
     thread = threading.Thread(target=launch, name="demo-station", daemon=True)
     thread.start()
     return thread

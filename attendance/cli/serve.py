@@ -8,7 +8,6 @@ gunicorn's processes: on SQLite, unless ``--no-scheduler`` is given, ``serve`` s
 
 from __future__ import annotations
 
-import atexit
 import ctypes
 import logging
 import os
@@ -18,6 +17,7 @@ import sys
 
 import click
 
+from attendance.children import stop_at_exit
 from attendance.cli.context import AppContext, pass_app
 
 
@@ -53,19 +53,8 @@ def _spawn_scheduler(app: AppContext) -> None:
         (SIGKILL included), so that a restarted ``serve`` never finds a second scheduler."""
         prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
-    process = subprocess.Popen(command + ["scheduler"], stdin=subprocess.DEVNULL,
-                               preexec_fn=end_with_parent)
-    owner = os.getpid()
-
-    def stop() -> None:
-        if os.getpid() == owner and process.poll() is None:  # not in a forked worker
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-    atexit.register(stop)
+    stop_at_exit([subprocess.Popen(command + ["scheduler"], stdin=subprocess.DEVNULL,
+                                   preexec_fn=end_with_parent)])
 
 
 @click.command("serve")
