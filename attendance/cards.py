@@ -2,8 +2,8 @@
 
 Each card (85.6 × 54 mm) shows the agency and the office (``card_units``) in a red band,
 the photo (or a neat placeholder), the kind of card, the full name with its diacritics, the
-position and the phòng, the card number and the signed QR code. Sheets hold 2 × 4 cards with 10 mm gutters and crop marks at
-every corner. Text uses the bundled Liberation fonts, embedded (subset) in the PDF, so a
+position and the phòng, the card number and the signed QR code. Sheets hold 2 × 4 cards
+with 10 mm gutters and crop marks at every corner. Text uses the bundled Liberation fonts, embedded (subset) in the PDF, so a
 name comes out of the PDF exactly as it is stored (NFC).
 
 The PDF and the PNG share one layout (``_Layout``), in millimetres from the card's top-left

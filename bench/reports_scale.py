@@ -5,8 +5,9 @@ The province has units of 50; on each working day about 3% are absent, 2% excuse
 1% recorded by a guard without a badge, and everyone present scans twice. The daily sizes
 get one day (Monday 23 November 2026); the monthly sizes every working day of November 2026
 (21); ``--monthly-issue`` times what the scheduler does on the month's first working day,
-every unit's monthly report (``attendance.issuing.monthly_contents``). Beside each compile, in the same run on the same database: the raw read of the same
-rows (employees and the range's scans, SQLAlchemy core), which no report can beat. The
+every unit's monthly report (``attendance.issuing.monthly_contents``). Beside each compile,
+in the same run on the same database: the raw read of the same rows (employees and the
+range's scans, SQLAlchemy core), which no report can beat. The
 peak resident memory of the process during the compile is printed too.
 
     python -m bench.reports_scale --daily 1000 10000 100000 --monthly 10000

@@ -4,8 +4,8 @@ no-badge records and the badge scans of those days, badges, photo.
 Everyone who may see the employee (``employee_or_404``: their units' heads, inspectors,
 admins, the employee themselves) sees the page and the photo; those who may withdraw a
 record or a scan made in error have the form beside it (``attendance.scans``); only admins
-issue and revoke badges, print cards and upload photos. ``attendance_history`` is also the staff home page's
-"my record".
+issue and revoke badges, print cards and upload photos. ``attendance_history`` is also the
+staff home page's "my record".
 """
 
 from __future__ import annotations
