@@ -405,6 +405,7 @@ EN: dict[str, str] = {
     "bớt": "removed",
     "thay đổi": "changed",
     "Chưa đến": "Not arrived yet",
+    "Có mặt, không quét thẻ khi đến": "At work, no check-in scan",
     "Tải về": "Download",
     "Ảnh": "Photo",
     "Ảnh lúc quét thẻ": "Photo taken at the scan",

@@ -218,6 +218,9 @@ def test_a_submitted_badge_marks_its_holder_present_with_badge(
     assert p1["present"] == 0 and p1["late"] == []
     page = client.get("/reports/daily?date=2026-11-23&unit=SNV-P1").get_data(as_text=True)
     assert "Chưa đến (" not in page
+    # The page names them apart, so that its lists account for everyone expected.
+    assert "Có mặt, không quét thẻ khi đến (1)" in page
+    assert "E-P1" in page.split("không quét thẻ khi đến (1)")[1].split("</ul>")[0]
     # A bad payload among the lines refuses the whole submission, with the reason.
     response = submit(client, "SNV", {province["e_snv"]: "absent_from_post"},
                       badge_lines=[payloads["e_stc"]])

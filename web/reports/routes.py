@@ -49,6 +49,12 @@ def daily():
     unit = unit_arg()
     compiled = _daily_report(day, unit)
     report = daily_json(compiled)
+    for unit_json, unit_day in zip(report["units"], compiled.units, strict=True):
+        # Seen at work (a spot check, a guard's no-badge record) with no check-in: in none
+        # of the report's lists (RULES.md: present means a check-in); the page names them.
+        unit_json["seen_no_check_in"] = [
+            e.employee.code for e in unit_day.employees
+            if e.result.expected and e.result.seen and e.result.check_in is None]
     codes = {e.employee.code for u in compiled.units for e in u.employees}
     names = {e.employee.code: e.employee.full_name for u in compiled.units for e in u.employees}
     return render_template(
