@@ -659,10 +659,16 @@ def recheck_history(session_factory: sessionmaker[Session], config: Config, now:
     approved the excuse knows of); a revised monthly report is mailed: its ranking of units
     (thi đua) is what it is read for.
     """
-    today = now.astimezone(config.tz).date()
+    old_days, months = history_periods(config, now.astimezone(config.tz).date())
+    return (revise(session_factory, config, now, DAILY, old_days, mail=False)
+            + revise(session_factory, config, now, MONTHLY, months))
+
+
+def history_periods(config: Config, today: date) -> tuple[list[str], list[str]]:
+    """The days (before the hourly re-check's) and the months before this one that
+    :func:`recheck_history` looks at on ``today``."""
     first = earliest_start(config, today)
     old_days = [d.isoformat() for d in days(first, today - timedelta(days=LOOKBACK_DAYS + 1))]
     months = sorted({d.strftime("%Y-%m") for d in days(first, today.replace(day=1)
                                                         - timedelta(days=1))})
-    return (revise(session_factory, config, now, DAILY, old_days, mail=False)
-            + revise(session_factory, config, now, MONTHLY, months))
+    return old_days, months

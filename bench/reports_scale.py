@@ -5,7 +5,11 @@ The province has units of 50; on each working day about 3% are absent, 2% excuse
 1% recorded by a guard without a badge, and everyone present scans twice. The daily sizes
 get one day (Monday 23 November 2026); the monthly sizes every working day of November 2026
 (21); ``--monthly-issue`` times what the scheduler does on the month's first working day,
-every unit's monthly report (``attendance.issuing.monthly_contents``). Beside each compile,
+every unit's monthly report (``attendance.issuing.monthly_contents``); ``--recheck`` times the
+nightly job ``reports.recheck_history`` (``attendance.issuing.recheck_history``) on the night
+after that Monday: 60 days of evidence, every daily and monthly report of the window issued
+once, nothing changed since (its usual night: every report compiled again and compared,
+none issued). Beside each compile,
 in the same run on the same database: the raw read of the same rows (employees and the
 range's scans, SQLAlchemy core), which no report can beat. The
 peak resident memory of the process during the compile is printed too.
@@ -14,6 +18,7 @@ peak resident memory of the process during the compile is printed too.
     python -m bench.reports_scale --database postgresql --daily 1000 10000 100000 1000000 \\
         --monthly 100000
     python -m bench.reports_scale --daily --monthly --monthly-issue 10000
+    python -m bench.reports_scale --database postgresql --daily --monthly --recheck 10000 100000
 
 PostgreSQL: a scratch database (``--name``, default ``attendance_bench_reports``) is created
 and dropped afterwards; rows go in with ``COPY``. SQLite: a file in a temporary folder.
@@ -35,9 +40,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from attendance import evaluation, issuing, migrate
-from attendance.config import load_config
+from attendance.config import Config, load_config
 from attendance.db import make_engine, make_session_factory
-from attendance.models import Employee, Excuse, NoBadgeRecord, Scan, Unit
+from attendance.excuses import earliest_start
+from attendance.models import Employee, Excuse, IssuedReport, NoBadgeRecord, Scan, Unit
 from attendance.org import org_tree
 from attendance.reports import compile_daily, compile_monthly, month_bounds
 from bench.ingest import PG_DEFAULT, scratch_database
@@ -45,6 +51,7 @@ from bench.ingest import PG_DEFAULT, scratch_database
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MONTH = date(2026, 11, 1)
 DAY = date(2026, 11, 23)
+NIGHT = datetime(2026, 11, 24, 1, 40, tzinfo=TZ)  # reports.recheck_history's run after DAY
 CHUNK = 50_000  # employees generated and written at a time
 
 UNIT_COLUMNS = ("id", "code", "name", "parent_id")
@@ -196,10 +203,43 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(engine: sa.Engine, kind: str, n: int, days: list[date], work, repeat: int) -> None:
+def issue_window(engine: sa.Engine, config: Config) -> None:
+    """Version 1 of every report ``recheck_history`` will compare, as the scheduler left
+    them (written straight into the table: this is set-up, not what is timed)."""
+    old_days, months = issuing.history_periods(config, NIGHT.date())
+    old_days = [day for day in old_days if date.fromisoformat(day).weekday() < 5]
+    issued_at = NIGHT - timedelta(days=1)
+    with make_session_factory(engine)() as session:
+        tree = org_tree(session)
+        for kind, periods in ((issuing.DAILY, old_days), (issuing.MONTHLY, months)):
+            for period in periods:
+                contents = issuing.contents_for(session, config, kind,
+                                                issuing._period_day(kind, period), tree,
+                                                list(tree.units))
+                rows = []
+                for unit_id, content in contents.items():
+                    text = issuing.dump(content)
+                    rows.append({"kind": kind, "unit_id": unit_id, "period": period,
+                                 "version": 1, "content": text,
+                                 "content_hash": issuing.content_hash(text),
+                                 "issued_at": issued_at, "issued_late": False})
+                session.execute(sa.insert(IssuedReport), rows)
+                session.commit()
+
+
+def recheck(engine: sa.Engine, config: Config) -> None:
+    issued = issuing.recheck_history(make_session_factory(engine), config, NIGHT)
+    if issued:
+        raise AssertionError(f"nothing changed, yet {len(issued)} reports were issued again")
+
+
+def measure(engine: sa.Engine, kind: str, n: int, days: list[date], work, repeat: int,
+            setup=None) -> None:
     reset(engine)
     started = time.perf_counter()
     build(engine, n, days)
+    if setup is not None:
+        setup()
     built = time.perf_counter() - started
     reset_peak_memory()
     compiled = min(timed(engine, work) for _ in range(repeat))
@@ -219,6 +259,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--daily", type=int, nargs="*", default=[1000, 10_000, 100_000])
     parser.add_argument("--monthly", type=int, nargs="*", default=[10_000])
     parser.add_argument("--monthly-issue", type=int, nargs="*", default=[])
+    parser.add_argument("--recheck", type=int, nargs="*", default=[])
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args(argv)
     config = load_config()
@@ -240,6 +281,10 @@ def main(argv: list[str] | None = None) -> None:
             measure(engine, "issue", n, working_days(first, last),
                     lambda s: issuing.monthly_contents(s, config, MONTH, org_tree(s),
                                                        list(org_tree(s).units)), args.repeat)
+        for n in args.recheck:
+            evidence = working_days(earliest_start(config, NIGHT.date()), DAY)
+            measure(engine, "recheck", n, evidence, lambda _: recheck(engine, config),
+                    args.repeat, setup=lambda: issue_window(engine, config))
         engine.dispose()
 
 
