@@ -202,3 +202,24 @@ def test_a_half_day_excused_person_is_expected_and_counts_in_the_rates():
     figures = unit_figures([result])
     assert (figures.expected, figures.present) == (1, 1)
     assert figures.badge_compliance == 0 and figures.punctuality == 0
+
+
+# --- absent from post: only during working hours ------------------------------------------
+
+def test_away_from_post_counts_only_during_working_hours():
+    """RULES.md: absent_from_post is "a spot check found them away from their post during
+    working hours". An inspector passing at 12:15 (the lunch break, 12:00-13:00), at 07:00
+    (before 07:30) or at 16:45 (after 16:30) finds no violation; at 07:30:00, 11:59:59 and
+    16:29:59 they are inside a session and it is one."""
+    scans = [at("07:20"), at("16:35")]
+    for hms, counts in (("07:00", False), ("07:30:00", True), ("11:59:59", True),
+                        ("12:15", False), ("13:00", True), ("16:29:59", True),
+                        ("16:30:00", False), ("16:45", False)):
+        for policy in (DAY_MODE, SESSION_MODE):
+            result = evaluate_day(WINTER, policy, scans=scans,
+                                  marks=[Mark(at(hms), AWAY, SPOT_CHECK)])
+            assert bool(result.open_findings(ABSENT_FROM_POST)) is counts, (hms, policy)
+    # The visit outside working hours still proves nothing about presence: no scans, away
+    # at 12:15, is absent and nothing else.
+    result = evaluate_day(WINTER, DAY_MODE, marks=[Mark(at("12:15"), AWAY, SPOT_CHECK)])
+    assert findings(result) == [(ABSENT, None, None)]
