@@ -348,7 +348,10 @@ def evaluate_day(
         missed: list[int] = []
         for index, (lower, upper) in enumerate(frame.bounds):
             part_scans = [s for s in counted if lower <= s < upper]
-            arrivals = sorted(part_scans + [m.at for m in without_badge if lower <= m.at < upper])
+            # The opening point filters badge scans only: a no-badge record made before it
+            # is the first session's arrival, as in day mode.
+            arrivals = sorted(part_scans + [m.at for m in without_badge
+                                            if (index == 0 or lower <= m.at) and m.at < upper])
             got_in, got_out, session_findings = _attendance(arrivals, part_scans, frame, policy,
                                                             index, index)
             findings.extend(session_findings)

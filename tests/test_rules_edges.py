@@ -223,3 +223,20 @@ def test_away_from_post_counts_only_during_working_hours():
     # at 12:15, is absent and nothing else.
     result = evaluate_day(WINTER, DAY_MODE, marks=[Mark(at("12:15"), AWAY, SPOT_CHECK)])
     assert findings(result) == [(ABSENT, None, None)]
+
+
+# --- a guard's record before the opening point --------------------------------------------
+
+def test_a_guard_record_before_the_opening_point_is_an_arrival_in_both_modes():
+    """docs/rules.md: the opening point filters badge scans only, a guard's no-badge record
+    counts whenever it was made. At 05:00 (opening 05:30) it is the check-in in day mode,
+    and in session mode the first session's check-in too (it was not: the 11:59 scan became
+    a check-in 269 minutes late with no check-out)."""
+    marks = [Mark(at("05:00"), WITHOUT_BADGE, GUARD)]
+    day = evaluate_day(WINTER, DAY_MODE, scans=[at("11:59"), at("13:00"), at("16:35")],
+                       marks=marks)
+    session = evaluate_day(WINTER, SESSION_MODE, scans=[at("11:59"), at("13:00"), at("16:35")],
+                           marks=marks)
+    for result in (day, session):
+        assert result.check_in == at("05:00") and result.check_out == at("16:35")
+        assert findings(result) == [(NO_BADGE, 0, None)]
