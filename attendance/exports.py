@@ -32,7 +32,7 @@ from attendance.reports import (
     ABSENT, ABSENT_FROM_POST, EARLY_LEAVE, EXCUSE_KIND_LABELS, EXCUSE_PART_LABELS, EXCUSED_LABEL,
     KIND_LABELS, LATE, MISSED_SESSION, MISSING_CHECKOUT, NO_BADGE, SOURCE_LABELS, STATUS_LABELS,
     WEEKDAY_NAMES, DailyReport, EmployeeDay, MonthlyReport, Offender, Violation,
-    finding_source, format_day, month_bounds, session_label,
+    finding_source, format_day, month_bounds, percent_text, session_label,
 )
 from attendance.rules import ExcuseRef
 
@@ -65,7 +65,7 @@ def _csv_cell(value: object) -> object:
     if isinstance(value, time):
         return value.strftime("%H:%M:%S")
     if isinstance(value, float):
-        return f"{value * 100:.1f}%"
+        return f"{percent_text(value)}%"
     return neutralize(value)
 
 
@@ -79,7 +79,7 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
 
 
 def _percent(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.1f}%".replace(".", ",")
+    return "" if value is None else f"{percent_text(value)}%".replace(".", ",")
 
 
 class _Book:

@@ -46,7 +46,7 @@ from attendance.models.mail import PENDING
 from attendance.org import org_tree
 from attendance.reports import (
     DailyReport, compile_daily, compile_monthly, daily_json, local_iso, monthly_json,
-    order_units, rank_units,
+    order_units, rank_units, shown_rate,
 )
 from attendance.rules import (
     ABSENT_FROM_POST, LATE, NO_BADGE, DayResult, ExcuseRef, Policy, evaluate_day,
@@ -282,7 +282,7 @@ def compile_morning(session: Session, config: Config, day: date,
 
 
 def _rate(part: int, whole: int) -> float | None:
-    return None if whole == 0 else round(part / whole, 4)
+    return None if whole == 0 else shown_rate(part / whole, 4)
 
 
 def morning_unit_json(unit: UnitRow, entries: list[MorningEntry], tz) -> dict:

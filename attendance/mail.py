@@ -36,7 +36,9 @@ from attendance.issuing import (
 from attendance.models import Employee, IssuedReport, MailDelivery, Unit
 from attendance.models.mail import FAILED, PENDING, SENDING, SENT
 from attendance.org import org_tree
-from attendance.reports import SOURCE_LABELS, compile_monthly, format_day, offenders_of
+from attendance.reports import (
+    SOURCE_LABELS, compile_monthly, format_day, offenders_of, percent_text,
+)
 
 log = logging.getLogger("attendance.mail")
 
@@ -57,7 +59,7 @@ ROLE_LABELS = {"unit_head": "thủ trưởng đơn vị", "inspector": "cán b�
 
 
 def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%".replace(".", ",")
+    return "—" if value is None else f"{percent_text(value)}%".replace(".", ",")
 
 
 def title(kind: str, period: str) -> str:

@@ -426,8 +426,24 @@ def compile_monthly(session: Session, config: Config, month: date | str,
                          rank_units(units.values()), config.timezone)
 
 
+def shown_rate(value: float | None, places: int = 4) -> float | None:
+    """A rate rounded to ``places`` decimals, except that a rate below 1 is never rounded up
+    to 1: the directive's target is 100%, and a unit that missed it (29,999 of 30,000) must
+    not read as if it met it. None stays None (nobody present)."""
+    if value is None:
+        return None
+    shown = round(value, places)
+    return round(1 - 10 ** -places, places) if value < 1 and shown >= 1 else shown
+
+
+def percent_text(value: float) -> str:
+    """A rate as a percentage with one decimal and a decimal point ("97.4"); below 1, never
+    "100.0" (see ``shown_rate``)."""
+    return f"{shown_rate(value, 3) * 100:.1f}"
+
+
 def _rate(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
+    return shown_rate(value, 4)
 
 
 def employee_month_json(person: EmployeeMonth) -> dict:

@@ -12,6 +12,9 @@ Choices where RULES.md is silent (also in docs/rules.md):
 - A spot check that found someone present *without* a badge is a no-badge record, so it is
   an arrival (check-in) like a guard's record; one that found them present *with* a badge
   only proves presence: the day is not ``absent``, but it is not a check-in either.
+- A spot check that found someone away from their post outside every session (the lunch
+  break, before the first session, from the end of the last) is no finding: RULES.md says
+  "during working hours". Sessions run from their start (included) to their end (not).
 - No-badge and absent-from-post findings belong to the session whose part of the day
   (the same boundaries as ``session`` mode) holds their time; a half-day excuse of that
   session excuses them.
@@ -250,6 +253,10 @@ def _session_of(instant: datetime, bounds: Sequence[tuple[datetime, datetime]]) 
     return len(bounds) - 1
 
 
+def _in_session(instant: datetime, sessions: Sequence[tuple[datetime, datetime]]) -> bool:
+    return any(start <= instant < end for start, end in sessions)
+
+
 def _covered_sessions(excuses: Sequence[ExcuseRef], count: int) -> dict[int, ExcuseRef]:
     covered: dict[int, ExcuseRef] = {}
     for excuse in excuses:
@@ -328,7 +335,9 @@ def evaluate_day(
             if mark.kind == WITHOUT_BADGE:
                 findings.append(Finding(NO_BADGE, _session_of(mark.at, frame.bounds), at=mark.at,
                                         source=mark.source))
-            elif mark.kind == AWAY:
+            elif mark.kind == AWAY and _in_session(mark.at, sessions):
+                # Away from one's post is a finding during working hours only (RULES.md):
+                # not in the lunch break, nor before the first session or after the last.
                 findings.append(Finding(ABSENT_FROM_POST, _session_of(mark.at, frame.bounds),
                                         at=mark.at, source=mark.source))
 
@@ -339,7 +348,10 @@ def evaluate_day(
         missed: list[int] = []
         for index, (lower, upper) in enumerate(frame.bounds):
             part_scans = [s for s in counted if lower <= s < upper]
-            arrivals = sorted(part_scans + [m.at for m in without_badge if lower <= m.at < upper])
+            # The opening point filters badge scans only: a no-badge record made before it
+            # is the first session's arrival, as in day mode.
+            arrivals = sorted(part_scans + [m.at for m in without_badge
+                                            if (index == 0 or lower <= m.at) and m.at < upper])
             got_in, got_out, session_findings = _attendance(arrivals, part_scans, frame, policy,
                                                             index, index)
             findings.extend(session_findings)

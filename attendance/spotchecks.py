@@ -32,9 +32,9 @@ from attendance.models.chain import append
 from attendance.models.checks import RESULTS
 from attendance.org import org_tree
 from attendance.rules import (
-    ABSENT_FROM_POST,
-    AWAY,
+    NO_BADGE,
     SPOT_CHECK,
+    WITHOUT_BADGE,
     DayResult,
     ExcuseRef,
     Mark,
@@ -78,7 +78,9 @@ def expected_now(session: Session, config: Config, unit: Unit, at: datetime) -> 
     employees = load_employees(session, tree, unit_ids, day, day)
     evidence = load_evidence(session, config, employees, day, day, everyone=False)
     calendar = WorkCalendar(config)
-    probe = Mark(at, AWAY, SPOT_CHECK)
+    # A no-badge mark belongs to the session of its instant and is excused as that session
+    # is, at any hour (an "away" mark outside working hours would be no finding at all).
+    probe = Mark(at, WITHOUT_BADGE, SPOT_CHECK)
     out: list[ExpectedPerson] = []
     for employee in employees:
         schedule = config.schedule(employee.schedule)
@@ -90,14 +92,14 @@ def expected_now(session: Session, config: Config, unit: Unit, at: datetime) -> 
         timetable = calendar.timetable(day, schedule)
         policy = Policy.from_schedule(schedule)
         marks = evidence.marks.get(key, [])
-        # A would-be "absent from post" finding at ``at``: if the rules excuse it, the
-        # employee is excused for this part of the day and not expected now.
+        # A would-be finding of this visit at ``at``: if the rules excuse it, the employee
+        # is excused for this part of the day and not expected now.
         probed = evaluate_day(timetable, policy, scans=evidence.scans.get(key, []),
                               marks=[*marks, probe], excuses=excuses)
         if probed.excused is not None:
             continue
         finding = next(f for f in probed.findings
-                       if f.kind == ABSENT_FROM_POST and f.at == at and f.source == SPOT_CHECK)
+                       if f.kind == NO_BADGE and f.at == at and f.source == SPOT_CHECK)
         if finding.excused_by is not None:
             continue
         result = evaluate_day(timetable, policy, scans=evidence.scans.get(key, []), marks=marks,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Generic, Sequence, TypeVar
 
-from attendance.reports import WEEKDAY_NAMES
+from attendance.reports import WEEKDAY_NAMES, shown_rate
 from web.db import domain_config
 
 T = TypeVar("T")
@@ -67,8 +67,8 @@ def decimal(value: float, places: int = 1) -> str:
 
 def percent(value: float | None) -> str:
     """A rate as a percentage with one decimal (``decimal``); "—" where there is none
-    (nobody present)."""
-    return "—" if value is None else f"{decimal(value * 100)}%"
+    (nobody present). Below 1, never 100,0% (``shown_rate``)."""
+    return "—" if value is None else f"{decimal(shown_rate(value, 3) * 100)}%"
 
 
 def role_label(role: str) -> str:

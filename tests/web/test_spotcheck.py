@@ -288,6 +288,27 @@ def test_expected_now_follows_the_session_of_a_half_day_excuse(db_session, confi
     assert codes(afternoon) == {"E-P1"}
 
 
+def test_a_visit_in_the_lunch_break_finds_nobody_absent_from_post(db_session, config,
+                                                                    province):
+    """At 12:15 (winter: the break between 12:00 and 13:00) the list still names those
+    not excused for that part of the day (12:15 is before the 12:30 boundary: the morning's),
+    but "away from their post during working hours" cannot be found then: the visit is kept,
+    no absent_from_post finding is made."""
+    from attendance.reports import daily_report
+
+    snv = db_session.get(Unit, province["SNV"])
+    approve(db_session, db_session.get(Employee, province["e_p1"]), "morning")
+    lunch = datetime(2026, 11, 23, 5, 15, tzinfo=timezone.utc)  # 12:15
+    people = {p.employee.code: p for p in spotchecks.expected_now(db_session, config, snv,
+                                                                  lunch)}
+    assert set(people) == {"E-SNV"}
+    spotchecks.record_spot_check(db_session, snv, "inspector", lunch, [
+        (db_session.get(Employee, province["e_snv"]), "absent_from_post", None)])
+    db_session.commit()
+    units = daily_report(db_session, config, date(2026, 11, 23))["units"]
+    assert all(u["absent_from_post"] == [] for u in units)
+
+
 def test_pages_escape_names_and_load_scripts_from_the_project(
         login_as, session_factory, province):
     with session_factory() as session:
