@@ -17,10 +17,11 @@ import csv
 import hashlib
 import io
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,9 @@ class ImportResult:
         if not self.applied:
             return (f"Không nhập dòng nào: tệp có {self.bad_rows} dòng lỗi trên {self.rows} dòng "
                     "(dùng --skip-bad-rows để chỉ nhập các dòng hợp lệ).")
-        return (f"Đã nhập {self.rows} dòng: thêm mới {self.created}, cập nhật {self.updated}, "
+        # "Processed", not "imported", when some rows were skipped (as the admin page says).
+        done = "Đã xử lý" if self.skipped else "Đã nhập"
+        return (f"{done} {self.rows} dòng: thêm mới {self.created}, cập nhật {self.updated}, "
                 f"không thay đổi {self.unchanged}, bỏ qua {self.skipped}.")
 
 
@@ -200,6 +203,24 @@ def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     return header, rows
 
 
+_ZERO_PADDED = re.compile(r"^0+$")
+
+
+def _xlsx_value(cell: Any) -> Any:
+    """A cell's value; a whole number shown zero-padded (format ``000000``) as the text shown.
+
+    Codes typed into a number cell lose their leading zeros, and clerks get them back with a
+    custom format; the code is what they see (000101), not the number stored (101).
+    """
+    value = getattr(cell, "value", None)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and float(value).is_integer() and value >= 0:
+        fmt = getattr(cell, "number_format", None) or ""
+        if _ZERO_PADDED.match(fmt):
+            return str(int(value)).zfill(len(fmt))
+    return value
+
+
 def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     from openpyxl import load_workbook
 
@@ -214,8 +235,8 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
         sheet = workbook.worksheets[0]
         header: list[str] | None = None
         rows: list[tuple[int, list[Any]]] = []
-        for line, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = list(cells)
+        for line, row in enumerate(sheet.iter_rows(), start=1):
+            cells = [_xlsx_value(cell) for cell in row]
             if header is None:
                 header = cells
                 continue
@@ -294,11 +315,12 @@ def _required_date(row: Mapping[str, Any], column: str) -> date:
     return day
 
 
-def _parse_instant(value: Any) -> datetime:
+def _parse_instant(value: Any, tz: tzinfo) -> datetime:
     if isinstance(value, datetime):
+        # A spreadsheet's date-time cell cannot hold an offset: it is the local time of the
+        # deployment, as the clerk who typed it read it. Text must still carry its offset.
         if value.tzinfo is None:
-            raise _RowInvalid("scanned_at", "thiếu múi giờ (cần ISO 8601 có độ lệch, "
-                              "ví dụ 2026-11-23T07:42:10+07:00)")
+            value = value.replace(tzinfo=tz)
         return value.astimezone(timezone.utc)
     text = _text(value)
     if not text:
@@ -636,13 +658,15 @@ def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = 
 
 
 def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = False,
-                 progress: Progress | None = None, actor: str = "import",
-                 now: datetime | None = None) -> ImportResult:
+                 progress: Progress | None = None, config: Config | None = None,
+                 actor: str = "import", now: datetime | None = None) -> ImportResult:
     """Historic or offline scans: ``employee_code,scanned_at,station,kind``; idempotent.
 
     ``badge`` rows become accepted scans (source ``import:<station>``), ``no_badge`` rows
-    become guards' no-badge records; both are chained like live records.
+    become guards' no-badge records; both are chained like live records. A date-time cell
+    of an XLSX file (which has no offset) is taken in the deployment's timezone.
     """
+    config = config or load_config()
     _names, records = _records(source, SCAN_COLUMNS, SCAN_REQUIRED)
     result = ImportResult("scans", rows=len(records))
     now = _now(now)
@@ -659,7 +683,7 @@ def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = Fals
 
     def check(line: int, row: Mapping[str, Any], problems: _Problems) -> None:
         employee = problems.get(_employee, row, employees)
-        instant = problems.get(_parse_instant, row.get("scanned_at"))
+        instant = problems.get(_parse_instant, row.get("scanned_at"), config.tz)
         station = problems.get(_bounded, _text(row.get("station")), "station", 100)
         kind = (problems.get(_required, row, "kind") or "").lower()
         if kind and kind not in SCAN_KINDS:

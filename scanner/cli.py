@@ -79,8 +79,12 @@ class ApiClient:
             with self._lock:
                 response = self.http.request(method, self.base + path, timeout=self.timeout,
                                              **kwargs)
+        except requests.Timeout:
+            raise TransportError("máy chủ không trả lời kịp") from None
+        except requests.ConnectionError:
+            raise TransportError(f"không kết nối được máy chủ {self.base[:-7]}") from None
         except requests.RequestException as exc:
-            raise TransportError(type(exc).__name__) from None
+            raise TransportError(f"lỗi mạng ({type(exc).__name__})") from None
         if response.status_code == 401:
             raise Unauthorized("khóa điểm quét không hợp lệ hoặc điểm quét đã bị khóa (HTTP 401)")
         if response.status_code in (400, 404, 409, 413, 422):
@@ -90,7 +94,7 @@ class ApiClient:
                 message = response.text[:200]
             raise Refused(response.status_code, message)
         if response.status_code >= 300 and response.status_code != 304:
-            raise TransportError(f"HTTP {response.status_code}")
+            raise TransportError(f"máy chủ báo lỗi (HTTP {response.status_code})")
         return response
 
     def _json(self, response: requests.Response):
@@ -99,7 +103,7 @@ class ApiClient:
         try:
             return response.json()
         except ValueError:
-            raise TransportError("answer is not JSON") from None
+            raise TransportError("câu trả lời của máy chủ không đọc được") from None
 
     def post_scans(self, scans: list[dict]) -> list[dict]:
         from scanner.outbox import TransportError
@@ -108,7 +112,7 @@ class ApiClient:
                                        json={"sent_at": _now_iso(), "scans": scans}))
         results = answer.get("results") if isinstance(answer, dict) else None
         if not isinstance(results, list):
-            raise TransportError("answer without results")
+            raise TransportError("câu trả lời của máy chủ thiếu kết quả")
         return results
 
     def post_no_badge(self, body: dict) -> dict:
@@ -151,13 +155,14 @@ class Upkeep(threading.Thread):
         try:
             bundle, etag = self.client.sync(self.trust.etag)
         except (TransportError, Unauthorized, Refused) as exc:
-            log.warning("sync failed (%s); checking badges with the last bundle%s", exc,
-                        "" if self.trust.synced else " — none yet")
+            log.warning("chưa đồng bộ được với máy chủ (%s); %s", exc,
+                        "kiểm tra thẻ theo lần đồng bộ trước" if self.trust.synced else
+                        "chưa đồng bộ lần nào: thẻ được ghi lại và máy chủ sẽ kiểm tra khi gửi")
             return False
         if bundle is not None:
             server_time = bundle.pop("server_time", None)
             self.trust.update(bundle, etag)
-            log.info("synced: %d keys, %d revoked serials, %d employees",
+            log.info("đã đồng bộ với máy chủ: %d khóa, %d thẻ đã thu hồi, %d cán bộ",
                      len(bundle.get("public_keys") or {}),
                      len(bundle.get("revoked_serials") or ()),
                      len(bundle.get("employees") or {}))
@@ -178,7 +183,7 @@ class Upkeep(threading.Thread):
                     answer = self.client.heartbeat(self.outbox.count())
                     _warn_skew(answer.get("server_time") if isinstance(answer, dict) else None)
                 except (TransportError, Unauthorized, Refused) as exc:
-                    log.info("heartbeat failed: %s", exc)
+                    log.info("không báo được trạng thái về máy chủ: %s", exc)
 
 
 def _warn_skew(server_time: str | None) -> None:
@@ -189,7 +194,7 @@ def _warn_skew(server_time: str | None) -> None:
     except (TypeError, ValueError):
         return
     if abs(skew) > 60:
-        log.warning("đồng hồ điểm quét lệch %+.0f giây so với máy chủ (station clock is off)", skew)
+        log.warning("đồng hồ điểm quét lệch %+.0f giây so với máy chủ", skew)
 
 
 # --- guard's keyboard entry ---------------------------------------------------------------
@@ -211,7 +216,7 @@ def search_employees(client: ApiClient | None, trust, query: str) -> list[dict]:
             if isinstance(found, list):
                 return found
         except (TransportError, Unauthorized, Refused) as exc:
-            log.info("search on the server failed (%s); searching the local list", exc)
+            log.info("không tìm được trên máy chủ (%s); tìm trong danh sách đã đồng bộ", exc)
     folded = _fold(query.strip())
     return [{"code": code, "full_name": name, "unit": ""}
             for code, name in sorted(trust.employees().items())
@@ -266,41 +271,96 @@ def guard_prompt(client, trust, outbox, *, stdin=None, stdout=None) -> None:
 # --- the program --------------------------------------------------------------------------
 
 
+#: argparse's own words, in the station's language (argparse looks ``_`` up at call time).
+ARGPARSE_VI = {
+    "usage: ": "Cách dùng: ",
+    "options": "Tùy chọn",
+    "positional arguments": "Tham số",
+    "show this help message and exit": "hiện hướng dẫn này rồi thoát",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: Lỗi: %(message)s\n",
+    "unrecognized arguments: %s": "không nhận tham số: %s",
+    "argument %(argument_name)s: %(message)s": "tham số %(argument_name)s: %(message)s",
+    "expected one argument": "cần một giá trị",
+    "invalid %(type)s value: %(value)r": "giá trị không hợp lệ: %(value)r",
+    "ambiguous option: %(option)s could match %(matches)s":
+        "tùy chọn %(option)s không rõ, có thể là %(matches)s",
+    "ignored explicit argument %r": "tùy chọn không nhận giá trị %r",
+    "the following arguments are required: %s": "thiếu tham số: %s",
+}
+
+
+class StationArgumentParser(argparse.ArgumentParser):
+    """argparse speaking Vietnamese: usage, help headings and errors (one ``Lỗi:`` line)."""
+
+    def __init__(self, *args, **kwargs) -> None:  # the headings and -h are made here
+        self._vietnamese(super().__init__, *args, **kwargs)
+
+    @staticmethod
+    def _vietnamese(call, *args, **kwargs):
+        english = argparse._
+        argparse._ = lambda text: ARGPARSE_VI.get(text, text)
+        try:
+            return call(*args, **kwargs)
+        finally:
+            argparse._ = english
+
+    def parse_args(self, args=None, namespace=None):
+        return self._vietnamese(super().parse_args, args, namespace)
+
+    def format_help(self) -> str:
+        return self._vietnamese(super().format_help)
+
+    def format_usage(self) -> str:
+        return self._vietnamese(super().format_usage)
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"Lỗi: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = StationArgumentParser(
         prog="attendance-station",
         description="Điểm quét thẻ: đọc mã QR từ camera, kiểm tra, ghi nhận và gửi về máy chủ.")
-    p.add_argument("--server", help="the server's base URL, e.g. http://10.0.0.5:8000")
-    p.add_argument("--key", default=os.environ.get("ATTENDANCE_STATION_KEY"),
-                   help="the station key (or ATTENDANCE_STATION_KEY)")
-    p.add_argument("--source", help="webcam index (0), video file or image folder")
-    p.add_argument("--headless", action="store_true", help="no window: log each result")
+    p.add_argument("--server", metavar="URL",
+                   help="địa chỉ máy chủ, ví dụ http://10.0.0.5:8000")
+    p.add_argument("--key", default=os.environ.get("ATTENDANCE_STATION_KEY"), metavar="KHÓA",
+                   help="khóa của điểm quét (hoặc biến môi trường ATTENDANCE_STATION_KEY)")
+    p.add_argument("--source", metavar="NGUỒN",
+                   help="số thứ tự camera (0), tệp video hoặc thư mục ảnh")
+    p.add_argument("--headless", action="store_true",
+                   help="không mở cửa sổ: in kết quả mỗi lượt quét ra màn hình")
     p.add_argument("--decode-only", action="store_true",
-                   help="only print FRAME<TAB>TEXT per code read (no checks, no upload)")
-    p.add_argument("--data-dir", type=Path,
+                   help="chỉ đọc mã, in KHUNG<TAB>NỘI DUNG mỗi mã (không kiểm tra, không gửi)")
+    p.add_argument("--data-dir", type=Path, metavar="THƯ_MỤC",
                    default=Path(os.environ.get("ATTENDANCE_STATION_DIR") or DEFAULT_DATA_DIR),
-                   help=f"queue, trust bundle and sounds (default {DEFAULT_DATA_DIR})")
-    p.add_argument("--debounce-seconds", type=float, default=10.0,
-                   help="a code seen again within this many seconds is the same scan")
+                   help=f"hàng chờ gửi, dữ liệu đồng bộ và âm thanh (mặc định {DEFAULT_DATA_DIR})")
+    p.add_argument("--debounce-seconds", type=float, default=10.0, metavar="GIÂY",
+                   help="một mã thấy lại trong chừng ấy giây là cùng một lượt quét")
     p.add_argument("--no-evidence", action="store_true",
-                   help="no photo (and no face check) with accepted scans")
-    p.add_argument("--no-sound", action="store_true")
-    p.add_argument("--face-model", help="YuNet ONNX file for the no-face flag (OpenCV 5 has "
-                   "no Haar cascades; or ATTENDANCE_FACE_MODEL)")
+                   help="không chụp ảnh ghi nhận (và không kiểm tra khuôn mặt)")
+    p.add_argument("--no-sound", action="store_true", help="tắt âm báo")
+    p.add_argument("--face-model", metavar="TỆP.onnx",
+                   help="mô hình YuNet để nhận diện khuôn mặt (OpenCV 5 không có Haar; "
+                        "hoặc ATTENDANCE_FACE_MODEL)")
     p.add_argument("--realtime", action="store_true",
-                   help="play a video file or folder at its frame rate")
+                   help="phát tệp video hoặc thư mục ảnh theo đúng tốc độ khung hình")
     p.add_argument("--guard", action="store_true",
-                   help="guard's terminal: record someone without a badge")
+                   help="bàn bảo vệ: ghi nhận người vào không đeo thẻ")
     p.add_argument("--fresh-event-ids", action="store_true",
-                   help="random event ids for a file source too (a replay counts again)")
-    p.add_argument("--sync-seconds", type=float, default=60.0)
-    p.add_argument("--heartbeat-seconds", type=float, default=30.0)
-    p.add_argument("--drain-timeout", type=float, default=60.0,
-                   help="seconds to wait for the queue to empty when a file source ends")
-    p.add_argument("--max-backoff", type=float, default=60.0,
-                   help="longest wait between retries while the server is unreachable")
-    p.add_argument("--timeout", type=float, default=10.0, help="HTTP timeout (seconds)")
-    p.add_argument("-v", "--verbose", action="store_true")
+                   help="mã sự kiện ngẫu nhiên cả với tệp (phát lại được tính thêm lần nữa)")
+    p.add_argument("--sync-seconds", type=float, default=60.0, metavar="GIÂY",
+                   help="đồng bộ với máy chủ mỗi chừng ấy giây")
+    p.add_argument("--heartbeat-seconds", type=float, default=30.0, metavar="GIÂY",
+                   help="báo trạng thái về máy chủ mỗi chừng ấy giây")
+    p.add_argument("--drain-timeout", type=float, default=60.0, metavar="GIÂY",
+                   help="khi tệp nguồn hết, chờ tối đa chừng ấy giây để gửi hết hàng chờ")
+    p.add_argument("--max-backoff", type=float, default=60.0, metavar="GIÂY",
+                   help="thời gian chờ lâu nhất giữa hai lần thử gửi khi mất kết nối")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="GIÂY",
+                   help="thời gian chờ mỗi yêu cầu tới máy chủ")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="ghi chi tiết (cho kỹ thuật viên)")
     return p
 
 
@@ -323,6 +383,12 @@ def source_namespace(spec: str) -> str:
     return digest.hexdigest()[:12]
 
 
+def one_line(text: str) -> str:
+    """A code's text on one line: line breaks, tabs and backslashes escaped (``\\n``, ...)."""
+    return (text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+            .replace("\t", "\\t"))
+
+
 def decode_only(source_spec: str, out=None) -> int:
     from scanner.decode import FrameDecoder
     from scanner.loop import code_payload
@@ -333,7 +399,7 @@ def decode_only(source_spec: str, out=None) -> int:
         decoder = FrameDecoder()
         for frame in source:
             for code in decoder.decode(frame.image).codes:
-                print(f"{frame.id}\t{code_payload(code)}", file=out, flush=True)
+                print(f"{frame.id}\t{one_line(code_payload(code))}", file=out, flush=True)
     return 0
 
 
@@ -351,9 +417,11 @@ class _DataDirLock:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # The guard reads the console: the time and the message; the rest for a technician (-v).
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s" if args.verbose
+                        else "%(asctime)s  %(message)s", datefmt="%H:%M:%S" if not args.verbose
+                        else None, stream=sys.stderr)
     from scanner.sources import SourceError
 
     if args.decode_only:
@@ -365,6 +433,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SourceError as exc:
             print(f"Lỗi: {exc}", file=sys.stderr)
             return 1
+        except BrokenPipeError:  # `… | head`: the reader has had enough
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 0
     if not args.server or not args.key:
         print("Lỗi: cần --server và --key (hoặc ATTENDANCE_STATION_KEY)", file=sys.stderr)
         return 1
@@ -393,7 +465,7 @@ def _run(args) -> int:
     stop = threading.Event()
 
     def on_signal(signum, _frame):
-        log.info("signal %s: stopping", signum)
+        log.info("đang dừng (tín hiệu %s)", signum)
         stop.set()
 
     if threading.current_thread() is threading.main_thread():
@@ -410,7 +482,7 @@ def _run(args) -> int:
 
     def on_result(item, result):
         if result.get("status") == "rejected" and result.get("reason") == "malformed":
-            log.error("server could not read scan %s: %s", item.event_id, result)
+            log.error("máy chủ không đọc được lượt quét %s: %s", item.event_id, result)
         else:
             log.debug("server: %s %s %s", item.event_id, result.get("status"),
                       result.get("reason") or "")
@@ -420,7 +492,7 @@ def _run(args) -> int:
     sender.start()
     upkeep.start()
     if outbox.count():
-        log.info("%d item(s) queued from an earlier run are being sent", outbox.count())
+        log.info("đang gửi %d lượt quét còn lại từ lần chạy trước", outbox.count())
     try:
         if args.guard and not args.source:
             guard_prompt(client, trust, outbox)

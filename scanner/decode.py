@@ -153,7 +153,7 @@ class _Zbar:
         try:
             from pyzbar import wrapper as zw
         except ImportError as exc:  # libzbar0 missing: run with zxing-cpp alone
-            log.warning("pyzbar unavailable (%s); decoding with zxing-cpp only", exc)
+            log.warning("không có pyzbar (%s); chỉ đọc mã bằng zxing-cpp", exc)
             return
         self._w = zw
         self._scanner = zw.zbar_image_scanner_create()

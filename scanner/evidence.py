@@ -76,7 +76,7 @@ def load_face_detector(model: str | os.PathLike | None = None):
         try:
             return _YuNet(str(model))
         except cv2.error as exc:
-            log.warning("face model %s not usable: %s", model, exc)
+            log.warning("không dùng được mô hình nhận diện khuôn mặt %s: %s", model, exc)
     return None
 
 
@@ -88,8 +88,9 @@ class Evidence:
         self._lock = threading.Lock()
         self.detector = load_face_detector(face_model)
         if self.detector is None:
-            log.warning("no face detector in this OpenCV (%s): scans go without the no-face "
-                        "flag; give a YuNet model with --face-model", cv2.__version__)
+            log.warning("OpenCV %s không có bộ nhận diện khuôn mặt: lượt quét gửi đi không "
+                        "kèm dấu 'không thấy mặt' (chỉ định mô hình YuNet bằng --face-model)",
+                        cv2.__version__)
 
     def small(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
@@ -110,7 +111,7 @@ class Evidence:
             try:
                 return self.detector(small)
             except cv2.error as exc:
-                log.warning("face detection failed: %s", exc)
+                log.warning("nhận diện khuôn mặt bị lỗi: %s", exc)
                 return None
 
     def capture(self, image: np.ndarray) -> dict:

@@ -95,7 +95,7 @@ class Sound:
             if not self.files[False].is_file():
                 _tone(self.files[False], [(220, 0.15), (0, 0.06), (220, 0.22)])
         except OSError as exc:
-            log.warning("no sound files: %s", exc)
+            log.warning("không tạo được tệp âm thanh: %s", exc)
             self.files = {}
         for name, args in (("paplay", []), ("aplay", ["-q"])):
             if shutil.which(name):

@@ -185,11 +185,11 @@ class StationLoop:
             try:
                 extra = self.evidence.capture(frame.image)
             except Exception:  # a failed photo must not hold back the scan
-                log.exception("evidence photo failed")
+                log.exception("không chụp được ảnh ghi nhận")
                 extra = {}
             self.outbox.complete(event_id, extra)
             self.stats.evidence_seconds.append(time.perf_counter() - started)
-        log.info("frame %s: %s %s -> %s", frame.id, event_id, verdict.line(),
+        log.debug("frame %s: %s %s -> %s", frame.id, event_id, verdict.line(),
                  "queued" if new else "already queued")
         return ScanRecord(event_id, payload, at, verdict, frame.id, latency, new)
 

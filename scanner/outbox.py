@@ -146,8 +146,8 @@ class Outbox:
         with self._lock:
             count = self._db.execute("UPDATE outbox SET ready = 1 WHERE ready = 0").rowcount
         if count:
-            log.warning("%d scan(s) left without evidence by an interrupted run are queued "
-                        "without it", count)
+            log.warning("%d lượt quét của lần chạy bị ngắt chưa kèm ảnh ghi nhận: "
+                        "gửi không kèm ảnh", count)
         return count
 
     # --- reading ----------------------------------------------------------------------
@@ -238,7 +238,8 @@ class Outbox:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        log.error("event %s set aside in dead_letters: %s", item.event_id, reason)
+        log.error("lượt quét %s bị máy chủ từ chối đọc, đã để riêng (dead_letters): %s",
+                  item.event_id, reason)
 
     def acked_status(self, event_id: str) -> str | None:
         with self._lock:
@@ -328,12 +329,12 @@ class Sender(threading.Thread):
             except (TransportError, Unauthorized) as exc:
                 self.last_error = str(exc)
                 delay = self.backoff.next_delay()
-                log.warning("server unreachable (%s); %d queued; retrying in %.1f s",
+                log.warning("chưa gửi được (%s); %d lượt chờ gửi; thử lại sau %.1f giây",
                             exc, self.outbox.count(), delay)
                 self._halt.wait(delay)
                 continue
             except Exception:  # a bug must not silently stop uploads: log and slow down
-                log.exception("sender failed")
+                log.exception("lỗi khi gửi lượt quét")
                 self._halt.wait(self.backoff.next_delay())
                 continue
             self.backoff.reset()

@@ -14,9 +14,12 @@ index for a camera or a video and its file name for a folder — what
 from __future__ import annotations
 
 import logging
+import os
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,7 +84,7 @@ class _CaptureSource(FrameSource):
     def __init__(self, capture: cv2.VideoCapture, description: str) -> None:
         if not capture.isOpened():
             capture.release()
-            raise SourceError(f"cannot open {description}")
+            raise SourceError(f"không mở được {description}")
         self._capture = capture
         self._index = 0
         self.description = description
@@ -94,7 +97,7 @@ class _CaptureSource(FrameSource):
         try:
             ok, image = self._capture.read()
         except cv2.error as exc:
-            log.warning("%s: read failed: %s", self.description, exc)
+            log.warning("%s: không đọc được khung hình: %s", self.description, exc)
             return None
         return image if ok and image is not None else None
 
@@ -121,8 +124,13 @@ class VideoFileSource(_CaptureSource):
     def __init__(self, path: str | Path) -> None:
         path = Path(path)
         if not path.is_file():
-            raise SourceError(f"no such video file: {path}")
-        super().__init__(cv2.VideoCapture(str(path)), str(path))
+            raise SourceError(f"không có tệp video {path}")
+        with _quiet_opencv():
+            capture = cv2.VideoCapture(str(path))
+        if not capture.isOpened():
+            capture.release()
+            raise SourceError(f"không mở được tệp video {path} (tệp hỏng hoặc không phải video)")
+        super().__init__(capture, f"tệp video {path}")
 
     def _timestamp(self, index: int) -> float:
         return index / self.fps
@@ -136,18 +144,44 @@ class CameraSource(_CaptureSource):
     def __init__(self, index: int, *, width: int | None = None, height: int | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  backend: int = cv2.CAP_ANY) -> None:
-        capture = cv2.VideoCapture(index, backend)
+        with _quiet_opencv():
+            capture = cv2.VideoCapture(index, backend)
         if width:
             capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         if height:
             capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         # A camera's internal queue adds latency between a badge shown and a badge seen.
         capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+        if not capture.isOpened():
+            capture.release()
+            raise SourceError(f"không mở được camera {index} (kiểm tra camera đã cắm và "
+                              "số thứ tự camera)")
         super().__init__(capture, f"camera {index}")
         self._clock = clock
 
     def _timestamp(self, index: int) -> float:
         return self._clock()
+
+
+@contextmanager
+def _quiet_opencv() -> Iterator[None]:
+    """Silence OpenCV's and FFmpeg's own English warnings while a capture opens (the caller
+    says what went wrong in Vietnamese): they write to file descriptor 2 directly."""
+    saved = None
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except (OSError, ValueError):  # no real stderr: leave it alone
+        saved = None
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _natural_key(name: str) -> list:
@@ -164,13 +198,16 @@ class ImageFolderSource(FrameSource):
                  grayscale: bool = False) -> None:
         folder = Path(folder)
         if not folder.is_dir():
-            raise SourceError(f"no such folder: {folder}")
+            raise SourceError(f"không có thư mục {folder}")
         self.description = str(folder)
         self.fps = fps
         self._flag = cv2.IMREAD_GRAYSCALE if grayscale else cv2.IMREAD_COLOR
         self._files = sorted(
             (p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()),
             key=lambda p: _natural_key(p.name))
+        if not self._files:
+            raise SourceError(f"thư mục {folder} không có ảnh nào "
+                              f"({', '.join(sorted(IMAGE_SUFFIXES))})")
         self._next = 0
         self._index = 0
 
@@ -183,7 +220,7 @@ class ImageFolderSource(FrameSource):
             self._next += 1
             image = cv2.imread(str(path), self._flag)
             if image is None:
-                log.warning("skipping %s: not a readable image", path)
+                log.warning("bỏ qua %s: không đọc được ảnh", path)
                 continue
             index = self._index
             self._index += 1

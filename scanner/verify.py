@@ -96,7 +96,7 @@ class TrustStore:
                 self._prepare(stored["bundle"])
                 self.etag = stored.get("etag")
             except (OSError, ValueError, KeyError, TypeError) as exc:
-                log.warning("ignoring unreadable %s: %s", self.path, exc)
+                log.warning("bỏ qua tệp hỏng %s: %s", self.path, exc)
 
     def _prepare(self, bundle: dict | None) -> None:
         bundle = bundle or {}

@@ -393,3 +393,46 @@ def test_progress_is_reported_through_checking_and_writing(db_session, config):
     import_scans(db_session, DATA / "import_scans.csv", now=NOW,
                  progress=lambda done, total: calls.append((done, total)))
     assert calls[-1] == (10, 10) and {total for _, total in calls} == {10}
+
+
+def test_xlsx_numbers_shown_with_leading_zeros_keep_them(db_session, config, tmp_path):
+    """A clerk's sheet shows 000101 (a number formatted 000000): the code is what they see."""
+    load_org(db_session, config)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["code", "full_name", "unit_code", "position", "category", "card_number"])
+    sheet.append([101, "Phạm Văn Số", "SNV", "Chuyên viên", "CC", 77])
+    sheet.append([102, "Lê Thị Không Định Dạng", "SNV", "Chuyên viên", "CC", 78])
+    sheet["A2"].number_format = "000000"
+    sheet["F2"].number_format = "00000"
+    workbook.save(tmp_path / "e.xlsx")
+    result = import_employees(db_session, tmp_path / "e.xlsx", now=NOW)
+    assert result.errors == [] and result.created == 2
+    stored = {e.code: e.card_number for e in db_session.scalars(
+        select(Employee).where(Employee.full_name.in_(["Phạm Văn Số", "Lê Thị Không Định Dạng"])))}
+    assert stored == {"000101": "00077", "102": "78"}
+
+
+def test_an_xlsx_date_time_cell_is_local_time(db_session, config, tmp_path):
+    """A spreadsheet's date-time cell has no offset: it is the deployment's local time."""
+    load_org(db_session, config)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["employee_code", "scanned_at", "station", "kind"])
+    sheet.append(["E001", datetime(2026, 11, 23, 7, 40), "Cổng chính", "badge"])
+    sheet["B2"].number_format = "dd/mm/yyyy hh:mm"
+    workbook.save(tmp_path / "s.xlsx")
+    result = import_scans(db_session, tmp_path / "s.xlsx", config=config, now=NOW)
+    assert result.errors == [] and result.created == 1
+    scan = db_session.scalar(select(Scan))
+    assert scan.scanned_at.astimezone(timezone.utc) == datetime(2026, 11, 23, 0, 40,
+                                                                 tzinfo=timezone.utc)
+    again = import_scans(db_session, tmp_path / "s.xlsx", config=config, now=NOW)
+    assert (again.created, again.unchanged) == (0, 1)
+
+
+def test_cli_summary_says_processed_when_rows_were_skipped(cli):
+    assert cli("import", "units", str(DATA / "import_units.csv")).exit_code == 0
+    result = cli("import", "employees", str(DATA / "import_employees_bad.csv"), "--skip-bad-rows")
+    assert "Đã xử lý 4 dòng: thêm mới 2" in result.output
+    assert "Đã nhập 4 dòng" not in result.output

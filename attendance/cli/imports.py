@@ -59,7 +59,7 @@ def _run(app: AppContext, kind: str, path: str, skip_bad_rows: bool) -> None:
         "units": imports.import_units, "employees": imports.import_employees,
         "scans": imports.import_scans, "excuses": imports.import_excuses,
     }[kind]
-    extra = {"config": app.config} if kind in ("units", "excuses") else {}
+    extra = {"config": app.config} if kind != "employees" else {}
     result = None
     try:
         with _progress_bar(LABELS[kind]) as progress, app.session() as session:

@@ -52,7 +52,7 @@ def _run(session, kind: str, path: Path, skip_bad_rows: bool) -> imports.ImportR
     }[kind]
     options = {"skip_bad_rows": skip_bad_rows, "actor": current_account().username,
                "now": now()}
-    if kind in ("units", "excuses"):
+    if kind != "employees":
         options["config"] = domain_config()
     return function(session, path, **options)
 
