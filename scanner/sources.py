@@ -16,14 +16,16 @@ from __future__ import annotations
 import logging
 import os
 import re
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
+# FFmpeg's own messages ("moov atom not found"): its backend reads this when it first opens.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+
+import cv2  # noqa: E402
 import numpy as np
 
 log = logging.getLogger(__name__)
@@ -165,23 +167,15 @@ class CameraSource(_CaptureSource):
 
 @contextmanager
 def _quiet_opencv() -> Iterator[None]:
-    """Silence OpenCV's and FFmpeg's own English warnings while a capture opens (the caller
-    says what went wrong in Vietnamese): they write to file descriptor 2 directly."""
-    saved = None
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-    except (OSError, ValueError):  # no real stderr: leave it alone
-        saved = None
+    """Silence OpenCV's own English warnings while a capture opens (the caller says what
+    went wrong in Vietnamese); FFmpeg's are off for the whole process (``OPENCV_FFMPEG_LOGLEVEL``
+    above: the guard cannot act on them)."""
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:
         yield
     finally:
-        if saved is not None:
-            os.dup2(saved, 2)
-            os.close(saved)
+        cv2.utils.logging.setLogLevel(level)
 
 
 def _natural_key(name: str) -> list:
