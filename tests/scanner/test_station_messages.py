@@ -104,6 +104,8 @@ def test_a_source_that_cannot_be_read_is_one_vietnamese_error(tmp_path, make, re
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith("Lỗi: ") and reason in last, run.stderr
     assert english_in(last.replace(str(tmp_path), "")) == [], last
+    if decode:  # nothing else to say: no OpenCV or FFmpeg warnings before it
+        assert run.stderr.strip().splitlines() == [last], run.stderr
 
 
 def test_usage_errors_and_help_are_vietnamese():
