@@ -186,12 +186,15 @@ def due_slots(session: Session, config: Config, now: datetime, *,
 
     The look-back starts ``lookback_days`` before today, but never before the day the
     first report was issued: a new installation starts its series today instead of
-    back-filling a week of late reports.
+    back-filling a week of late reports. Nor before ``records_from`` (go-live): a morning
+    report of a day before it would list everyone as not yet arrived, and mail it.
     """
     tz = config.tz
     today = now.astimezone(tz).date()
     started = service_start(session, config, memo)
     first = today if started is None else max(today - timedelta(days=lookback_days), started)
+    if config.records_from:
+        first = max(first, config.records_from)
     timetables = timetables_for(config)
     cutoff = timedelta(minutes=config.reports.morning_cutoff_minutes)
     delay = timedelta(minutes=config.reports.evening_delay_minutes)

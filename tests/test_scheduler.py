@@ -168,6 +168,18 @@ def test_catch_up_is_bounded_and_a_new_installation_starts_today(
     assert "2026-08-20" not in periods
 
 
+def test_no_report_is_issued_for_a_day_before_go_live(config, session_factory, province):
+    # Stations and accounts are set up the week before records_from: nobody is on record
+    # yet, so no morning report calls everyone "not arrived", and no mail goes out.
+    live = config.model_copy(update={"records_from": date(2026, 8, 5)})
+    drive(live, session_factory, at(date(2026, 8, 3), "00:00"), at(date(2026, 8, 6), "00:00"))
+    issued = reports(session_factory, unit_id=province["units"]["SNV"])
+    assert [(r.kind, r.period) for r in issued] == [("morning", "2026-08-05"),
+                                                    ("daily", "2026-08-05")]
+    # July's monthly report was due on 3/8, before go-live: July is not on record.
+    assert not reports(session_factory, kind="monthly")
+
+
 def test_issuing_version_one_twice_fails_at_the_database(config, session_factory, province):
     snv = province["units"]["SNV"]
     now = at(date(2026, 8, 3), "18:00")
