@@ -457,6 +457,10 @@ EN: dict[str, str] = {
     "Hôm nay": "Today",
     "Cập nhật lúc": "Updated at",
     "tự động làm mới mỗi {n} giây": "refreshes every {n} seconds",
+    "Hôm nay không phải ngày làm việc: {name}.": "Today is not a working day: {name}.",
+    "Hôm nay không phải ngày làm việc: {weekday}, ngày nghỉ hằng tuần.":
+        "Today is not a working day: {weekday}, a weekly rest day.",
+    "Không ai phải có mặt.": "No one is expected at work.",
     "Đã có mặt": "Present",
     "Lượt đến mới nhất": "Latest arrivals",
     "Điểm quét": "Station",
