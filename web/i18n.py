@@ -4,6 +4,10 @@ Strings are written in Vietnamese in templates and views, ``_("Đăng nhập")``
 in ``EN`` when the user chose English (``web/translations_en.py``). A missing entry falls
 back to Vietnamese; ``tests/web/test_i18n.py`` checks that every string used has one.
 Placeholders use ``str.format``: ``_("Trang {page}", page=2)``.
+
+Where English words one Vietnamese text in two ways, a ``context`` tells the uses apart:
+``_("Đơn vị", context="list")`` looks up ``"list|Đơn vị"`` ("Units", the page of all units,
+a kind of data) before ``"Đơn vị"`` ("Unit", one unit's column or field).
 """
 
 from __future__ import annotations
@@ -26,9 +30,9 @@ def current_language() -> str:
     return g.language
 
 
-def _(text: str, **values) -> str:
+def _(text: str, context: str | None = None, **values) -> str:
     if current_language() == "en":
-        text = EN.get(text, text)
+        text = EN.get(f"{context}|{text}" if context else text) or EN.get(text, text)
     return text.format(**values) if values else text
 
 

@@ -8,7 +8,8 @@ EN: dict[str, str] = {
     "Chấm công và kiểm tra đeo thẻ": "Attendance and badge checks",
     "Mở menu": "Open menu",
     "Trang chủ": "Home",
-    "Đơn vị": "Units",
+    "Đơn vị": "Unit",  # a column or field; the list of units is "list|Đơn vị"
+    "list|Đơn vị": "Units",
     "Cán bộ, công chức": "Employees",
     "Báo cáo ngày": "Daily report",
     "Người dùng": "Users",

@@ -14,6 +14,11 @@ PATTERNS = [
     re.compile(r'(?:Field\(|message=|errors\.append\()\s*"([^"]+)"'),
     re.compile(r'NavItem\("[^"]+",\s*"([^"]+)"'),
 ]
+# _("Đơn vị", context="list") and NavItem(..., context="list"): the entry "list|Đơn vị".
+IN_CONTEXT = [
+    re.compile(r'\b_\(\s*"([^"]+)",\s*context="(\w+)"'),
+    re.compile(r'NavItem\("[^"]+",\s*"([^"]+)",[^)\n]*context="(\w+)"'),
+]
 # Literal tables shown through _() indirectly.
 from attendance.audit import ACTION_LABELS  # noqa: E402
 from attendance.issuing import DETAIL_LABELS, FIGURE_LABELS  # noqa: E402
@@ -35,6 +40,8 @@ def used_strings() -> set[str]:
         text = path.read_text(encoding="utf-8")
         for pattern in PATTERNS:
             found.update(pattern.findall(text))
+        for pattern in IN_CONTEXT:
+            found.update(f"{context}|{msg}" for msg, context in pattern.findall(text))
     found.update(label for _, label in ROLE_CHOICES)
     found.update(look.label for look in LEGEND)
     found.update(PAGE_TITLES.values(), HINTS.values(), DETAIL_LABELS.values(),
