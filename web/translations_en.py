@@ -65,7 +65,7 @@ EN: dict[str, str] = {
         "Invalid new password (at least 8 characters, not the username)",
     "Tên đăng nhập hoặc mật khẩu không đúng.": "Wrong username or password.",
     "Quá nhiều lần đăng nhập không thành công. Vui lòng thử lại sau {minutes} phút.":
-        "Too many failed sign-ins. Please try again in {minutes} minutes.",
+        "Too many failed sign-ins. Please try again in {minutes:minute|minutes}.",
     "Đã đổi mật khẩu.": "Password changed.",
     # home
     "Hồ sơ của tôi": "My record",
@@ -82,7 +82,7 @@ EN: dict[str, str] = {
         "This account is not linked to an employee record. Please contact the administrator.",
     # units and employees
     "Chưa có đơn vị nào.": "No units yet.",
-    "{count} người": "{count} people",
+    "{count} người": "{count:person|people}",
     "Tất cả": "All",
     "Tìm kiếm": "Search",
     "Họ tên hoặc mã": "Name or code",
@@ -228,7 +228,7 @@ EN: dict[str, str] = {
     "Chọn đơn vị để kiểm tra": "Choose a unit to check",
     "Các lần kiểm tra gần đây": "Recent spot checks",
     "Chưa có lần kiểm tra nào.": "No spot checks yet.",
-    "{count} người phải có mặt lúc này": "{count} people expected at work now",
+    "{count} người phải có mặt lúc này": "{count:person|people} expected at work now",
     "Quét thẻ bằng máy ảnh": "Scan badges with the camera",
     "Bật máy ảnh": "Turn the camera on",
     "Tắt máy ảnh": "Turn the camera off",
@@ -260,7 +260,8 @@ EN: dict[str, str] = {
         "The badge is valid, but its holder is not in the unit being checked.",
     "Không đọc được mã thẻ.": "Cannot read the badge code.",
     "Chưa ghi nhận người nào.": "Nobody has been marked.",
-    "Đã ghi nhận kết quả kiểm tra {count} người.": "Recorded the results for {count} people.",
+    "Đã ghi nhận kết quả kiểm tra {count} người.":
+        "Recorded the results for {count:person|people}.",
     "Kết quả kiểm tra": "Spot check results",
     "Xem báo cáo ngày": "See the daily report",
     "Đã sửa": "Corrected",
@@ -282,7 +283,7 @@ EN: dict[str, str] = {
     "Gửi đơn": "Send the request",
     "Bạn chưa gửi đơn nào.": "You have not sent any request.",
     "Đơn của cán bộ trong đơn vị": "Requests of the unit's staff",
-    "{count} đơn": "{count} requests",
+    "{count} đơn": "{count:request|requests}",
     "Không có đơn nào.": "No requests.",
     "Xem và duyệt": "Review",
     "Loại đơn": "Kind",
@@ -336,7 +337,7 @@ EN: dict[str, str] = {
     "Đã từ chối đơn của {name}.": "Rejected the request of {name}.",
     "Đơn của chính bạn do thủ trưởng đơn vị cấp trên hoặc quản trị hệ thống duyệt.":
         "Your own request is decided by the head of the unit above or by an administrator.",
-    "{days} ngày gần đây": "last {days} days",
+    "{days} ngày gần đây": "last {days:day|days}",
     "Hôm nay, chưa kết thúc": "Today, not over yet",
     "Nghỉ có lý do cả ngày": "Excused for the whole day",
     "Đúng giờ, đủ buổi": "On time, all sessions",
@@ -429,7 +430,9 @@ EN: dict[str, str] = {
     "chưa xếp hạng": "not ranked",
     "Xếp hạng thi đua các đơn vị": "Emulation ranking of units",
     "Thứ tự xếp hạng: tỷ lệ đeo thẻ cao hơn đứng trước; bằng nhau thì tỷ lệ đúng giờ cao hơn; bằng nhau nữa thì tỷ lệ ngày vắng không lý do thấp hơn.": "Ranking order: higher badge compliance first; on a tie, higher punctuality; then a lower share of days absent without reason.",
-    "Ngưỡng cảnh báo: đi muộn từ {late} ngày trở lên; vắng không lý do từ {absent} ngày trở lên. Hệ thống chỉ cảnh báo; thủ trưởng đơn vị xem xét, quyết định.": "Thresholds: late on {late} days or more; absent without reason on {absent} days or more. The system only flags; the unit head reviews and decides.",
+    "Ngưỡng cảnh báo: đi muộn từ {late} ngày trở lên; vắng không lý do từ {absent} ngày trở lên. Hệ thống chỉ cảnh báo; thủ trưởng đơn vị xem xét, quyết định.":
+        "Thresholds: late on {late:day|days} or more; absent without reason on "
+        "{absent:day|days} or more. The system only flags; the unit head reviews and decides.",
     "Nhật ký vi phạm": "Violation log",
     "Vi phạm nhiều lần": "Repeat offenders",
     "Loại vi phạm": "Type",
@@ -472,7 +475,7 @@ EN: dict[str, str] = {
     "Mất tín hiệu": "Silent",
     "Ngoài giờ làm việc": "Outside working hours",
     "Chưa có dữ liệu.": "No data yet.",
-    "Còn {n} đơn vị khác.": "{n} more units not shown.",
+    "Còn {n} đơn vị khác.": "{n:more unit|more units} not shown.",
     "Tỷ lệ đeo thẻ theo đơn vị": "Badge compliance by unit",
     "Tỷ lệ đeo thẻ theo đơn vị, {n} ngày qua": "Badge compliance by unit, last {n} days",
     "Tỷ lệ đi muộn theo ngày": "Lateness by day",
@@ -521,7 +524,7 @@ EN: dict[str, str] = {
     "Không gửi được góp ý, vui lòng kiểm tra lại nội dung.":
         "The feedback could not be sent; please check what you entered.",
     "Bạn đã gửi quá nhiều góp ý. Vui lòng thử lại sau {minutes} phút.":
-        "You have sent too much feedback. Please try again in {minutes} minutes.",
+        "You have sent too much feedback. Please try again in {minutes:minute|minutes}.",
     "Cán bộ này đã nhận quá nhiều góp ý hôm nay. Vui lòng thử lại sau.":
         "This officer has received too much feedback today. Please try again later.",
     "Góp ý của người dân": "Citizens' feedback",
@@ -529,7 +532,7 @@ EN: dict[str, str] = {
         "Feedback on the service that citizens sent from the badge check page (scanning the QR code on a badge).",
     "Tất cả đơn vị": "All units",
     "Chỉ đánh giá thấp (1–2)": "Low ratings only (1–2)",
-    "{count} góp ý": "{count} feedback entries",
+    "{count} góp ý": "{count:feedback entry|feedback entries}",
     "Điểm trung bình: {average}/5": "Average: {average}/5",
     "Chỉ hiện {shown} góp ý mới nhất; lọc theo đơn vị để xem thêm.":
         "Only the newest {shown} entries are shown; filter by unit to see more.",
@@ -624,7 +627,7 @@ EN: dict[str, str] = {
     "Ngày làm bù, ngày làm việc bổ sung": "Swapped or extra working day",
     "Ngày nghỉ hằng tuần": "Weekly rest day",
     "Tháng {month}": "Month {month}",
-    "{count} ngày làm việc": "{count} working days",
+    "{count} ngày làm việc": "{count:working day|working days}",
     "Sửa tài khoản {username}": "Edit account {username}",
     "Lưu": "Save",
     "Khóa tài khoản": "Deactivate account",
