@@ -113,6 +113,9 @@ EN: dict[str, str] = {
         "This username is taken: there is already an account {username}",
     "Không có đơn vị này": "No such unit",
     "Không có cán bộ có mã này": "No employee has this code",
+    "Mã này khớp với {count} cán bộ: {codes}.": "This code matches {count} employees: {codes}.",
+    "Hãy gõ đúng mã, phân biệt chữ hoa, chữ thường.":
+        "Type the code exactly, with its capital and small letters.",
     "Cán bộ {code} đã có tài khoản {username}; mỗi cán bộ chỉ có một tài khoản":
         "Employee {code} already has the account {username}; one account per employee",
     "Thủ trưởng đơn vị cần chọn đơn vị": "A unit head needs a unit",

@@ -17,6 +17,20 @@ from web.i18n import _
 from web.security import current_account, roles_required
 
 
+def employee_by_code(code: str) -> tuple[Employee | None, str | None]:
+    """The employee whose code the admin typed, whatever its case; else why there is none
+    (shown under the field)."""
+    found = access.employees_by_code(get_db(), code)
+    if len(found) == 1:
+        return found[0], None
+    if not found:
+        return None, "Không có cán bộ có mã này"
+    return None, " ".join((
+        _("Mã này khớp với {count} cán bộ: {codes}.", count=len(found),
+          codes=", ".join(e.code for e in found)),
+        _("Hãy gõ đúng mã, phân biệt chữ hoa, chữ thường.")))
+
+
 def _unit_choices() -> list[tuple[str, str]]:
     units = get_db().scalars(select(Unit).order_by(Unit.code))
     return [("", "—")] + [(u.code, f"{u.code} · {u.name}") for u in units]
@@ -36,8 +50,8 @@ def new_user():
     form = UserForm()
     if form.validate_on_submit():
         unit = db.scalar(select(Unit).where(Unit.code == form.unit.data)) if form.unit.data else None
-        employee = (db.scalar(select(Employee).where(Employee.code == form.employee.data.strip()))
-                    if form.employee.data else None)
+        employee, employee_error = (employee_by_code(form.employee.data)
+                                    if form.employee.data else (None, None))
         owner = access.username_owner(db, form.username.data)
         linked = access.employee_account(db, employee.id) if employee else None
         if owner is not None:
@@ -47,8 +61,8 @@ def new_user():
                 username=owner.username))
         elif form.unit.data and unit is None:
             form.unit.errors.append("Không có đơn vị này")
-        elif form.employee.data and employee is None:
-            form.employee.errors.append("Không có cán bộ có mã này")
+        elif employee_error:
+            form.employee.errors.append(employee_error)
         elif linked is not None:
             form.employee.errors.append(_(
                 "Cán bộ {code} đã có tài khoản {username}; mỗi cán bộ chỉ có một tài khoản",
