@@ -21,6 +21,9 @@ IN_CONTEXT = [
 ]
 # Literal tables shown through _() indirectly.
 from attendance.audit import ACTION_LABELS  # noqa: E402
+from attendance.audit import DETAIL_LABELS as AUDIT_DETAIL_LABELS  # noqa: E402
+from attendance.reports import EXCUSE_KIND_LABELS, EXCUSE_PART_LABELS  # noqa: E402
+from attendance.spotchecks import RESULT_LABELS  # noqa: E402
 from attendance.issuing import DETAIL_LABELS, FIGURE_LABELS  # noqa: E402
 from web.admin.calendar_views import LEGEND  # noqa: E402
 from web.admin.forms import ROLE_CHOICES  # noqa: E402
@@ -46,7 +49,8 @@ def used_strings() -> set[str]:
     found.update(look.label for look in LEGEND)
     found.update(PAGE_TITLES.values(), HINTS.values(), DETAIL_LABELS.values(),
                  FIGURE_LABELS.values(), ROLE_LABELS.values(), SOURCES.values(),
-                 ACTION_LABELS.values(),
+                 ACTION_LABELS.values(), AUDIT_DETAIL_LABELS.values(),
+                 EXCUSE_KIND_LABELS.values(), EXCUSE_PART_LABELS.values(), RESULT_LABELS.values(),
                  {REQUIRED, TOO_LONG})
     return {s for s in found if VIETNAMESE.search(s)}
 

@@ -9,7 +9,7 @@ from attendance import access
 from attendance.audit import action_label
 from attendance.scans import StationError, register_station
 from attendance.models import AuditEntry, Employee, Station, Unit, User
-from web.admin import bp
+from web.admin import audit_details, bp
 from web.admin.forms import ROLE_CHOICES, StationForm, UserForm
 from web.db import get_db, now
 from web.format import Page
@@ -139,4 +139,7 @@ def audit_log():
         .offset((number - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE)
     ).all()
     page = Page(rows, number, AUDIT_PAGE_SIZE, total)
-    return render_template("admin/audit.html", page=page, args={}, action_label=action_label)
+    entries = [(e, audit_details.shown_target(e.action, e.target),
+                audit_details.detail_fields(e.details)) for e in rows]
+    return render_template("admin/audit.html", page=page, entries=entries, args={},
+                           action_label=action_label)
