@@ -192,6 +192,22 @@ def username_owner(session: Session, username: str) -> User | None:
         func.lower(User.username) == username.strip().lower()).order_by(User.id)).first()
 
 
+def employees_by_code(session: Session, code: str) -> list[Employee]:
+    """The employee whose code is ``code`` as typed, else those whose code differs from it
+    only in case ("cb0001" finds "CB0001"), by code: one is the employee meant, several
+    are for the admin to tell apart by typing the exact code.
+
+    Case is ignored for ASCII letters only, as in ``find_user`` (SQLite's ``lower`` folds
+    no others): a code with other letters is typed exactly.
+    """
+    code = code.strip()
+    exact = session.scalar(select(Employee).where(Employee.code == code))
+    if exact is not None or not code or not code.isascii():
+        return [exact] if exact is not None else []
+    found = session.scalars(select(Employee).where(func.lower(Employee.code) == code.lower()))
+    return sorted(found, key=lambda e: e.code)  # the same order on every database's collation
+
+
 def employee_account(session: Session, employee_id: int) -> User | None:
     """The account linked to the employee record, if any."""
     return session.scalars(select(User).where(User.employee_id == employee_id)

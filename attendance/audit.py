@@ -61,6 +61,45 @@ ACTION_LABELS = {
 }
 
 
+# What each key of an entry's details means, as the audit log page shows it, in the order
+# the page lists them (the stored JSON sorts its keys). Every key the product writes needs
+# its label here (tests/test_audit_labels.py reads the source to check); a key written by
+# another release is shown as it is, after these.
+DETAIL_LABELS = {
+    # people, units, accounts
+    "role": "Vai trò", "unit": "Đơn vị", "employee": "Cán bộ", "address": "Địa chỉ IP",
+    "before": "Trước khi sửa", "after": "Sau khi sửa",
+    # badges, photos
+    "serial": "Số sê-ri thẻ", "key_id": "Khóa ký thẻ", "photo": "Ảnh",
+    # excuses
+    "excuse": "Đơn số", "kind": "Loại", "part": "Thời gian nghỉ", "from": "Từ", "to": "Đến",
+    # withdrawn scans and no-badge records
+    "record": "Bản ghi số", "withdrawal": "Bản ghi hủy số", "recorded_at": "Thời điểm ghi nhận",
+    "recorded_by": "Người ghi nhận", "scan": "Lượt quét thẻ số", "source": "Nguồn",
+    "scanned_at": "Thời điểm quét thẻ",
+    # spot checks
+    "spot_check": "Lần kiểm tra số", "findings": "Số người được kiểm tra", "results": "Kết quả",
+    "finding": "Kết quả số", "correction": "Kết quả sửa số",
+    # imports
+    "rows": "Số dòng", "created": "Thêm mới", "updated": "Cập nhật", "unchanged": "Không đổi",
+    "skipped": "Bỏ qua", "errors": "Dòng lỗi",
+    # housekeeping and the nightly check
+    "files": "Số tệp đã xóa", "retention_days": "Số ngày lưu", "ok": "Đạt yêu cầu",
+    "silent_stations": "Điểm quét thẻ mất tín hiệu", "chain_records": "Số bản ghi đã kiểm tra",
+    "broken_link": "Liên kết hỏng",
+    # the demo
+    "today": "Ngày", "employees": "Số cán bộ", "scans": "Số lượt quét thẻ",
+    "no_badge": "Số lần không đeo thẻ", "excuses": "Số đơn nghỉ phép, công tác",
+    "reason": "Lý do",
+}
+
+
+def detail_label(key: str) -> str:
+    """The Vietnamese label of a details key; the key itself for one this release does not
+    know."""
+    return DETAIL_LABELS.get(key, key)
+
+
 def action_label(action: str) -> str:
     """The Vietnamese label of an action code; the code itself for one this release does not
     know (written by an older or a newer one)."""

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from attendance import excuses
-from attendance.audit import ACTION_LABELS, record
+from attendance.audit import ACTION_LABELS, DETAIL_LABELS, record
 from attendance.cli.imports import LABELS as IMPORT_KINDS
+from attendance.imports import ImportResult
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("attendance", "web", "scanner", "bench")
@@ -81,6 +82,72 @@ def test_every_action_code_written_has_a_label():
                if code not in ACTION_LABELS]
     assert not missing, "add to attendance.audit.ACTION_LABELS:\n" + "\n".join(missing)
     assert not set(ACTION_LABELS) - set(written), "labels for codes nothing writes"
+
+
+def _dict_keys(node: ast.expr, assigned: dict[str, list[ast.expr]], source: str,
+               where: str) -> set[str]:
+    """The keys of a details dict as written: literal keys, those of nested dicts, those of
+    a name assigned a dict in the same module, and ``**`` of a known call."""
+    if isinstance(node, ast.Name):
+        found = assigned.get(node.id)
+        if not found:
+            pytest.fail(f"{where}: details={node.id} — give the dict as a literal")
+        return set().union(*(_dict_keys(value, assigned, source, where) for value in found))
+    if not isinstance(node, ast.Dict):
+        pytest.fail(f"{where}: details={ast.get_source_segment(source, node)} — a dict literal")
+    keys: set[str] = set()
+    for key, value in zip(node.keys, node.values):
+        if key is None:  # **mapping
+            text = ast.get_source_segment(source, value)
+            if text not in DYNAMIC_DETAILS:
+                pytest.fail(f"{where}: **{text} — list its keys in DYNAMIC_DETAILS")
+            keys |= DYNAMIC_DETAILS[text]
+            continue
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            keys.add(key.value)
+        if isinstance(value, (ast.Dict, ast.Name)) and not (
+                isinstance(value, ast.Name) and value.id not in assigned):
+            keys |= _dict_keys(value, assigned, source, where)
+    return keys
+
+
+# A ``**`` in a details dict: its source text -> the keys it adds.
+DYNAMIC_DETAILS = {"result.counts()": set(ImportResult(kind="units").counts())}
+
+
+def written_detail_keys() -> dict[str, str]:
+    """Every key of the details the product's source writes, with where (path:line)."""
+    found: dict[str, str] = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            source = path.read_text(encoding="utf-8")
+            tree = ast.parse(source)
+            assigned: dict[str, list[ast.expr]] = {}
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
+                    for target in node.targets:
+                        if isinstance(target, ast.Name):
+                            assigned.setdefault(target.id, []).append(node.value)
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call):
+                    continue
+                for keyword in node.keywords:
+                    if keyword.arg == "details" and not (path == WRITER and ast.unparse(
+                            keyword.value) == "details"):  # record() itself passes it on
+                        where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                        for key in _dict_keys(keyword.value, assigned, source, where):
+                            found.setdefault(key, where)
+    return found
+
+
+def test_every_details_key_written_has_a_label():
+    written = written_detail_keys()
+    # The scan finds literal, nested, named and spread keys alike.
+    assert {"excuse", "before", "role", "today", "skipped", "silent_stations"} <= set(written)
+    missing = [f"{where}: {key}" for key, where in sorted(written.items())
+               if key not in DETAIL_LABELS]
+    assert not missing, "add to attendance.audit.DETAIL_LABELS:\n" + "\n".join(missing)
+    assert not set(DETAIL_LABELS) - set(written), "labels for keys nothing writes"
 
 
 AT = datetime(2026, 11, 23, 3, 0, 5, tzinfo=timezone.utc)  # 10:00:05 in Hà Nội

@@ -50,10 +50,10 @@ def time_vn(value: datetime | str | None, seconds: bool = False) -> str:
     return _local(value).strftime(pattern) if value.tzinfo else value.strftime(pattern)
 
 
-def datetime_vn(value: datetime | None) -> str:
+def datetime_vn(value: datetime | None, seconds: bool = False) -> str:
     if value is None:
         return ""
-    return _local(value).strftime("%d/%m/%Y %H:%M")
+    return _local(value).strftime("%d/%m/%Y %H:%M:%S" if seconds else "%d/%m/%Y %H:%M")
 
 
 def decimal(value: float, places: int = 1) -> str:

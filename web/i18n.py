@@ -4,9 +4,19 @@ Strings are written in Vietnamese in templates and views, ``_("Đăng nhập")``
 in ``EN`` when the user chose English (``web/translations_en.py``). A missing entry falls
 back to Vietnamese; ``tests/web/test_i18n.py`` checks that every string used has one.
 Placeholders use ``str.format``: ``_("Trang {page}", page=2)``.
+
+Where English words one Vietnamese text in two ways, a ``context`` tells the uses apart:
+``_("Đơn vị", context="list")`` looks up ``"list|Đơn vị"`` ("Units", the page of all units,
+a kind of data) before ``"Đơn vị"`` ("Unit", one unit's column or field).
+
+Vietnamese nouns have no plural; English ones say it in the placeholder:
+``"late on {late:day|days} or more"`` gives "late on 1 day or more", "late on 3 days or more"
+(the number, a space, then the singular for exactly 1 and the plural otherwise).
 """
 
 from __future__ import annotations
+
+import string
 
 from flask import Flask, g, session
 from flask_login import current_user
@@ -26,10 +36,23 @@ def current_language() -> str:
     return g.language
 
 
-def _(text: str, **values) -> str:
+class _Formatter(string.Formatter):
+    def format_field(self, value, format_spec: str) -> str:
+        if "|" in format_spec:  # never part of a standard format spec
+            singular, plural = format_spec.split("|", 1)
+            return f"{value} {singular if value == 1 and not isinstance(value, bool) else plural}"
+        return super().format_field(value, format_spec)
+
+
+_formatter = _Formatter()
+
+
+def _(text: str, context: str | None = None, **values) -> str:
     if current_language() == "en":
-        text = EN.get(text, text)
-    return text.format(**values) if values else text
+        text = EN.get(f"{context}|{text}" if context else text) or EN.get(text, text)
+    if not values:
+        return text
+    return _formatter.vformat(text, (), values) if "|" in text else text.format(**values)
 
 
 def init_app(app: Flask) -> None:

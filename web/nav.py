@@ -19,6 +19,7 @@ class NavItem:
     label: str
     roles: frozenset[str]
     order: int = 50
+    context: str | None = None  # see web.i18n: "list" names a collection ("Units")
 
 
 NAV: list[NavItem] = []
@@ -29,4 +30,4 @@ def nav_for(role: str | None) -> list[tuple[str, str, str]]:
     from web.i18n import _
 
     items = sorted((i for i in NAV if role in i.roles), key=lambda i: (i.order, i.endpoint))
-    return [(url_for(i.endpoint), _(i.label), i.endpoint) for i in items]
+    return [(url_for(i.endpoint), _(i.label, context=i.context), i.endpoint) for i in items]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from attendance import access
 from attendance.cli.context import AppContext, UserError, pass_app
-from attendance.models import Employee, Unit, User
+from attendance.models import Unit, User
 from attendance.models.users import ROLES
 
 
@@ -41,9 +41,16 @@ def add(app: AppContext, username: str, role: str, unit_code: str | None,
             if unit is None:
                 raise UserError(f"không có đơn vị {unit_code!r} (unknown unit)")
         if employee_code:
-            employee = session.scalar(select(Employee).where(Employee.code == employee_code))
-            if employee is None:
+            found = access.employees_by_code(session, employee_code)  # any case, as the page
+            if not found:
                 raise UserError(f"không có cán bộ {employee_code!r} (unknown employee)")
+            if len(found) > 1:
+                raise UserError(
+                    f"mã {employee_code!r} khớp với {len(found)} cán bộ:"
+                    f" {', '.join(e.code for e in found)}; hãy gõ đúng mã, phân biệt chữ hoa,"
+                    " chữ thường (ambiguous employee code)")
+            employee = found[0]
+            employee_code = employee.code
         now = datetime.now(timezone.utc)
         try:
             created = access.create_user(

@@ -110,12 +110,31 @@ def test_user_commands(cli, session_factory):
                  "--password", "mat-khau-123")
     assert result.exit_code == 1
     assert "Lỗi: cán bộ E1 đã có tài khoản 'an'" in result.output
+    # An employee code in another case, as on the page; the exact code when two differ so.
+    result = cli("user", "add", "an3", "--role", "staff", "--employee", "e1",
+                 "--password", "mat-khau-123")
+    assert result.exit_code == 1 and "Lỗi: cán bộ E1 đã có tài khoản 'an'" in result.output
+    with session_factory() as s:
+        unit = s.scalar(select(Unit).where(Unit.code == "SNV"))
+        make_employee(s, unit, "Hd-7", "Đỗ Thị Hoa")
+        make_employee(s, unit, "HD-7", "Đỗ Văn Hùng")
+        make_employee(s, unit, "E2", "Lê Thị Lan")
+        s.commit()
+    result = cli("user", "add", "lan", "--role", "staff", "--employee", "e2",
+                 "--password", "mat-khau-123")
+    assert result.exit_code == 0, result.output
+    result = cli("user", "add", "hoa", "--role", "staff", "--employee", "hd-7",
+                 "--password", "mat-khau-123")
+    assert result.exit_code == 1
+    assert ("Lỗi: mã 'hd-7' khớp với 2 cán bộ: HD-7, Hd-7; hãy gõ đúng mã, phân biệt chữ hoa,"
+            " chữ thường") in result.output
     # set-password finds the account as signing in does, whatever the case.
     result = cli("user", "set-password", "AN", "--password", "mat-khau-789")
     assert result.exit_code == 0, result.output
     assert "Đã đặt mật khẩu cho an." in result.output
     listing = cli("user", "list").output
     assert "head\tunit_head\tSNV" in listing and "an\tstaff\tE1" in listing
+    assert "lan\tstaff\tE2" in listing
     with session_factory() as s:
         an = s.scalar(select(User).where(User.username == "an"))
         assert access.verify_password(an.password_hash, "mat-khau-789")

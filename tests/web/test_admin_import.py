@@ -88,6 +88,10 @@ def test_confirm_with_bad_rows_refuses_then_skip_saves(login_as, session_factory
     done = client.get("/admin/import").get_data(as_text=True)
     # Not "imported 3 rows" when one of them was skipped.
     assert "Đã xử lý 3 dòng: thêm mới 1, cập nhật 1, không đổi 0, bỏ qua 1." in done
+    # The audit log keeps where the server put the upload; its page names the file only.
+    assert entry.target.startswith("/") and "/uploads/" in entry.target
+    audit = client.get("/admin/audit").get_data(as_text=True)
+    assert f">{entry.target.rsplit('/', 1)[-1]}</td>" in audit and "/uploads/" not in audit
     # The token cannot be used twice.
     again = confirm(client, page, skip=True)
     assert again.status_code == 303 and employee_count(session_factory) == before + 1

@@ -153,3 +153,45 @@ def test_a_password_too_long_says_so(login_as):
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "Mật khẩu dài quá 1024 ký tự" in html and "ít nhất 8 ký tự" not in html
+
+
+def test_an_employee_code_is_found_whatever_its_case(login_as, session_factory, province):
+    """Typing "e-p1" links the account to employee E-P1 (the users list then names them);
+    when two codes differ only in case, the exact one is needed and the message says so."""
+    from factories import make_employee
+
+    from attendance.models import Unit
+
+    admin = login_as("admin")
+    assert new_user(admin, "cuong", "staff", employee=" e-p1 ").status_code == 302
+    assert user(session_factory, "cuong").employee_id == province["e_p1"]
+    row = next(r for r in admin.get("/admin/users").get_data(as_text=True).split("<tr>")
+               if ">cuong<" in r)
+    assert "Lê Văn Cường" in row
+    assert json.loads(last_audit(session_factory).details)["employee"] == "E-P1"
+    inspector = user(session_factory, "inspector")
+    assert edit(admin, inspector.id, role="inspector", employee="e-stc").status_code == 303
+    assert user(session_factory, "inspector").employee_id == province["e_stc"]
+    assert json.loads(last_audit(session_factory).details)["after"]["employee"] == "E-STC"
+    # Two records whose codes differ only in case: the exact code picks one, another
+    # spelling is refused with both codes named.
+    with session_factory() as session:
+        stc = session.get(Unit, province["STC"])
+        make_employee(session, stc, "Hd-7", "Đỗ Thị Hoa")
+        make_employee(session, stc, "HD-7", "Đỗ Văn Hùng")
+        session.commit()
+    before = usernames(session_factory)
+    for typed in ("hd-7", "hD-7"):
+        response = new_user(admin, "hoa", "staff", employee=typed)
+        assert response.status_code == 400
+        assert ("Mã này khớp với 2 cán bộ: HD-7, Hd-7. "
+                "Hãy gõ đúng mã, phân biệt chữ hoa, chữ thường.") in response.get_data(as_text=True)
+    response = edit(admin, inspector.id, role="inspector", employee="hd-7")
+    assert response.status_code == 400 and "HD-7, Hd-7." in response.get_data(as_text=True)
+    assert usernames(session_factory) == before
+    assert new_user(admin, "hoa", "staff", employee="Hd-7").status_code == 302
+    with session_factory() as session:
+        hoa = session.scalar(select(User).where(User.username == "hoa"))
+        assert hoa.employee.full_name == "Đỗ Thị Hoa"
+    assert "Không có cán bộ có mã này" in new_user(
+        admin, "nobody", "staff", employee="hd7").get_data(as_text=True)

@@ -59,7 +59,8 @@ def test_health(client, clock):
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "ok" and body["database"] == "ok"
-    assert body["time"].startswith("2026-11-23T03:00:00")
+    # The deployment's local time (Hà Nội), as the station endpoints' server_time gives it.
+    assert body["time"] == "2026-11-23T10:00:00+07:00"
 
 
 def test_health_reports_an_unreachable_database(app, tmp_path):

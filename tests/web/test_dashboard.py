@@ -157,3 +157,86 @@ def test_dashboard_script_is_served_from_the_project(login_as, client):
     with client.get(src) as script:
         assert script.status_code == 200 and b"textContent" in script.data
         assert b"innerHTML" not in script.data
+
+
+def day_off_notice(html: str) -> str | None:
+    found = re.search(r'<p class="flash flash-warning" role="status" id="day-off">(.*?)</p>',
+                      html, re.DOTALL)
+    return " ".join(found.group(1).split()) if found else None
+
+
+def test_a_working_day_has_no_day_off_notice(login_as):
+    assert day_off_notice(login_as("admin").get("/").get_data(as_text=True)) is None
+
+
+def test_a_public_holiday_is_named(login_as, clock):
+    clock.now = datetime(2026, 9, 2, 3, 0, tzinfo=timezone.utc)  # Wednesday, Quốc khánh
+    client = login_as("inspector")
+    html = client.get("/").get_data(as_text=True)
+    assert "Hôm nay 02/09/2026" in html
+    assert day_off_notice(html) == ("Hôm nay không phải ngày làm việc: Quốc khánh. "
+                                    "Không ai phải có mặt.")
+    client.post("/auth/language", data={"csrf_token": csrf_token(client, "/"), "lang": "en"})
+    assert day_off_notice(client.get("/").get_data(as_text=True)) == (
+        "Today is not a working day: Quốc khánh. No one is expected at work.")
+
+
+def test_a_weekend_says_which_day(login_as, clock):
+    clock.now = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)  # Sunday
+    client = login_as("head_snv")
+    assert day_off_notice(client.get("/").get_data(as_text=True)) == (
+        "Hôm nay không phải ngày làm việc: Chủ Nhật, ngày nghỉ hằng tuần. "
+        "Không ai phải có mặt.")
+    client.post("/auth/language", data={"csrf_token": csrf_token(client, "/"), "lang": "en"})
+    assert day_off_notice(client.get("/").get_data(as_text=True)) == (
+        "Today is not a working day: Sunday, a weekly rest day. No one is expected at work.")
+
+
+def _app_with(config, database_url, clock):
+    from web import create_app
+
+    return create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": database_url,
+                       "DOMAIN_CONFIG": config, "CLOCK": clock})
+
+
+def test_the_deployment_own_holiday(database_url, config, clock, province):
+    from datetime import date
+
+    from web_helpers import login
+
+    local = config.model_copy(update={"extra_holidays": [date(2026, 11, 23)]})
+    app = _app_with(local, database_url, clock)
+    try:
+        client = app.test_client()
+        assert login(client, "admin").status_code == 302
+        assert day_off_notice(client.get("/").get_data(as_text=True)) == (
+            "Hôm nay không phải ngày làm việc: Ngày nghỉ của địa phương. "
+            "Không ai phải có mặt.")
+    finally:
+        app.extensions["attendance"]["engine"].dispose()
+
+
+def test_no_notice_while_one_of_the_users_units_works(database_url, config, clock, province,
+                                                      session_factory):
+    """A unit on a six-day schedule works on Saturday: the admin, who sees it, gets no
+    notice; the head of Sở Nội vụ (five days) does."""
+    from web_helpers import login
+
+    six_days = config.schedules["default"].model_copy(
+        update={"workdays": ["mon", "tue", "wed", "thu", "fri", "sat"]})
+    local = config.model_copy(update={"schedules": {**config.schedules, "six": six_days}})
+    with session_factory() as session:
+        session.get(Unit, province["STC"]).schedule = "six"
+        session.commit()
+    clock.now = datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc)  # Saturday
+    app = _app_with(local, database_url, clock)
+    try:
+        admin, head = app.test_client(), app.test_client()
+        assert login(admin, "admin").status_code == 302
+        assert login(head, "head_snv").status_code == 302
+        assert day_off_notice(admin.get("/").get_data(as_text=True)) is None
+        assert day_off_notice(head.get("/").get_data(as_text=True)) == (
+            "Hôm nay không phải ngày làm việc: Thứ Bảy, ngày nghỉ hằng tuần. "
+            "Không ai phải có mặt.")
+    finally:
+        app.extensions["attendance"]["engine"].dispose()

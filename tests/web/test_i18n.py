@@ -14,8 +14,16 @@ PATTERNS = [
     re.compile(r'(?:Field\(|message=|errors\.append\()\s*"([^"]+)"'),
     re.compile(r'NavItem\("[^"]+",\s*"([^"]+)"'),
 ]
+# _("Đơn vị", context="list") and NavItem(..., context="list"): the entry "list|Đơn vị".
+IN_CONTEXT = [
+    re.compile(r'\b_\(\s*"([^"]+)",\s*context="(\w+)"'),
+    re.compile(r'NavItem\("[^"]+",\s*"([^"]+)",[^)\n]*context="(\w+)"'),
+]
 # Literal tables shown through _() indirectly.
 from attendance.audit import ACTION_LABELS  # noqa: E402
+from attendance.audit import DETAIL_LABELS as AUDIT_DETAIL_LABELS  # noqa: E402
+from attendance.reports import EXCUSE_KIND_LABELS, EXCUSE_PART_LABELS  # noqa: E402
+from attendance.spotchecks import RESULT_LABELS  # noqa: E402
 from attendance.issuing import DETAIL_LABELS, FIGURE_LABELS  # noqa: E402
 from web.admin.calendar_views import LEGEND  # noqa: E402
 from web.admin.forms import ROLE_CHOICES  # noqa: E402
@@ -35,11 +43,14 @@ def used_strings() -> set[str]:
         text = path.read_text(encoding="utf-8")
         for pattern in PATTERNS:
             found.update(pattern.findall(text))
+        for pattern in IN_CONTEXT:
+            found.update(f"{context}|{msg}" for msg, context in pattern.findall(text))
     found.update(label for _, label in ROLE_CHOICES)
     found.update(look.label for look in LEGEND)
     found.update(PAGE_TITLES.values(), HINTS.values(), DETAIL_LABELS.values(),
                  FIGURE_LABELS.values(), ROLE_LABELS.values(), SOURCES.values(),
-                 ACTION_LABELS.values(),
+                 ACTION_LABELS.values(), AUDIT_DETAIL_LABELS.values(),
+                 EXCUSE_KIND_LABELS.values(), EXCUSE_PART_LABELS.values(), RESULT_LABELS.values(),
                  {REQUIRED, TOO_LONG})
     return {s for s in found if VIETNAMESE.search(s)}
 
@@ -51,7 +62,8 @@ def test_every_ui_string_has_english():
 
 def test_placeholders_match():
     for vi, en in EN.items():
-        assert set(re.findall(r"{(\w+)}", vi)) == set(re.findall(r"{(\w+)}", en)), vi
+        # English may add a plural spec: {late:day|days}.
+        assert set(re.findall(r"{(\w+)}", vi)) == set(re.findall(r"{(\w+)(?::[^{}]*)?}", en)), vi
 
 
 def test_a_station_is_called_diem_quet_the():

@@ -178,3 +178,39 @@ def test_pages_in_english(login_as, client):
     assert "Scan stations" in html and "Sign out" in html
     html = client.get(f"/reports/daily?date={DAY}").get_data(as_text=True)
     assert "Badge compliance" in html and "Not arrived yet" in html
+
+
+def test_one_unit_is_a_unit_in_english(login_as, client):
+    """A column or field of one unit reads "Unit"; the list of all units (the menu, its page,
+    the kind of data to import) reads "Units". Vietnamese says "Đơn vị" for both."""
+    login_as("admin")
+    client.post("/auth/language", data={"lang": "en", "csrf_token": csrf_token(client, "/")})
+    html = client.get("/employees").get_data(as_text=True)
+    assert re.findall(r"<th>(Units?)</th>", html) == ["Unit"]
+    assert 'data-label="Unit"' in html and 'data-label="Units"' not in html
+    assert re.search(r'<a href="/units"[^>]*>Units</a>', html)
+    assert "<h1>Units</h1>" in client.get("/units").get_data(as_text=True)
+    assert '<option value="units">Units</option>' in client.get(
+        "/admin/import").get_data(as_text=True)
+    assert re.findall(r"<th>(Units?)</th>", client.get("/admin/users").get_data(
+        as_text=True)) == ["Unit"]
+    client.post("/auth/language", data={"lang": "vi", "csrf_token": csrf_token(client, "/")})
+    html = client.get("/employees").get_data(as_text=True)
+    assert "<th>Đơn vị</th>" in html and re.search(r'<a href="/units"[^>]*>Đơn vị</a>', html)
+
+
+def test_counts_of_one_are_singular_in_english(login_as, client, province, session_factory):
+    """Each unit of the fixture has one person: "1 person", not "1 people"; two are
+    "2 people". Vietnamese has no plural ("1 người", "2 người")."""
+    with session_factory() as session:
+        make_employee(session, session.get(Unit, province["STC"]), "E-STC2", "Đỗ Thị Hoa")
+        session.commit()
+    login_as("admin")
+    html = client.get("/units").get_data(as_text=True)
+    assert "· 1 người" in html and "· 2 người" in html
+    client.post("/auth/language", data={"lang": "en", "csrf_token": csrf_token(client, "/")})
+    html = client.get("/units").get_data(as_text=True)
+    assert "· 1 person" in html and "· 2 people" in html and "1 people" not in html
+    assert "4 people" in client.get("/employees").get_data(as_text=True)
+    html = client.get("/employees?unit=SNV-P1").get_data(as_text=True)
+    assert re.search(r'<p class="muted">1 person</p>', html)

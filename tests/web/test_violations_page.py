@@ -167,6 +167,21 @@ def test_repeat_offenders_tab(login_as, session_factory):
         {"Lê Văn Cường", "Trần Thị Bình"}
 
 
+def test_the_thresholds_in_english_count_days_in_the_singular_and_plural(login_as):
+    """The default thresholds: late on 3 days, absent on 1 day (Vietnamese: "3 ngày",
+    "1 ngày"; English must not say "1 days")."""
+    from web_helpers import csrf_token
+
+    client = login_as("inspector")
+    html = client.get("/violations/offenders?month=2026-11").get_data(as_text=True)
+    assert "đi muộn từ 3 ngày trở lên; vắng không lý do từ 1 ngày trở lên" in html
+    client.post("/auth/language", data={"lang": "en", "csrf_token": csrf_token(client, "/")})
+    for page in ("/violations/offenders?month=2026-11", "/reports/monthly?month=2026-11"):
+        html = client.get(page).get_data(as_text=True)
+        assert "late on 3 days or more; absent without reason on 1 day or more" in html, page
+        assert "1 days" not in html, page
+
+
 def test_api_items_and_paging(login_as, session_factory):
     build(session_factory)
     client = login_as("inspector")

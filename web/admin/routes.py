@@ -9,12 +9,26 @@ from attendance import access
 from attendance.audit import action_label
 from attendance.scans import StationError, register_station
 from attendance.models import AuditEntry, Employee, Station, Unit, User
-from web.admin import bp
+from web.admin import audit_details, bp
 from web.admin.forms import ROLE_CHOICES, StationForm, UserForm
 from web.db import get_db, now
 from web.format import Page
 from web.i18n import _
 from web.security import current_account, roles_required
+
+
+def employee_by_code(code: str) -> tuple[Employee | None, str | None]:
+    """The employee whose code the admin typed, whatever its case; else why there is none
+    (shown under the field)."""
+    found = access.employees_by_code(get_db(), code)
+    if len(found) == 1:
+        return found[0], None
+    if not found:
+        return None, "Không có cán bộ có mã này"
+    return None, " ".join((
+        _("Mã này khớp với {count} cán bộ: {codes}.", count=len(found),
+          codes=", ".join(e.code for e in found)),
+        _("Hãy gõ đúng mã, phân biệt chữ hoa, chữ thường.")))
 
 
 def _unit_choices() -> list[tuple[str, str]]:
@@ -36,8 +50,8 @@ def new_user():
     form = UserForm()
     if form.validate_on_submit():
         unit = db.scalar(select(Unit).where(Unit.code == form.unit.data)) if form.unit.data else None
-        employee = (db.scalar(select(Employee).where(Employee.code == form.employee.data.strip()))
-                    if form.employee.data else None)
+        employee, employee_error = (employee_by_code(form.employee.data)
+                                    if form.employee.data else (None, None))
         owner = access.username_owner(db, form.username.data)
         linked = access.employee_account(db, employee.id) if employee else None
         if owner is not None:
@@ -47,8 +61,8 @@ def new_user():
                 username=owner.username))
         elif form.unit.data and unit is None:
             form.unit.errors.append("Không có đơn vị này")
-        elif form.employee.data and employee is None:
-            form.employee.errors.append("Không có cán bộ có mã này")
+        elif employee_error:
+            form.employee.errors.append(employee_error)
         elif linked is not None:
             form.employee.errors.append(_(
                 "Cán bộ {code} đã có tài khoản {username}; mỗi cán bộ chỉ có một tài khoản",
@@ -125,4 +139,7 @@ def audit_log():
         .offset((number - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE)
     ).all()
     page = Page(rows, number, AUDIT_PAGE_SIZE, total)
-    return render_template("admin/audit.html", page=page, args={}, action_label=action_label)
+    entries = [(e, audit_details.shown_target(e.action, e.target),
+                audit_details.detail_fields(e.details)) for e in rows]
+    return render_template("admin/audit.html", page=page, entries=entries, args={},
+                           action_label=action_label)

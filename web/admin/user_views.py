@@ -12,10 +12,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from attendance import access
-from attendance.models import Employee, Unit, User
+from attendance.models import Unit, User
 from web.admin import bp
 from web.admin.forms import ROLE_CHOICES, UserActiveForm, UserEditForm
-from web.admin.routes import _unit_choices
+from web.admin.routes import _unit_choices, employee_by_code
 from web.db import get_db, now
 from web.i18n import _
 from web.security import current_account, roles_required
@@ -40,8 +40,8 @@ def edit_user(user_id: int):
     })
     if form.validate_on_submit():
         unit = db.scalar(select(Unit).where(Unit.code == form.unit.data)) if form.unit.data else None
-        employee = (db.scalar(select(Employee).where(Employee.code == form.employee.data.strip()))
-                    if form.employee.data else None)
+        employee, employee_error = (employee_by_code(form.employee.data)
+                                    if form.employee.data else (None, None))
         role = form.role.data
         linked = (access.employee_account(db, employee.id)
                   if employee is not None and employee.id != user.employee_id else None)
@@ -49,8 +49,8 @@ def edit_user(user_id: int):
             form.role.errors.append("Không thể tự bỏ quyền quản trị của mình")
         elif form.unit.data and unit is None:
             form.unit.errors.append("Không có đơn vị này")
-        elif form.employee.data and employee is None:
-            form.employee.errors.append("Không có cán bộ có mã này")
+        elif employee_error:
+            form.employee.errors.append(employee_error)
         elif linked is not None:
             form.employee.errors.append(_(
                 "Cán bộ {code} đã có tài khoản {username}; mỗi cán bộ chỉ có một tài khoản",

@@ -1,4 +1,8 @@
-"""GET /api/v1/health: liveness and database reachability (no authentication)."""
+"""GET /api/v1/health: liveness and database reachability (no authentication).
+
+``time`` is the server's clock in the deployment's timezone, ISO 8601 with its offset, as
+``server_time`` of the station endpoints.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from flask import current_app, jsonify
 from sqlalchemy import text
 
 from web.api import bp
-from web.db import get_db, now
+from web.db import domain_config, get_db, now
 
 
 @bp.route("/health")
@@ -19,5 +23,5 @@ def health():
         database = "unreachable"
     ok = database == "ok"
     body = {"status": "ok" if ok else "degraded", "database": database,
-            "time": now().isoformat(timespec="seconds")}
+            "time": now().astimezone(domain_config().tz).isoformat(timespec="seconds")}
     return jsonify(body), 200 if ok else 503

@@ -50,7 +50,10 @@ DOCUMENT: dict = {
                 "properties": {
                     "status": {"type": "string", "enum": ["ok", "degraded"]},
                     "database": {"type": "string", "enum": ["ok", "unreachable"]},
-                    "time": {"type": "string", "format": "date-time"},
+                    "time": {"type": "string", "format": "date-time",
+                             "description": "The server's clock in the deployment's "
+                                            "timezone, with its offset "
+                                            "(2026-11-23T10:00:00+07:00)."},
                 },
             },
             "ScanBatch": {

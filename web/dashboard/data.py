@@ -5,7 +5,9 @@
 - ``stations``: each station online, silent (not seen for more than ``SILENT_AFTER`` during
   its unit's working hours), or off hours;
 - ``history``: the last ``HISTORY_DAYS`` days before today, from one ``evaluate_range`` over
-  the range and scope, kept for the rest of the request.
+  the range and scope, kept for the rest of the request;
+- ``day_off``: why today is not a working day for any of the user's units (a holiday's
+  name, or a weekly rest day), or None.
 """
 
 from __future__ import annotations
@@ -78,6 +80,25 @@ def unit_rows(day: date) -> tuple[list[dict], dict]:
     rows = [{"unit": u.unit.code, "name": u.unit.name, **figures(u.figures)}
             for u in report.units]
     return rows, figures(report.totals)
+
+
+@dataclass(frozen=True)
+class DayOff:
+    holiday: str | None  # the holiday's Vietnamese name; None on a weekly rest day
+
+
+def day_off(day: date) -> DayOff | None:
+    """None when at least one of the user's units works on ``day`` (schedules differ in
+    their weekdays; holidays and the deployment's own days apply to all of them)."""
+    config = domain_config()
+    tree = org_tree(get_db())
+    visible = visible_units()
+    unit_ids = tree.units if visible is None else visible
+    names = {tree.schedule_of(unit_id) for unit_id in unit_ids} or set(config.schedules)
+    calendar = WorkCalendar(config)
+    if any(calendar.is_working_day(day, config.schedule(name)) for name in names):
+        return None
+    return DayOff(calendar.holiday_name(day))
 
 
 @dataclass

@@ -35,7 +35,8 @@ def render_today():
     unit = get_db().get(Unit, account.unit_id) if account.role == "unit_head" and \
         account.unit_id else None
     return render_template(
-        "dashboard/today.html", day=day, unit=unit, units=units, totals=totals,
+        "dashboard/today.html", day=day, day_off=data.day_off(day), unit=unit, units=units,
+        totals=totals,
         arrivals=data.arrivals(day), stations=data.stations(day),
         station_status=STATION_STATUS, trend=trend, compliance=compliance,
         more_units=len(past.units) - len(worst), history_days=data.HISTORY_DAYS,
