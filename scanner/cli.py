@@ -557,7 +557,8 @@ def _scan(args, client, trust, outbox, stop: threading.Event) -> bool:
             feedback.close()
     lat = sorted(stats.latencies)
     summary = f"{stats.frames} khung hình, {stats.scans} lượt quét " \
-              f"({stats.accepted} hợp lệ, {stats.refused} không hợp lệ)"
+              f"({stats.accepted} hợp lệ, {stats.refused} không hợp lệ" \
+              f"{f', {stats.unchecked} chưa kiểm tra được' if stats.unchecked else ''})"
     if lat:
         summary += f"; phản hồi trung vị {lat[len(lat) // 2] * 1000:.0f} ms, " \
                    f"chậm nhất {lat[-1] * 1000:.0f} ms"

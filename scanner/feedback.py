@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 GREEN = (46, 160, 67)  # RGB
 RED = (200, 40, 40)
+AMBER = (214, 140, 0)  # not checked (a station never synced): neither valid nor refused
 OVERLAY_SECONDS = 2.5
 WINDOW_TITLE = "Tram quet the"  # window titles are not Unicode-safe on every backend
 
@@ -143,7 +144,7 @@ def draw_overlay(image: np.ndarray, verdict: Verdict, at: datetime) -> np.ndarra
     h, w = image.shape[:2]
     band_h = max(60, h // 4)
     out = image.copy()
-    color = GREEN if verdict.ok else RED
+    color = GREEN if verdict.ok else AMBER if verdict.unchecked else RED
     band = out[h - band_h:]
     tint = np.array(color[::-1], np.float32)
     out[h - band_h:] = (band.astype(np.float32) * 0.15 + tint * 0.85).astype(np.uint8)

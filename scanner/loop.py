@@ -7,8 +7,9 @@ and for each code that is *new* (see ``Debouncer``) it
 2. commits the scan to the outbox (``scanner.outbox``, fsynced) — before anyone is told;
 3. shows/logs the result and plays the sound (``scanner.feedback``): the time from the
    frame arriving to this point is what ``latencies`` records (budget: 100 ms);
-4. for an accepted scan, takes the evidence photo and face flag (``scanner.evidence``) and
-   attaches them to the queued scan, which only then becomes ready to send.
+4. for an accepted scan (or one it could not check, never synced), takes the evidence
+   photo and face flag (``scanner.evidence``) and attaches them to the queued scan, which
+   only then becomes ready to send.
 
 A refused code is queued too (the server records it as a rejected attempt) and debounced
 like any other. Nothing here opens a camera or a socket; the clocks are injected, so
@@ -100,6 +101,7 @@ class LoopStats:
     scans: int = 0
     accepted: int = 0
     refused: int = 0
+    unchecked: int = 0  # before the first sync: uploaded for the server to check
     latencies: list[float] = field(default_factory=list)
     evidence_seconds: list[float] = field(default_factory=list)
 
@@ -169,16 +171,19 @@ class StationLoop:
         event_id = self.event_ids.next(key)
         body = {"event_id": event_id, "payload": payload,
                 "scanned_at": at.isoformat(timespec="milliseconds")}
-        with_photo = verdict.ok and self.evidence is not None
+        # Not refused: the photo goes with a scan the server may accept.
+        passes = verdict.ok or verdict.unchecked
+        with_photo = passes and self.evidence is not None
         # Committed (fsynced) before the person is told anything.
         _, new = self.outbox.enqueue(body, event_id=event_id, ready=not with_photo)
         self.feedback.show(verdict, at, frame.image)
         if self.sound is not None:
-            self.sound.play(verdict.ok)
+            self.sound.play(passes)
         latency = self.monotonic() - arrived
         self.stats.scans += 1
         self.stats.accepted += verdict.ok
-        self.stats.refused += not verdict.ok
+        self.stats.unchecked += verdict.unchecked
+        self.stats.refused += not passes
         self.stats.latencies.append(latency)
         if with_photo:
             started = time.perf_counter()

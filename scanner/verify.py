@@ -29,7 +29,7 @@ NOT_SYNCED = "not_synced"
 STATION_REASONS = {
     **REASONS,
     NOT_UTF8: "mã không đọc được (không phải văn bản UTF-8)",
-    NOT_SYNCED: "điểm quét chưa đồng bộ khóa với máy chủ",
+    NOT_SYNCED: "điểm quét chưa đồng bộ với máy chủ; máy chủ sẽ kiểm tra thẻ",
 }
 
 
@@ -50,8 +50,16 @@ class Verdict:
         return STATION_REASONS.get(self.reason, self.reason)
 
     @property
+    def unchecked(self) -> bool:
+        """Never synced, the station cannot check any badge: not a refusal (the scan is
+        uploaded and the server decides), so the person is not turned away."""
+        return self.reason == NOT_SYNCED
+
+    @property
     def title(self) -> str:
-        return "Hợp lệ" if self.ok else "Không hợp lệ"
+        if self.ok:
+            return "Hợp lệ"
+        return "Chưa kiểm tra được" if self.unchecked else "Không hợp lệ"
 
     def line(self) -> str:
         """One Vietnamese line: ``Hợp lệ — Nguyễn Văn A (E001)`` or the refusal reason."""

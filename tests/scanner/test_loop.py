@@ -169,6 +169,26 @@ def test_genuine_badge_is_green_revoked_and_random_are_red(tmp_path, signed, cli
     assert {i.body["payload"] for i in outbox.pending()} == set(verdicts)
 
 
+def test_a_station_never_synced_says_not_checked_and_turns_no_one_away(tmp_path, signed):
+    frames, _, _, good, revoked = signed
+    loop, outbox, stream = make_loop(tmp_path, trust=TrustStore(tmp_path / "never-synced"),
+                                     evidence=Evidence())
+    records = feed(loop, [(i / 30, img) for i, img in enumerate(frames)])
+    assert [r.verdict.unchecked for r in records] == [True, True]
+    for line in stream.getvalue().splitlines():
+        assert line.startswith("07:30:00  Chưa kiểm tra được: điểm quét chưa đồng bộ"), line
+        assert "Không hợp lệ" not in line
+    # Both queued with their photo: the server checks them when they arrive.
+    queued = {i.body["payload"]: i.body for i in outbox.pending()}
+    assert set(queued) == {good, revoked}
+    assert all("evidence_jpeg" in body for body in queued.values())
+    assert (loop.stats.accepted, loop.stats.refused, loop.stats.unchecked) == (0, 0, 2)
+    # Amber on the screen, neither the green of a valid badge nor the red of a refusal.
+    band = draw_overlay(frames[0], records[0].verdict, T0)[-frames[0].shape[0] // 8:]
+    blue, green, red = band.reshape(-1, 3).mean(axis=0)
+    assert red > green + 30 > blue + 60
+
+
 def test_trust_bundle_survives_a_restart_offline(tmp_path, signed):
     _, _, bundle, good, revoked = signed
     TrustStore(tmp_path).update(bundle, etag='"v1"')
