@@ -31,6 +31,35 @@ def employee_by_code(code: str) -> tuple[Employee | None, str | None]:
         _("Hãy gõ đúng mã, phân biệt chữ hoa, chữ thường.")))
 
 
+def account_scope(form, *, current_employee_id: int | None = None
+                  ) -> tuple[Unit | None, Employee | None] | None:
+    """The unit and the employee record a user form names, or None after adding the first
+    problem under its field: an unknown unit, a code that is not one employee's, an employee
+    with another account (``current_employee_id``: the one the edited user has already), a
+    unit head without a unit, a staff account without an employee."""
+    db = get_db()
+    unit = db.scalar(select(Unit).where(Unit.code == form.unit.data)) if form.unit.data else None
+    employee, employee_error = (employee_by_code(form.employee.data)
+                                if form.employee.data else (None, None))
+    linked = (access.employee_account(db, employee.id)
+              if employee is not None and employee.id != current_employee_id else None)
+    if form.unit.data and unit is None:
+        form.unit.errors.append("Không có đơn vị này")
+    elif employee_error:
+        form.employee.errors.append(employee_error)
+    elif linked is not None:
+        form.employee.errors.append(_(
+            "Cán bộ {code} đã có tài khoản {username}; mỗi cán bộ chỉ có một tài khoản",
+            code=employee.code, username=linked.username))
+    elif form.role.data == "unit_head" and unit is None:
+        form.unit.errors.append("Thủ trưởng đơn vị cần chọn đơn vị")
+    elif form.role.data == "staff" and employee is None:
+        form.employee.errors.append("Tài khoản cán bộ cần mã cán bộ")
+    else:
+        return unit, employee
+    return None
+
+
 def _unit_choices() -> list[tuple[str, str]]:
     units = get_db().scalars(select(Unit).order_by(Unit.code))
     return [("", "—")] + [(u.code, f"{u.code} · {u.name}") for u in units]
@@ -49,29 +78,14 @@ def new_user():
     db = get_db()
     form = UserForm()
     if form.validate_on_submit():
-        unit = db.scalar(select(Unit).where(Unit.code == form.unit.data)) if form.unit.data else None
-        employee, employee_error = (employee_by_code(form.employee.data)
-                                    if form.employee.data else (None, None))
         owner = access.username_owner(db, form.username.data)
-        linked = access.employee_account(db, employee.id) if employee else None
         if owner is not None:
             # Whatever the case: head_stc and HEAD_STC would be one person signing in.
             form.username.errors.append(_(
                 "Tên đăng nhập đã được dùng: đã có tài khoản {username}",
                 username=owner.username))
-        elif form.unit.data and unit is None:
-            form.unit.errors.append("Không có đơn vị này")
-        elif employee_error:
-            form.employee.errors.append(employee_error)
-        elif linked is not None:
-            form.employee.errors.append(_(
-                "Cán bộ {code} đã có tài khoản {username}; mỗi cán bộ chỉ có một tài khoản",
-                code=employee.code, username=linked.username))
-        elif form.role.data == "unit_head" and unit is None:
-            form.unit.errors.append("Thủ trưởng đơn vị cần chọn đơn vị")
-        elif form.role.data == "staff" and employee is None:
-            form.employee.errors.append("Tài khoản cán bộ cần mã cán bộ")
-        else:
+        elif (scope := account_scope(form)) is not None:
+            unit, employee = scope
             try:
                 user = access.create_user(
                     db, username=form.username.data, role=form.role.data,

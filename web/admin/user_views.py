@@ -9,13 +9,12 @@ is written to the audit log.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from attendance import access
-from attendance.models import Unit, User
+from attendance.models import User
 from web.admin import bp
 from web.admin.forms import ROLE_CHOICES, UserActiveForm, UserEditForm
-from web.admin.routes import _unit_choices, employee_by_code
+from web.admin.routes import _unit_choices, account_scope
 from web.db import get_db, now
 from web.i18n import _
 from web.security import current_account, roles_required
@@ -39,27 +38,11 @@ def edit_user(user_id: int):
         "employee": user.employee.code if user.employee else "",
     })
     if form.validate_on_submit():
-        unit = db.scalar(select(Unit).where(Unit.code == form.unit.data)) if form.unit.data else None
-        employee, employee_error = (employee_by_code(form.employee.data)
-                                    if form.employee.data else (None, None))
         role = form.role.data
-        linked = (access.employee_account(db, employee.id)
-                  if employee is not None and employee.id != user.employee_id else None)
         if user.id == me.id and role != "admin":
             form.role.errors.append("Không thể tự bỏ quyền quản trị của mình")
-        elif form.unit.data and unit is None:
-            form.unit.errors.append("Không có đơn vị này")
-        elif employee_error:
-            form.employee.errors.append(employee_error)
-        elif linked is not None:
-            form.employee.errors.append(_(
-                "Cán bộ {code} đã có tài khoản {username}; mỗi cán bộ chỉ có một tài khoản",
-                code=employee.code, username=linked.username))
-        elif role == "unit_head" and unit is None:
-            form.unit.errors.append("Thủ trưởng đơn vị cần chọn đơn vị")
-        elif role == "staff" and employee is None:
-            form.employee.errors.append("Tài khoản cán bộ cần mã cán bộ")
-        else:
+        elif (scope := account_scope(form, current_employee_id=user.employee_id)) is not None:
+            unit, employee = scope
             before = {"role": user.role, "unit": user.unit.code if user.unit else None,
                       "employee": user.employee.code if user.employee else None}
             after = {"role": role, "unit": unit.code if unit and role == "unit_head" else None,
