@@ -422,7 +422,8 @@ class _BatchCheck:
     payloads name are loaded with their employees together; employees are looked up by
     code only for genuine credentials that no valid badge vouches for (revoked, retired
     key). The decisions are check_payload's, in the same order (the tests of the scan API
-    cover each outcome). Calling it gives the verdict and the employee (a row with
+    cover each outcome), but for the time of revocation: a badge still vouches for a scan
+    taken before it was revoked. Calling it gives the verdict and the employee (a row with
     ``employee_id``, ``code`` and ``full_name``) the scan is stored under, if any.
     """
 
@@ -439,14 +440,23 @@ class _BatchCheck:
         self.employees = {row.code: row for row in connection.execute(
             _EMPLOYEES, {"codes": codes})} if codes else {}
 
-    def _badge(self, verdict: badges.Verification):
-        """The badge row that vouches for a genuine credential, or None."""
+    def _badge(self, verdict: badges.Verification, at: datetime | None = None):
+        """The badge row that vouches for a genuine credential at ``at``, or None.
+
+        A badge vouches for the scans taken before it was revoked: a station that was offline
+        uploads its morning's scans later, and a badge reissued meanwhile does not undo them
+        (INTERFACES.md: *later* scans of a revoked badge are rejected). Without ``at``, any
+        revocation counts.
+        """
         badge = self.badges.get(verdict.serial) if verdict.ok else None
-        if badge is None or badge.code != verdict.employee_code or badge.revoked_at:
+        if badge is None or badge.code != verdict.employee_code:
+            return None
+        if badge.revoked_at is not None and (at is None or badge.revoked_at <= at):
             return None
         return badge
 
-    def __call__(self, payload: str, today: date) -> tuple[badges.Verification, Row | None]:
+    def __call__(self, payload: str, at: datetime,
+                 today: date) -> tuple[badges.Verification, Row | None]:
         result = self.verdicts[payload]
         if result.employee_code is None:  # not a genuine credential
             return result, None
@@ -454,7 +464,7 @@ class _BatchCheck:
             return result, self.employees.get(result.employee_code)
         found = {"employee_code": result.employee_code, "serial": result.serial,
                  "key_id": result.key_id}
-        badge = self._badge(result)
+        badge = self._badge(result, at)
         if badge is None:
             employee = self.employees.get(result.employee_code)
             if employee is None:
@@ -471,7 +481,7 @@ def _new_scan(station: Station, item: ScanItem, *, source: str, check: _BatchChe
     scanned_at, flags = resolve_time(item.station_time, now, item.queued_seconds,
                                      config.clock_skew_seconds)
     local_day = scanned_at.astimezone(config.tz).date()
-    verdict, employee = check(item.payload, local_day)
+    verdict, employee = check(item.payload, scanned_at, local_day)
     flag_list = list(flags)
     if item.no_face:
         flag_list.append(NO_FACE)

@@ -307,6 +307,30 @@ def test_late_upload_keeps_the_station_time(client, world, session_factory):
     assert rows["late2"].flags == "late_upload"
 
 
+def test_an_offline_scan_taken_before_its_badge_was_revoked_counts(client, world, clock,
+                                                                    session_factory):
+    """A station offline all morning uploads when the network returns; the badge it read at
+    08:00 was revoked (reissued) at 10:00 meanwhile. INTERFACES.md rejects *later* scans."""
+    genuine = world["payloads"]["NV001"]
+    revoked_at = NOW + timedelta(hours=2)
+    with session_factory() as session:
+        an = session.scalar(select(Employee).where(Employee.code == "NV001"))
+        badges.revoke_badge(session, an, "cấp lại thẻ", now=revoked_at, actor="test")
+        session.commit()
+    clock.now = NOW + timedelta(hours=3)
+    results = post(client, world["key"], [
+        scan("before", genuine, NOW, queued_seconds=3 * 3600),
+        scan("after", genuine, revoked_at + timedelta(minutes=1), queued_seconds=3540),
+    ]).get_json()["results"]
+    assert [(r["status"], r.get("reason")) for r in results] == [
+        ("accepted", None), ("rejected", "revoked")]
+    assert results[0]["employee"]["code"] == "NV001"
+    # a badge revoked before the station's clock says it was read is refused, queued or not
+    assert post(client, world["key"], [scan("lost", world["payloads"]["NV003"],
+                                            NOW + timedelta(minutes=5), queued_seconds=9900)]
+                ).get_json()["results"][0]["reason"] == "revoked"
+
+
 def test_resolve_time_refuses_a_late_upload_from_the_future():
     at, flags = service.resolve_time(NOW + timedelta(hours=2), NOW, 3600, 120)
     assert at == NOW - timedelta(hours=1) and flags == ("late_upload", "clock_skew")
