@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from attendance.imports import (
     ImportFileError,
+    email_problem,
     import_employees,
     import_excuses,
     import_scans,
@@ -208,6 +209,62 @@ def test_several_problems_on_a_row_change_nothing_else(db_session, config, tmp_p
     assert (result.created, result.skipped) == (2, 2)
     names = dict(db_session.execute(select(Employee.code, Employee.full_name)).all())
     assert names == {"N-1": "Nguyễn Văn An", "N-3": FORMULA}
+
+
+def test_a_malformed_email_is_a_bad_row(db_session, config, tmp_path):
+    import_units(db_session, DATA / "import_units.csv", config=config, now=NOW)
+    path = write_csv(tmp_path / "e.csv", [
+        ["code", "full_name", "unit_code", "position", "category", "email"],
+        ["E101", "Võ Thị Hạnh", "SNV", "Chuyên viên", "CC", "hanh.vt@snv.quangnam.gov.vn"],
+        ["E102", "Đặng Minh Quân", "SNV", "Chuyên viên", "CC", "quan.dm snv.quangnam.gov.vn"],
+        ["E103", "Bùi Thu Trang", "SNV", "Chuyên viên", "CC", "trang.bt@"],
+        ["E104", "Hồ Văn Sơn", "SNV", "Cán sự", "CB", "son.hv@quangnam"],
+        ["E105", "Lê Thị Mai", "SNV", "Chuyên viên", "CC", "mai.lt.quangnam.gov.vn"],
+        ["E106", "Ngô Văn Lực", "SNV", "Bảo vệ", "HĐ", ""],
+    ])
+    refused = import_employees(db_session, path, now=NOW)
+    assert not refused.applied
+    assert [str(e) for e in refused.errors] == [
+        "dòng 3: email: địa chỉ thư điện tử không hợp lệ 'quan.dm snv.quangnam.gov.vn' "
+        "(có khoảng trắng)",
+        "dòng 4: email: địa chỉ thư điện tử không hợp lệ 'trang.bt@' (thiếu tên miền sau @)",
+        "dòng 5: email: địa chỉ thư điện tử không hợp lệ 'son.hv@quangnam' (tên miền "
+        "'quangnam' không hợp lệ, ví dụ đúng: quangnam.gov.vn)",
+        "dòng 6: email: địa chỉ thư điện tử không hợp lệ 'mai.lt.quangnam.gov.vn' (thiếu @)",
+    ]
+    assert count(db_session, Employee) == 0
+    result = import_employees(db_session, path, skip_bad_rows=True, now=NOW)
+    assert (result.created, result.skipped) == (2, 4)
+    emails = dict(db_session.execute(select(Employee.code, Employee.email)).all())
+    assert emails == {"E101": "hanh.vt@snv.quangnam.gov.vn", "E106": None}
+
+
+@pytest.mark.parametrize("address, problem", [
+    ("an.nv@example.gov.vn", None),
+    ("o'brien+bao-cao@snv.quangnam.gov.vn", None),
+    ("an@sởnộivụ.vn", None),  # a Vietnamese domain name
+    ("an@xn--snv-ola.vn", None),
+    ("an nv@example.gov.vn", "có khoảng trắng"),
+    ("an.nv\t@example.gov.vn", "có khoảng trắng"),
+    ("an@@example.gov.vn", "có hơn một @"),
+    ("@example.gov.vn", "thiếu phần trước @"),
+    ("nguyễn.an@example.gov.vn", "ký tự 'ễ' không dùng được trước @"),
+    ("an,binh@example.gov.vn", "ký tự ',' không dùng được trước @"),
+    ("an..nv@example.gov.vn", "hai dấu chấm liền nhau trước @"),
+    ("an.@example.gov.vn", "dấu chấm ở đầu, ở cuối"),
+    ("an@example..vn", "tên miền 'example..vn' không hợp lệ"),
+    ("an@example.gov.vn.", "tên miền 'example.gov.vn.' không hợp lệ"),
+    ("an@-example.vn", "tên miền '-example.vn' không hợp lệ"),
+    ("an@example_snv.vn", "tên miền 'example_snv.vn' không hợp lệ"),
+    ("an@10.0.0.1", "tên miền '10.0.0.1' không hợp lệ"),
+])
+def test_email_addresses_are_checked_by_form_only(address, problem):
+    """No DNS: offices run on closed networks, so only the address's form is checked."""
+    found = email_problem(address)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and problem in found
 
 
 def test_skip_bad_rows_imports_the_good_ones(db_session, config):
