@@ -799,10 +799,11 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
     """Approved leave and business trips: ``employee_code,start_date,end_date,part,kind,note``.
 
     An excuse is the same excuse when employee, dates, part and kind match; re-importing it
-    updates the note, and approves it if it was pending or rejected. The dates follow the
-    rules of a request (``attendance.excuses.check_dates``): within the horizon, and on at
-    least one working day of the employee; a file may bring excuses from any time before
-    today.
+    updates the note, and approves it if it was pending or rejected. A row repeated in the
+    file counts once, as a repeated scan does; the same excuse again with another note is a
+    bad row (which note is meant?). The dates follow the rules of a request
+    (``attendance.excuses.check_dates``): within the horizon, and on at least one working day
+    of the employee; a file may bring excuses from any time before today.
     """
     config = config or load_config()
     _names, records = _records(source, EXCUSE_COLUMNS, EXCUSE_REQUIRED)
@@ -815,7 +816,7 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
     unit_codes = dict(session.execute(select(Unit.id, Unit.code)).all())
 
     parsed: list[dict[str, Any]] = []
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple, tuple[int, str | None]] = {}  # excuse -> (its first line, its note)
 
     def check(line: int, row: Mapping[str, Any], problems: _Problems) -> None:
         employee = problems.get(_employee, row, employees)
@@ -838,9 +839,13 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
             return
         key = (employee.code, start, end, part, kind)
         if key in seen:
-            problems.add(None, f"trùng với dòng {seen[key]}")
+            first, first_note = seen[key]
+            if note == first_note:
+                result.unchanged += 1  # the same excuse twice in one file is one excuse
+            else:
+                problems.add(None, f"trùng với dòng {first} nhưng ghi chú khác")
             return
-        seen[key] = line
+        seen[key] = (line, note)
         parsed.append({"employee": employee, "start": start, "end": end, "part": part,
                        "kind": kind, "note": note})
 

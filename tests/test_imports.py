@@ -428,6 +428,56 @@ def test_excuses_the_form_would_refuse_are_refused(db_session, config,
         "Qua cuối tuần", "Hồ sơ năm trước"]  # a file may bring last year's records
 
 
+EXCUSE_HEADER = ["employee_code", "start_date", "end_date", "part", "kind", "note"]
+LEAVE = ["E005", "2026-11-23", "2026-11-25", "full", "leave", "Nghỉ phép năm"]
+
+
+def test_an_excuse_repeated_in_a_file_counts_once(db_session, config, tmp_path):
+    """As a repeated scan row: the same excuse twice is one excuse, and so is a re-import."""
+    load_org(db_session, config)
+    path = write_csv(tmp_path / "x.csv", [
+        EXCUSE_HEADER, LEAVE, ["E004", "2026-11-25", "2026-11-25", "morning", "other", ""], LEAVE])
+    result = import_excuses(db_session, path, config=config, now=NOW)
+    assert result.errors == [] and (result.created, result.unchanged) == (2, 1)
+    assert count(db_session, Excuse) == 2 and count(db_session, ExcuseDecision) == 2
+    again = import_excuses(db_session, path, config=config, now=NOW)
+    assert again.errors == []
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+    assert count(db_session, Excuse) == 2 and count(db_session, ExcuseDecision) == 2
+
+
+def test_excuse_rows_that_differ_are_not_one_excuse(db_session, config, tmp_path):
+    """The same excuse with another note is refused (which note?); another part or kind of
+    the same day is an excuse of its own, as before."""
+    load_org(db_session, config)
+    path = write_csv(tmp_path / "x.csv", [
+        EXCUSE_HEADER, LEAVE,
+        ["E005", "2026-11-23", "2026-11-25", "full", "leave", "Nghỉ ốm"],
+        ["E004", "2026-11-25", "2026-11-25", "morning", "business_trip", "Họp tại Bộ"],
+        ["E004", "2026-11-25", "2026-11-25", "afternoon", "business_trip", "Họp tại Bộ"],
+        ["E004", "2026-11-25", "2026-11-25", "morning", "other", "Họp tại Bộ"],
+    ])
+    result = import_excuses(db_session, path, config=config, now=NOW)
+    assert [str(e) for e in result.errors] == ["dòng 3: trùng với dòng 2 nhưng ghi chú khác"]
+    assert not result.applied and count(db_session, Excuse) == 0
+    skipped = import_excuses(db_session, path, config=config, now=NOW, skip_bad_rows=True)
+    assert (skipped.created, skipped.skipped) == (4, 1)
+    assert db_session.scalar(select(Excuse.note).where(Excuse.kind == "leave")) == "Nghỉ phép năm"
+
+
+def test_cli_reimports_a_file_with_a_repeated_excuse(cli, tmp_path):
+    assert cli("import", "units", str(DATA / "import_units.csv")).exit_code == 0
+    assert cli("import", "employees", str(DATA / "import_employees.csv")).exit_code == 0
+    leave = ["E005", "2026-11-16", "2026-11-17", "full", "leave", "Nghỉ phép năm"]
+    path = write_csv(tmp_path / "nghi-phep.csv", [EXCUSE_HEADER, leave, leave])
+    first = cli("import", "excuses", str(path))
+    assert (first.exit_code, first.stderr) == (0, "")
+    assert "Đã nhập 2 dòng: thêm mới 1, cập nhật 0, không thay đổi 1, bỏ qua 0." in first.stdout
+    again = cli("import", "excuses", str(path))
+    assert (again.exit_code, again.stderr) == (0, "")
+    assert "thêm mới 0, cập nhật 0, không thay đổi 2" in again.stdout
+
+
 def test_each_import_is_audited_with_its_counts(db_session, config):
     load_org(db_session, config)
     entries = db_session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
