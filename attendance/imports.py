@@ -105,6 +105,11 @@ class ImportResult:
         """Rows not imported: the bad ones, or every row when the file was refused."""
         return self.bad_rows if self.applied else self.rows
 
+    @property
+    def imported(self) -> int:
+        """Rows taken in: created, updated or found unchanged."""
+        return self.rows - self.skipped
+
     def counts(self) -> dict[str, int]:
         return {
             "rows": self.rows, "created": self.created, "updated": self.updated,
@@ -116,10 +121,14 @@ class ImportResult:
         if not self.applied:
             return (f"Không nhập dòng nào: tệp có {self.bad_rows} dòng lỗi trên {self.rows} dòng "
                     "(dùng --skip-bad-rows để chỉ nhập các dòng hợp lệ).")
-        # "Processed", not "imported", when some rows were skipped (as the admin page says).
-        done = "Đã xử lý" if self.skipped else "Đã nhập"
-        return (f"{done} {self.rows} dòng: thêm mới {self.created}, cập nhật {self.updated}, "
-                f"không thay đổi {self.unchanged}, bỏ qua {self.skipped}.")
+        counts = (f"thêm mới {self.created}, cập nhật {self.updated}, "
+                  f"không thay đổi {self.unchanged}")
+        if not self.skipped:
+            return f"Đã nhập {self.rows} dòng: {counts}, bỏ qua 0."
+        # "Processed", not "imported", for every row when some were skipped (as the admin page
+        # says); how many of them were imported is said apart.
+        return (f"Đã xử lý {self.rows} dòng: nhập {self.imported} dòng ({counts}), "
+                f"bỏ qua {self.skipped} dòng lỗi.")
 
 
 class _RowInvalid(Exception):

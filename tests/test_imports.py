@@ -146,16 +146,51 @@ def test_xlsx_and_csv_give_the_same_result(db_session, config, tmp_path):
     assert org_snapshot(db_session) == from_csv
 
 
-def test_a_bad_row_is_reported_with_its_line_and_nothing_is_imported(cli, tmp_path):
+def employee_codes(session_factory) -> set[str]:
+    """The employees committed (what another process would see)."""
+    with session_factory() as session:
+        return set(session.scalars(select(Employee.code)))
+
+
+BAD_ROWS = ["dòng 3: unit_code: đơn vị KHONGCO không tồn tại",
+            "dòng 4: category: loại cán bộ không hợp lệ 'XX' (chỉ nhận CB, CC, VC, HĐ)"]
+
+
+def test_a_bad_row_is_reported_with_its_line_and_nothing_is_imported(cli, session_factory):
     assert cli("import", "units", str(DATA / "import_units.csv")).exit_code == 0
     result = cli("import", "employees", str(DATA / "import_employees_bad.csv"))
     assert result.exit_code == 1
-    assert "dòng 3: unit_code: đơn vị KHONGCO không tồn tại" in result.output
-    assert "dòng 4: category" in result.output
-    assert "Không nhập dòng nào" in result.output
-    listing = cli("import", "employees", str(DATA / "import_employees_bad.csv"), "--skip-bad-rows")
-    assert listing.exit_code == 1
-    assert "thêm mới 2" in listing.output and "bỏ qua 2" in listing.output
+    assert result.stderr.splitlines() == BAD_ROWS
+    assert "Không nhập dòng nào: tệp có 2 dòng lỗi trên 4 dòng" in result.stdout
+    assert employee_codes(session_factory) == set()
+
+
+def test_skip_bad_rows_imports_the_good_rows_and_succeeds(cli, session_factory):
+    """Skipping the bad rows is what the user asked for: exit 0, each skipped row named."""
+    assert cli("import", "units", str(DATA / "import_units.csv")).exit_code == 0
+    path = DATA / "import_employees_bad.csv"
+    result = cli("import", "employees", str(path), "--skip-bad-rows")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == BAD_ROWS
+    assert result.stdout.splitlines() == [
+        f"Nhập cán bộ, công chức, viên chức, người lao động từ {path}: Đã xử lý 4 dòng: "
+        "nhập 2 dòng (thêm mới 2, cập nhật 0, không thay đổi 0), bỏ qua 2 dòng lỗi."]
+    assert employee_codes(session_factory) == {"E101", "E104"}
+    again = cli("import", "employees", str(path), "--skip-bad-rows")
+    assert again.exit_code == 0 and again.stderr.splitlines() == BAD_ROWS
+    assert "nhập 2 dòng (thêm mới 0, cập nhật 0, không thay đổi 2), bỏ qua 2" in again.stdout
+
+
+def test_skip_bad_rows_fails_when_no_row_is_good(cli, session_factory, tmp_path):
+    assert cli("import", "units", str(DATA / "import_units.csv")).exit_code == 0
+    path = write_csv(tmp_path / "e.csv", [
+        ["code", "full_name", "unit_code", "position", "category"],
+        ["E101", "Võ Thị Hạnh", "KHONGCO", "Chuyên viên", "CC"]])
+    result = cli("import", "employees", str(path), "--skip-bad-rows")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == ["dòng 2: unit_code: đơn vị KHONGCO không tồn tại"]
+    assert "nhập 0 dòng" in result.stdout and "bỏ qua 1 dòng lỗi" in result.stdout
+    assert employee_codes(session_factory) == set()
 
 
 def test_nothing_of_a_bad_file_reaches_the_database(db_session, config):
@@ -193,7 +228,8 @@ def test_every_problem_of_a_row_is_reported_with_its_column(cli, tmp_path):
     ]  # a name that looks like a formula is data, not a mistake
     assert "tệp có 2 dòng lỗi trên 4 dòng" in result.stdout
     skipped = cli("import", "employees", str(path), "--skip-bad-rows")
-    assert "thêm mới 2, cập nhật 0, không thay đổi 0, bỏ qua 2" in skipped.stdout
+    assert skipped.exit_code == 0
+    assert "nhập 2 dòng (thêm mới 2, cập nhật 0, không thay đổi 0), bỏ qua 2" in skipped.stdout
 
 
 def test_several_problems_on_a_row_change_nothing_else(db_session, config, tmp_path):
@@ -541,5 +577,5 @@ def test_an_xlsx_date_time_cell_is_local_time(db_session, config, tmp_path):
 def test_cli_summary_says_processed_when_rows_were_skipped(cli):
     assert cli("import", "units", str(DATA / "import_units.csv")).exit_code == 0
     result = cli("import", "employees", str(DATA / "import_employees_bad.csv"), "--skip-bad-rows")
-    assert "Đã xử lý 4 dòng: thêm mới 2" in result.output
+    assert "Đã xử lý 4 dòng: nhập 2 dòng" in result.output
     assert "Đã nhập 4 dòng" not in result.output
