@@ -8,7 +8,9 @@ and never duplicates: units and employees are keyed by code, scans by a determin
 id, excuses by (employee, start, end, part, kind). Text is stored verbatim (NFC-normalized): a name that
 looks like a spreadsheet formula or like HTML is data here, and is escaped where it is shown.
 
-The functions take a session and never commit; the command line commits once.
+The functions take a session and never commit; the command line commits once. Each writes
+one audit entry naming the file: its path, or ``filename`` when the path is not the name the
+user knows (the admin page keeps an upload under a random name).
 """
 
 from __future__ import annotations
@@ -490,7 +492,8 @@ def _finish(result: ImportResult, skip_bad_rows: bool) -> bool:
 
 def import_units(session: Session, source: Source, *, skip_bad_rows: bool = False,
                  progress: Progress | None = None, config: Config | None = None,
-                 actor: str = "import", now: datetime | None = None) -> ImportResult:
+                 actor: str = "import", now: datetime | None = None,
+                 filename: str | None = None) -> ImportResult:
     """Create or update units by code: ``code,name,parent_code,schedule``."""
     config = config or load_config()
     names, records = _records(source, UNIT_COLUMNS, UNIT_REQUIRED)
@@ -582,7 +585,7 @@ def import_units(session: Session, source: Source, *, skip_bad_rows: bool = Fals
                 result.updated += 1
     result.applied = True
     session.flush()
-    _audit(session, "units", source, result, actor, _now(now))
+    _audit(session, "units", filename or source, result, actor, _now(now))
     return result
 
 
@@ -608,7 +611,7 @@ def _drop_orphans(parsed: dict[str, dict[str, Any]], existing: Mapping[str, Unit
 
 def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = False,
                      progress: Progress | None = None, actor: str = "import",
-                     now: datetime | None = None) -> ImportResult:
+                     now: datetime | None = None, filename: str | None = None) -> ImportResult:
     """Create or update employees by code (INTERFACES.md columns).
 
     Optional columns left out of the header keep their stored values; an empty cell in a
@@ -707,7 +710,7 @@ def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = 
                 result.updated += 1
     result.applied = True
     session.flush()
-    _audit(session, "employees", source, result, actor, _now(now))
+    _audit(session, "employees", filename or source, result, actor, _now(now))
     return result
 
 
@@ -717,7 +720,8 @@ def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = 
 
 def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = False,
                  progress: Progress | None = None, config: Config | None = None,
-                 actor: str = "import", now: datetime | None = None) -> ImportResult:
+                 actor: str = "import", now: datetime | None = None,
+                 filename: str | None = None) -> ImportResult:
     """Historic or offline scans: ``employee_code,scanned_at,station,kind``; idempotent.
 
     ``badge`` rows become accepted scans (source ``import:<station>``), ``no_badge`` rows
@@ -794,7 +798,7 @@ def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = Fals
     findings.mark_stale(session, [(p["employee"].id, p["at"]) for p in parsed
                                   if p["event_id"] not in known])
     result.applied = True
-    _audit(session, "scans", source, result, actor, now)
+    _audit(session, "scans", filename or source, result, actor, now)
     return result
 
 
@@ -804,7 +808,8 @@ def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = Fals
 
 def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = False,
                    progress: Progress | None = None, config: Config | None = None,
-                   actor: str = "import", now: datetime | None = None) -> ImportResult:
+                   actor: str = "import", now: datetime | None = None,
+                   filename: str | None = None) -> ImportResult:
     """Approved leave and business trips: ``employee_code,start_date,end_date,part,kind,note``.
 
     An excuse is the same excuse when employee, dates, part and kind match; re-importing it
@@ -906,5 +911,5 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
     findings.mark_stale(session, [(excuse.employee_id, day) for excuse in to_approve
                                   for day in findings.days(excuse.start_date, excuse.end_date)])
     result.applied = True
-    _audit(session, "excuses", source, result, actor, now)
+    _audit(session, "excuses", filename or source, result, actor, now)
     return result
