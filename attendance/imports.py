@@ -8,7 +8,9 @@ and never duplicates: units and employees are keyed by code, scans by a determin
 id, excuses by (employee, start, end, part, kind). Text is stored verbatim (NFC-normalized): a name that
 looks like a spreadsheet formula or like HTML is data here, and is escaped where it is shown.
 
-The functions take a session and never commit; the command line commits once.
+The functions take a session and never commit; the command line commits once. Each writes
+one audit entry naming the file: its path, or ``filename`` when the path is not the name the
+user knows (the admin page keeps an upload under a random name).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import hashlib
 import io
 import os
 import re
+import string
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -104,6 +107,11 @@ class ImportResult:
         """Rows not imported: the bad ones, or every row when the file was refused."""
         return self.bad_rows if self.applied else self.rows
 
+    @property
+    def imported(self) -> int:
+        """Rows taken in: created, updated or found unchanged."""
+        return self.rows - self.skipped
+
     def counts(self) -> dict[str, int]:
         return {
             "rows": self.rows, "created": self.created, "updated": self.updated,
@@ -115,10 +123,14 @@ class ImportResult:
         if not self.applied:
             return (f"Không nhập dòng nào: tệp có {self.bad_rows} dòng lỗi trên {self.rows} dòng "
                     "(dùng --skip-bad-rows để chỉ nhập các dòng hợp lệ).")
-        # "Processed", not "imported", when some rows were skipped (as the admin page says).
-        done = "Đã xử lý" if self.skipped else "Đã nhập"
-        return (f"{done} {self.rows} dòng: thêm mới {self.created}, cập nhật {self.updated}, "
-                f"không thay đổi {self.unchanged}, bỏ qua {self.skipped}.")
+        counts = (f"thêm mới {self.created}, cập nhật {self.updated}, "
+                  f"không thay đổi {self.unchanged}")
+        if not self.skipped:
+            return f"Đã nhập {self.rows} dòng: {counts}, bỏ qua 0."
+        # "Processed", not "imported", for every row when some were skipped (as the admin page
+        # says); how many of them were imported is said apart.
+        return (f"Đã xử lý {self.rows} dòng: nhập {self.imported} dòng ({counts}), "
+                f"bỏ qua {self.skipped} dòng lỗi.")
 
 
 class _RowInvalid(Exception):
@@ -347,6 +359,54 @@ def normalize_category(value: Any) -> str:
     return text
 
 
+# Before the @, a dot-atom (RFC 5322) in ASCII: what every mail server takes. After it,
+# labels of letters (any script: .vn names may be Vietnamese), digits and inner hyphens.
+_LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+/=?^_`{|}~-.")
+_DOMAIN_LABEL = re.compile(r"^[^\W_](?:[^\W_]|-){0,62}$")
+
+
+def email_problem(text: str) -> str | None:
+    """Why ``text`` is not an e-mail address, in Vietnamese; None when it is one.
+
+    Only the form is checked, never DNS: offices run on closed networks. The one check for
+    every place an employee's address is entered.
+    """
+    def refused(why: str) -> str:
+        return f"địa chỉ thư điện tử không hợp lệ {text!r} ({why})"
+
+    if any(char.isspace() for char in text):
+        return refused("có khoảng trắng")
+    local, at, domain = text.rpartition("@")
+    if not at:
+        return refused("thiếu @")
+    if "@" in local:
+        return refused("có hơn một @")
+    if not local:
+        return refused("thiếu phần trước @")
+    if not domain:
+        return refused("thiếu tên miền sau @")
+    if len(local) > 64:
+        return refused("phần trước @ dài quá 64 ký tự")
+    wrong = [char for char in local if char not in _LOCAL_CHARS]
+    if wrong:
+        return refused(f"ký tự {wrong[0]!r} không dùng được trước @")
+    if local.startswith(".") or local.endswith(".") or ".." in local:
+        return refused("dấu chấm ở đầu, ở cuối hoặc hai dấu chấm liền nhau trước @")
+    labels = domain.split(".")
+    if len(labels) < 2 or labels[-1].isdigit() or not all(
+            _DOMAIN_LABEL.match(label) and not label.endswith("-") for label in labels):
+        return refused(f"tên miền {domain!r} không hợp lệ, ví dụ đúng: quangnam.gov.vn")
+    return None
+
+
+def _email(row: Mapping[str, Any]) -> str | None:
+    text = _optional(row, "email", 255)
+    problem = text and email_problem(text)
+    if problem:
+        raise _RowInvalid("email", problem)
+    return text
+
+
 def _required(row: Mapping[str, Any], column: str) -> str:
     text = _text(row.get(column))
     if not text:
@@ -432,7 +492,8 @@ def _finish(result: ImportResult, skip_bad_rows: bool) -> bool:
 
 def import_units(session: Session, source: Source, *, skip_bad_rows: bool = False,
                  progress: Progress | None = None, config: Config | None = None,
-                 actor: str = "import", now: datetime | None = None) -> ImportResult:
+                 actor: str = "import", now: datetime | None = None,
+                 filename: str | None = None) -> ImportResult:
     """Create or update units by code: ``code,name,parent_code,schedule``."""
     config = config or load_config()
     names, records = _records(source, UNIT_COLUMNS, UNIT_REQUIRED)
@@ -524,7 +585,7 @@ def import_units(session: Session, source: Source, *, skip_bad_rows: bool = Fals
                 result.updated += 1
     result.applied = True
     session.flush()
-    _audit(session, "units", source, result, actor, _now(now))
+    _audit(session, "units", filename or source, result, actor, _now(now))
     return result
 
 
@@ -550,7 +611,7 @@ def _drop_orphans(parsed: dict[str, dict[str, Any]], existing: Mapping[str, Unit
 
 def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = False,
                      progress: Progress | None = None, actor: str = "import",
-                     now: datetime | None = None) -> ImportResult:
+                     now: datetime | None = None, filename: str | None = None) -> ImportResult:
     """Create or update employees by code (INTERFACES.md columns).
 
     Optional columns left out of the header keep their stored values; an empty cell in a
@@ -592,7 +653,7 @@ def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = 
                     problems.add("card_number", f"số thẻ {card} đã cấp cho {owner}")
             item["card_number"] = card
         if "email" in present:
-            item["email"] = problems.get(_optional, row, "email", 255)
+            item["email"] = problems.get(_email, row)
         for column in ("start_date", "end_date"):
             if column in present:
                 item[column] = problems.get(_parse_date, row.get(column), column)
@@ -649,7 +710,7 @@ def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = 
                 result.updated += 1
     result.applied = True
     session.flush()
-    _audit(session, "employees", source, result, actor, _now(now))
+    _audit(session, "employees", filename or source, result, actor, _now(now))
     return result
 
 
@@ -659,7 +720,8 @@ def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = 
 
 def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = False,
                  progress: Progress | None = None, config: Config | None = None,
-                 actor: str = "import", now: datetime | None = None) -> ImportResult:
+                 actor: str = "import", now: datetime | None = None,
+                 filename: str | None = None) -> ImportResult:
     """Historic or offline scans: ``employee_code,scanned_at,station,kind``; idempotent.
 
     ``badge`` rows become accepted scans (source ``import:<station>``), ``no_badge`` rows
@@ -736,7 +798,7 @@ def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = Fals
     findings.mark_stale(session, [(p["employee"].id, p["at"]) for p in parsed
                                   if p["event_id"] not in known])
     result.applied = True
-    _audit(session, "scans", source, result, actor, now)
+    _audit(session, "scans", filename or source, result, actor, now)
     return result
 
 
@@ -746,14 +808,16 @@ def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = Fals
 
 def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = False,
                    progress: Progress | None = None, config: Config | None = None,
-                   actor: str = "import", now: datetime | None = None) -> ImportResult:
+                   actor: str = "import", now: datetime | None = None,
+                   filename: str | None = None) -> ImportResult:
     """Approved leave and business trips: ``employee_code,start_date,end_date,part,kind,note``.
 
     An excuse is the same excuse when employee, dates, part and kind match; re-importing it
-    updates the note, and approves it if it was pending or rejected. The dates follow the
-    rules of a request (``attendance.excuses.check_dates``): within the horizon, and on at
-    least one working day of the employee; a file may bring excuses from any time before
-    today.
+    updates the note, and approves it if it was pending or rejected. A row repeated in the
+    file counts once, as a repeated scan does; the same excuse again with another note is a
+    bad row (which note is meant?). The dates follow the rules of a request
+    (``attendance.excuses.check_dates``): within the horizon, and on at least one working day
+    of the employee; a file may bring excuses from any time before today.
     """
     config = config or load_config()
     _names, records = _records(source, EXCUSE_COLUMNS, EXCUSE_REQUIRED)
@@ -766,7 +830,7 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
     unit_codes = dict(session.execute(select(Unit.id, Unit.code)).all())
 
     parsed: list[dict[str, Any]] = []
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple, tuple[int, str | None]] = {}  # excuse -> (its first line, its note)
 
     def check(line: int, row: Mapping[str, Any], problems: _Problems) -> None:
         employee = problems.get(_employee, row, employees)
@@ -789,9 +853,13 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
             return
         key = (employee.code, start, end, part, kind)
         if key in seen:
-            problems.add(None, f"trùng với dòng {seen[key]}")
+            first, first_note = seen[key]
+            if note == first_note:
+                result.unchanged += 1  # the same excuse twice in one file is one excuse
+            else:
+                problems.add(None, f"trùng với dòng {first} nhưng ghi chú khác")
             return
-        seen[key] = line
+        seen[key] = (line, note)
         parsed.append({"employee": employee, "start": start, "end": end, "part": part,
                        "kind": kind, "note": note})
 
@@ -843,5 +911,5 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
     findings.mark_stale(session, [(excuse.employee_id, day) for excuse in to_approve
                                   for day in findings.days(excuse.start_date, excuse.end_date)])
     result.applied = True
-    _audit(session, "excuses", source, result, actor, now)
+    _audit(session, "excuses", filename or source, result, actor, now)
     return result

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from attendance.imports import (
     ImportFileError,
+    email_problem,
     import_employees,
     import_excuses,
     import_scans,
@@ -145,16 +146,51 @@ def test_xlsx_and_csv_give_the_same_result(db_session, config, tmp_path):
     assert org_snapshot(db_session) == from_csv
 
 
-def test_a_bad_row_is_reported_with_its_line_and_nothing_is_imported(cli, tmp_path):
+def employee_codes(session_factory) -> set[str]:
+    """The employees committed (what another process would see)."""
+    with session_factory() as session:
+        return set(session.scalars(select(Employee.code)))
+
+
+BAD_ROWS = ["dòng 3: unit_code: đơn vị KHONGCO không tồn tại",
+            "dòng 4: category: loại cán bộ không hợp lệ 'XX' (chỉ nhận CB, CC, VC, HĐ)"]
+
+
+def test_a_bad_row_is_reported_with_its_line_and_nothing_is_imported(cli, session_factory):
     assert cli("import", "units", str(DATA / "import_units.csv")).exit_code == 0
     result = cli("import", "employees", str(DATA / "import_employees_bad.csv"))
     assert result.exit_code == 1
-    assert "dòng 3: unit_code: đơn vị KHONGCO không tồn tại" in result.output
-    assert "dòng 4: category" in result.output
-    assert "Không nhập dòng nào" in result.output
-    listing = cli("import", "employees", str(DATA / "import_employees_bad.csv"), "--skip-bad-rows")
-    assert listing.exit_code == 1
-    assert "thêm mới 2" in listing.output and "bỏ qua 2" in listing.output
+    assert result.stderr.splitlines() == BAD_ROWS
+    assert "Không nhập dòng nào: tệp có 2 dòng lỗi trên 4 dòng" in result.stdout
+    assert employee_codes(session_factory) == set()
+
+
+def test_skip_bad_rows_imports_the_good_rows_and_succeeds(cli, session_factory):
+    """Skipping the bad rows is what the user asked for: exit 0, each skipped row named."""
+    assert cli("import", "units", str(DATA / "import_units.csv")).exit_code == 0
+    path = DATA / "import_employees_bad.csv"
+    result = cli("import", "employees", str(path), "--skip-bad-rows")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == BAD_ROWS
+    assert result.stdout.splitlines() == [
+        f"Nhập cán bộ, công chức, viên chức, người lao động từ {path}: Đã xử lý 4 dòng: "
+        "nhập 2 dòng (thêm mới 2, cập nhật 0, không thay đổi 0), bỏ qua 2 dòng lỗi."]
+    assert employee_codes(session_factory) == {"E101", "E104"}
+    again = cli("import", "employees", str(path), "--skip-bad-rows")
+    assert again.exit_code == 0 and again.stderr.splitlines() == BAD_ROWS
+    assert "nhập 2 dòng (thêm mới 0, cập nhật 0, không thay đổi 2), bỏ qua 2" in again.stdout
+
+
+def test_skip_bad_rows_fails_when_no_row_is_good(cli, session_factory, tmp_path):
+    assert cli("import", "units", str(DATA / "import_units.csv")).exit_code == 0
+    path = write_csv(tmp_path / "e.csv", [
+        ["code", "full_name", "unit_code", "position", "category"],
+        ["E101", "Võ Thị Hạnh", "KHONGCO", "Chuyên viên", "CC"]])
+    result = cli("import", "employees", str(path), "--skip-bad-rows")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == ["dòng 2: unit_code: đơn vị KHONGCO không tồn tại"]
+    assert "nhập 0 dòng" in result.stdout and "bỏ qua 1 dòng lỗi" in result.stdout
+    assert employee_codes(session_factory) == set()
 
 
 def test_nothing_of_a_bad_file_reaches_the_database(db_session, config):
@@ -192,7 +228,8 @@ def test_every_problem_of_a_row_is_reported_with_its_column(cli, tmp_path):
     ]  # a name that looks like a formula is data, not a mistake
     assert "tệp có 2 dòng lỗi trên 4 dòng" in result.stdout
     skipped = cli("import", "employees", str(path), "--skip-bad-rows")
-    assert "thêm mới 2, cập nhật 0, không thay đổi 0, bỏ qua 2" in skipped.stdout
+    assert skipped.exit_code == 0
+    assert "nhập 2 dòng (thêm mới 2, cập nhật 0, không thay đổi 0), bỏ qua 2" in skipped.stdout
 
 
 def test_several_problems_on_a_row_change_nothing_else(db_session, config, tmp_path):
@@ -208,6 +245,62 @@ def test_several_problems_on_a_row_change_nothing_else(db_session, config, tmp_p
     assert (result.created, result.skipped) == (2, 2)
     names = dict(db_session.execute(select(Employee.code, Employee.full_name)).all())
     assert names == {"N-1": "Nguyễn Văn An", "N-3": FORMULA}
+
+
+def test_a_malformed_email_is_a_bad_row(db_session, config, tmp_path):
+    import_units(db_session, DATA / "import_units.csv", config=config, now=NOW)
+    path = write_csv(tmp_path / "e.csv", [
+        ["code", "full_name", "unit_code", "position", "category", "email"],
+        ["E101", "Võ Thị Hạnh", "SNV", "Chuyên viên", "CC", "hanh.vt@snv.quangnam.gov.vn"],
+        ["E102", "Đặng Minh Quân", "SNV", "Chuyên viên", "CC", "quan.dm snv.quangnam.gov.vn"],
+        ["E103", "Bùi Thu Trang", "SNV", "Chuyên viên", "CC", "trang.bt@"],
+        ["E104", "Hồ Văn Sơn", "SNV", "Cán sự", "CB", "son.hv@quangnam"],
+        ["E105", "Lê Thị Mai", "SNV", "Chuyên viên", "CC", "mai.lt.quangnam.gov.vn"],
+        ["E106", "Ngô Văn Lực", "SNV", "Bảo vệ", "HĐ", ""],
+    ])
+    refused = import_employees(db_session, path, now=NOW)
+    assert not refused.applied
+    assert [str(e) for e in refused.errors] == [
+        "dòng 3: email: địa chỉ thư điện tử không hợp lệ 'quan.dm snv.quangnam.gov.vn' "
+        "(có khoảng trắng)",
+        "dòng 4: email: địa chỉ thư điện tử không hợp lệ 'trang.bt@' (thiếu tên miền sau @)",
+        "dòng 5: email: địa chỉ thư điện tử không hợp lệ 'son.hv@quangnam' (tên miền "
+        "'quangnam' không hợp lệ, ví dụ đúng: quangnam.gov.vn)",
+        "dòng 6: email: địa chỉ thư điện tử không hợp lệ 'mai.lt.quangnam.gov.vn' (thiếu @)",
+    ]
+    assert count(db_session, Employee) == 0
+    result = import_employees(db_session, path, skip_bad_rows=True, now=NOW)
+    assert (result.created, result.skipped) == (2, 4)
+    emails = dict(db_session.execute(select(Employee.code, Employee.email)).all())
+    assert emails == {"E101": "hanh.vt@snv.quangnam.gov.vn", "E106": None}
+
+
+@pytest.mark.parametrize("address, problem", [
+    ("an.nv@example.gov.vn", None),
+    ("o'brien+bao-cao@snv.quangnam.gov.vn", None),
+    ("an@sởnộivụ.vn", None),  # a Vietnamese domain name
+    ("an@xn--snv-ola.vn", None),
+    ("an nv@example.gov.vn", "có khoảng trắng"),
+    ("an.nv\t@example.gov.vn", "có khoảng trắng"),
+    ("an@@example.gov.vn", "có hơn một @"),
+    ("@example.gov.vn", "thiếu phần trước @"),
+    ("nguyễn.an@example.gov.vn", "ký tự 'ễ' không dùng được trước @"),
+    ("an,binh@example.gov.vn", "ký tự ',' không dùng được trước @"),
+    ("an..nv@example.gov.vn", "hai dấu chấm liền nhau trước @"),
+    ("an.@example.gov.vn", "dấu chấm ở đầu, ở cuối"),
+    ("an@example..vn", "tên miền 'example..vn' không hợp lệ"),
+    ("an@example.gov.vn.", "tên miền 'example.gov.vn.' không hợp lệ"),
+    ("an@-example.vn", "tên miền '-example.vn' không hợp lệ"),
+    ("an@example_snv.vn", "tên miền 'example_snv.vn' không hợp lệ"),
+    ("an@10.0.0.1", "tên miền '10.0.0.1' không hợp lệ"),
+])
+def test_email_addresses_are_checked_by_form_only(address, problem):
+    """No DNS: offices run on closed networks, so only the address's form is checked."""
+    found = email_problem(address)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and problem in found
 
 
 def test_skip_bad_rows_imports_the_good_ones(db_session, config):
@@ -371,6 +464,56 @@ def test_excuses_the_form_would_refuse_are_refused(db_session, config,
         "Qua cuối tuần", "Hồ sơ năm trước"]  # a file may bring last year's records
 
 
+EXCUSE_HEADER = ["employee_code", "start_date", "end_date", "part", "kind", "note"]
+LEAVE = ["E005", "2026-11-23", "2026-11-25", "full", "leave", "Nghỉ phép năm"]
+
+
+def test_an_excuse_repeated_in_a_file_counts_once(db_session, config, tmp_path):
+    """As a repeated scan row: the same excuse twice is one excuse, and so is a re-import."""
+    load_org(db_session, config)
+    path = write_csv(tmp_path / "x.csv", [
+        EXCUSE_HEADER, LEAVE, ["E004", "2026-11-25", "2026-11-25", "morning", "other", ""], LEAVE])
+    result = import_excuses(db_session, path, config=config, now=NOW)
+    assert result.errors == [] and (result.created, result.unchanged) == (2, 1)
+    assert count(db_session, Excuse) == 2 and count(db_session, ExcuseDecision) == 2
+    again = import_excuses(db_session, path, config=config, now=NOW)
+    assert again.errors == []
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+    assert count(db_session, Excuse) == 2 and count(db_session, ExcuseDecision) == 2
+
+
+def test_excuse_rows_that_differ_are_not_one_excuse(db_session, config, tmp_path):
+    """The same excuse with another note is refused (which note?); another part or kind of
+    the same day is an excuse of its own, as before."""
+    load_org(db_session, config)
+    path = write_csv(tmp_path / "x.csv", [
+        EXCUSE_HEADER, LEAVE,
+        ["E005", "2026-11-23", "2026-11-25", "full", "leave", "Nghỉ ốm"],
+        ["E004", "2026-11-25", "2026-11-25", "morning", "business_trip", "Họp tại Bộ"],
+        ["E004", "2026-11-25", "2026-11-25", "afternoon", "business_trip", "Họp tại Bộ"],
+        ["E004", "2026-11-25", "2026-11-25", "morning", "other", "Họp tại Bộ"],
+    ])
+    result = import_excuses(db_session, path, config=config, now=NOW)
+    assert [str(e) for e in result.errors] == ["dòng 3: trùng với dòng 2 nhưng ghi chú khác"]
+    assert not result.applied and count(db_session, Excuse) == 0
+    skipped = import_excuses(db_session, path, config=config, now=NOW, skip_bad_rows=True)
+    assert (skipped.created, skipped.skipped) == (4, 1)
+    assert db_session.scalar(select(Excuse.note).where(Excuse.kind == "leave")) == "Nghỉ phép năm"
+
+
+def test_cli_reimports_a_file_with_a_repeated_excuse(cli, tmp_path):
+    assert cli("import", "units", str(DATA / "import_units.csv")).exit_code == 0
+    assert cli("import", "employees", str(DATA / "import_employees.csv")).exit_code == 0
+    leave = ["E005", "2026-11-16", "2026-11-17", "full", "leave", "Nghỉ phép năm"]
+    path = write_csv(tmp_path / "nghi-phep.csv", [EXCUSE_HEADER, leave, leave])
+    first = cli("import", "excuses", str(path))
+    assert (first.exit_code, first.stderr) == (0, "")
+    assert "Đã nhập 2 dòng: thêm mới 1, cập nhật 0, không thay đổi 1, bỏ qua 0." in first.stdout
+    again = cli("import", "excuses", str(path))
+    assert (again.exit_code, again.stderr) == (0, "")
+    assert "thêm mới 0, cập nhật 0, không thay đổi 2" in again.stdout
+
+
 def test_each_import_is_audited_with_its_counts(db_session, config):
     load_org(db_session, config)
     entries = db_session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
@@ -434,5 +577,5 @@ def test_an_xlsx_date_time_cell_is_local_time(db_session, config, tmp_path):
 def test_cli_summary_says_processed_when_rows_were_skipped(cli):
     assert cli("import", "units", str(DATA / "import_units.csv")).exit_code == 0
     result = cli("import", "employees", str(DATA / "import_employees_bad.csv"), "--skip-bad-rows")
-    assert "Đã xử lý 4 dòng: thêm mới 2" in result.output
+    assert "Đã xử lý 4 dòng: nhập 2 dòng" in result.output
     assert "Đã nhập 4 dòng" not in result.output

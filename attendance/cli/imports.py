@@ -76,7 +76,9 @@ def _run(app: AppContext, kind: str, path: str, skip_bad_rows: bool) -> None:
     for error in result.errors:
         click.echo(str(error), err=True)
     click.echo(f"Nhập {LABELS[kind]} từ {click.format_filename(path)}: {result.summary()}")
-    if result.errors:
+    # Skipped rows are what --skip-bad-rows asks for, not a failure; a file refused whole,
+    # or one with no good row to import, is.
+    if result.skipped and not result.imported:
         raise click.exceptions.Exit(1)
 
 

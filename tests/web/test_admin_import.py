@@ -33,7 +33,8 @@ def upload(client, content: bytes, kind="employees", filename="nhan-su.csv"):
 
 
 def confirm(client, page: str, skip=False):
-    fields = dict(re.findall(r'name="(csrf_token|kind|upload)"[^>]*value="([^"]*)"', page))
+    fields = dict(re.findall(r'name="(csrf_token|kind|upload|filename)"[^>]*value="([^"]*)"',
+                             page))
     if skip:
         fields["skip_bad_rows"] = "y"
     return client.post("/admin/import/confirm", data=fields)
@@ -88,13 +89,36 @@ def test_confirm_with_bad_rows_refuses_then_skip_saves(login_as, session_factory
     done = client.get("/admin/import").get_data(as_text=True)
     # Not "imported 3 rows" when one of them was skipped.
     assert "Đã xử lý 3 dòng: thêm mới 1, cập nhật 1, không đổi 0, bỏ qua 1." in done
-    # The audit log keeps where the server put the upload; its page names the file only.
-    assert entry.target.startswith("/") and "/uploads/" in entry.target
+    # The audit log names the file the admin uploaded, not where the server kept it.
+    assert entry.target == "nhan-su.csv"
     audit = client.get("/admin/audit").get_data(as_text=True)
-    assert f">{entry.target.rsplit('/', 1)[-1]}</td>" in audit and "/uploads/" not in audit
+    assert ">nhan-su.csv</td>" in audit and "/uploads/" not in audit
     # The token cannot be used twice.
     again = confirm(client, page, skip=True)
     assert again.status_code == 303 and employee_count(session_factory) == before + 1
+
+
+def test_the_audit_log_names_the_uploaded_file_never_a_path(login_as, session_factory, app):
+    """A client may send the folder a file was picked from; only its name is kept."""
+    client = login_as("admin")
+    page = upload(client, CSV, filename="/home/van-thu/Nhân sự tháng 11.csv"
+                  ).get_data(as_text=True)
+    assert "Nhân sự tháng 11.csv" in page and "van-thu" not in page
+    [kept] = uploads(app)
+    assert confirm(client, page, skip=True).status_code == 303
+    with session_factory() as session:
+        entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.action, entry.target) == ("import.employees", "Nhân sự tháng 11.csv")
+    audit = client.get("/admin/audit").get_data(as_text=True)
+    row = next(r for r in audit.split("<tr>") if 'title="import.employees"' in r)
+    assert ">Nhân sự tháng 11.csv</td>" in row and kept not in audit
+    # A confirmation naming a server path keeps only the name's last part.
+    page = upload(client, CSV, filename="b.csv").get_data(as_text=True)
+    forged = page.replace('value="b.csv"', 'value="/srv/chamcong/instance/secret.csv"')
+    assert forged != page and confirm(client, forged, skip=True).status_code == 303
+    with session_factory() as session:
+        entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert entry.target == "secret.csv"
 
 
 def test_clean_xlsx_confirms_and_shows_names_escaped(login_as, session_factory):

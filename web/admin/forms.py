@@ -67,6 +67,8 @@ class ImportForm(FlaskForm):
 class ConfirmImportForm(FlaskForm):
     kind = HiddenField(validators=[DataRequired(), AnyOf(_KIND_VALUES)])
     upload = HiddenField(validators=[DataRequired(), Length(max=80)])
+    # The name the admin's file had, for the audit log (the upload is kept under ``upload``).
+    filename = HiddenField(validators=[Optional(), Length(max=255)])
     skip_bad_rows = BooleanField("Bỏ qua dòng lỗi, chỉ nhập các dòng hợp lệ")
 
 

@@ -4,8 +4,9 @@ Two steps. Uploading a file keeps it in ``instance/uploads/<random token>.<ext>`
 name the user chose) and runs the importer in a separate session that is rolled back: the
 page shows what would be created, updated or left unchanged and every bad row, and nothing
 is saved. Confirming (POST with the token) runs the importer on the request's session, which
-the request commits once; the importer writes the audit entry itself. The file is then
-deleted; unconfirmed uploads older than a day are swept on the next upload.
+the request commits once; the importer writes the audit entry itself, under the name the
+admin's file had (its base name, carried by the preview's form), never the server's path. The
+file is then deleted; unconfirmed uploads older than a day are swept on the next upload.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from attendance import imports
 from attendance.db import instance_path
 from web.admin import bp
+from web.admin.audit_details import file_name
 from web.admin.forms import IMPORT_KINDS, ConfirmImportForm, ImportForm
 from web.db import domain_config, get_db, now
 from web.i18n import _
@@ -45,13 +47,14 @@ def _sweep(folder: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _run(session, kind: str, path: Path, skip_bad_rows: bool) -> imports.ImportResult:
+def _run(session, kind: str, path: Path, skip_bad_rows: bool,
+         filename: str | None = None) -> imports.ImportResult:
     function = {
         "units": imports.import_units, "employees": imports.import_employees,
         "scans": imports.import_scans, "excuses": imports.import_excuses,
     }[kind]
     options = {"skip_bad_rows": skip_bad_rows, "actor": current_account().username,
-               "now": now()}
+               "now": now(), "filename": filename}
     if kind != "employees":
         options["config"] = domain_config()
     return function(session, path, **options)
@@ -94,6 +97,8 @@ def import_upload():
     if len(data) > limit:
         form.kind.errors.append("Tệp quá lớn (tối đa 5 MB)")
         return _form_page(form, 413)
+    # The name alone: some browsers send the folder it was picked from too.
+    filename = file_name(upload.filename)[:255]
     folder = _uploads()
     _sweep(folder)
     name = f"{secrets.token_urlsafe(32)}{suffix}"
@@ -105,10 +110,10 @@ def import_upload():
         path.unlink(missing_ok=True)
         form.kind.errors.append(_("Không đọc được tệp: {reason}", reason=str(exc)))
         return _form_page(form, 400)
-    confirm = ConfirmImportForm(formdata=None, kind=form.kind.data, upload=name)
+    confirm = ConfirmImportForm(formdata=None, kind=form.kind.data, upload=name,
+                                filename=filename)
     return render_template("admin/import_preview.html", result=result, form=confirm,
-                           kind_label=dict(IMPORT_KINDS)[form.kind.data],
-                           filename=upload.filename)
+                           kind_label=dict(IMPORT_KINDS)[form.kind.data], filename=filename)
 
 
 @bp.route("/import/confirm", methods=["POST"])
@@ -121,8 +126,11 @@ def import_confirm():
     if not path.is_file():
         flash(_("Tệp đã hết hạn hoặc đã được nhập; hãy tải lên lại."), "error")
         return redirect(url_for("admin.import_upload"), 303)
+    # A preview page without the name (or one sent without it) still keeps the folder out.
+    filename = file_name(form.filename.data) if form.filename.data else path.name
     try:
-        result = _run(get_db(), form.kind.data, path, skip_bad_rows=bool(form.skip_bad_rows.data))
+        result = _run(get_db(), form.kind.data, path, skip_bad_rows=bool(form.skip_bad_rows.data),
+                      filename=filename)
     except imports.ImportFileError as exc:
         path.unlink(missing_ok=True)
         flash(_("Không đọc được tệp: {reason}", reason=str(exc)), "error")
@@ -131,8 +139,8 @@ def import_confirm():
         # Refused as a whole (bad rows and no "skip"): the request rolls back, the file stays
         # so the admin can confirm again with "bỏ qua dòng lỗi".
         return render_template("admin/import_preview.html", result=result, form=form,
-                               kind_label=dict(IMPORT_KINDS)[form.kind.data], filename=None,
-                               refused=True), 422
+                               kind_label=dict(IMPORT_KINDS)[form.kind.data],
+                               filename=filename, refused=True), 422
     path.unlink(missing_ok=True)
     counts = {k: v for k, v in result.counts().items() if k != "errors"}
     flash(_(
