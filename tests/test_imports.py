@@ -261,12 +261,10 @@ def test_a_malformed_email_is_a_bad_row(db_session, config, tmp_path):
     refused = import_employees(db_session, path, now=NOW)
     assert not refused.applied
     assert [str(e) for e in refused.errors] == [
-        "dòng 3: email: địa chỉ thư điện tử không hợp lệ 'quan.dm snv.quangnam.gov.vn' "
-        "(có khoảng trắng)",
-        "dòng 4: email: địa chỉ thư điện tử không hợp lệ 'trang.bt@' (thiếu tên miền sau @)",
-        "dòng 5: email: địa chỉ thư điện tử không hợp lệ 'son.hv@quangnam' (tên miền "
-        "'quangnam' không hợp lệ, ví dụ đúng: quangnam.gov.vn)",
-        "dòng 6: email: địa chỉ thư điện tử không hợp lệ 'mai.lt.quangnam.gov.vn' (thiếu @)",
+        "dòng 3: email: địa chỉ thư điện tử không hợp lệ 'quan.dm snv.quangnam.gov.vn'",
+        "dòng 4: email: địa chỉ thư điện tử không hợp lệ 'trang.bt@'",
+        "dòng 5: email: địa chỉ thư điện tử không hợp lệ 'son.hv@quangnam'",
+        "dòng 6: email: địa chỉ thư điện tử không hợp lệ 'mai.lt.quangnam.gov.vn'",
     ]
     assert count(db_session, Employee) == 0
     result = import_employees(db_session, path, skip_bad_rows=True, now=NOW)
@@ -275,32 +273,30 @@ def test_a_malformed_email_is_a_bad_row(db_session, config, tmp_path):
     assert emails == {"E101": "hanh.vt@snv.quangnam.gov.vn", "E106": None}
 
 
-@pytest.mark.parametrize("address, problem", [
-    ("an.nv@example.gov.vn", None),
-    ("o'brien+bao-cao@snv.quangnam.gov.vn", None),
-    ("an@sởnộivụ.vn", None),  # a Vietnamese domain name
-    ("an@xn--snv-ola.vn", None),
-    ("an nv@example.gov.vn", "có khoảng trắng"),
-    ("an.nv\t@example.gov.vn", "có khoảng trắng"),
-    ("an@@example.gov.vn", "có hơn một @"),
-    ("@example.gov.vn", "thiếu phần trước @"),
-    ("nguyễn.an@example.gov.vn", "ký tự 'ễ' không dùng được trước @"),
-    ("an,binh@example.gov.vn", "ký tự ',' không dùng được trước @"),
-    ("an..nv@example.gov.vn", "hai dấu chấm liền nhau trước @"),
-    ("an.@example.gov.vn", "dấu chấm ở đầu, ở cuối"),
-    ("an@example..vn", "tên miền 'example..vn' không hợp lệ"),
-    ("an@example.gov.vn.", "tên miền 'example.gov.vn.' không hợp lệ"),
-    ("an@-example.vn", "tên miền '-example.vn' không hợp lệ"),
-    ("an@example_snv.vn", "tên miền 'example_snv.vn' không hợp lệ"),
-    ("an@10.0.0.1", "tên miền '10.0.0.1' không hợp lệ"),
+@pytest.mark.parametrize("address, valid", [
+    ("an.nv@example.gov.vn", True),
+    ("o'brien+bao-cao@snv.quangnam.gov.vn", True),
+    ("an@sởnộivụ.vn", True),  # a Vietnamese domain name
+    ("an@xn--snv-ola.vn", True),
+    ("an nv@example.gov.vn", False),
+    ("an.nv\t@example.gov.vn", False),
+    ("an@@example.gov.vn", False),
+    ("@example.gov.vn", False),
+    ("nguyễn.an@example.gov.vn", False),  # not every office's mail server takes SMTPUTF8
+    ("an,binh@example.gov.vn", False),
+    ("an..nv@example.gov.vn", False),
+    ("an.@example.gov.vn", False),
+    ("an@example..vn", False),
+    ("an@example.gov.vn.", False),
+    ("an@-example.vn", False),
+    ("an@example_snv.vn", False),
+    ("an@10.0.0.1", False),
+    ("an@localhost", False),
 ])
-def test_email_addresses_are_checked_by_form_only(address, problem):
+def test_email_addresses_are_checked_by_form_only(address, valid):
     """No DNS: offices run on closed networks, so only the address's form is checked."""
     found = email_problem(address)
-    if problem is None:
-        assert found is None
-    else:
-        assert found is not None and problem in found
+    assert found is None if valid else found == f"địa chỉ thư điện tử không hợp lệ {address!r}"
 
 
 def test_skip_bad_rows_imports_the_good_ones(db_session, config):
