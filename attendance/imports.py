@@ -780,6 +780,15 @@ def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = Fals
 # Excuses
 
 
+def _open_excuse(session: Session, employee_id: int, *key: Any) -> bool:
+    """Whether the employee has this excuse (dates, part, kind) not revoked."""
+    start, end, part, kind = key
+    return session.scalar(select(Excuse.id).where(
+        Excuse.employee_id == employee_id, Excuse.start_date == start, Excuse.end_date == end,
+        Excuse.part == part, Excuse.kind == kind, Excuse.status != excuses.REVOKED).limit(1)
+    ) is not None
+
+
 def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = False,
                    progress: Progress | None = None, config: Config | None = None,
                    actor: str = "import", now: datetime | None = None,
@@ -787,7 +796,8 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
     """Approved leave and business trips: ``employee_code,start_date,end_date,part,kind,note``.
 
     An excuse is the same excuse when employee, dates, part and kind match; re-importing it
-    updates the note, and approves it if it was pending or rejected. A row repeated in the
+    updates the note, and approves it if it was pending or rejected, never if a head revoked
+    its approval (a bad row: the file must not undo that decision). A row repeated in the
     file counts once, as a repeated scan does; the same excuse again with another note is a
     bad row (which note is meant?). The dates follow the rules of a request
     (``attendance.excuses.check_dates``): within the horizon, and on at least one working day
@@ -805,6 +815,9 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
 
     parsed: list[dict[str, Any]] = []
     seen: dict[tuple, tuple[int, str | None]] = {}  # excuse -> (its first line, its note)
+    revoked = set(session.execute(  # few: a head's decision the file must not undo
+        select(Excuse.employee_id, Excuse.start_date, Excuse.end_date, Excuse.part, Excuse.kind)
+        .where(Excuse.status == excuses.REVOKED)).tuples())
 
     def check(line: int, row: Mapping[str, Any], problems: _Problems) -> None:
         employee = problems.get(_employee, row, employees)
@@ -834,6 +847,11 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
                 problems.add(None, f"trùng với dòng {first} nhưng ghi chú khác")
             return
         seen[key] = (line, note)
+        if (employee.id, start, end, part, kind) in revoked and not _open_excuse(
+                session, employee.id, start, end, part, kind):
+            problems.add(None, "đơn này đã bị hủy duyệt, không duyệt lại từ tệp "
+                               "(người được nghỉ nộp đơn mới)")
+            return
         parsed.append({"employee": employee, "start": start, "end": end, "part": part,
                        "kind": kind, "note": note})
 
@@ -847,7 +865,8 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
         for excuse in session.scalars(select(Excuse).where(Excuse.employee_id.in_(chunk))
                                       .order_by(Excuse.id)):
             key = (excuse.employee_id, excuse.start_date, excuse.end_date, excuse.part, excuse.kind)
-            existing.setdefault(key, excuse)
+            if excuse.status != excuses.REVOKED:
+                existing.setdefault(key, excuse)
     to_approve: list[Excuse] = []
     for item in parsed:
         employee = item["employee"]

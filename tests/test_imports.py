@@ -12,6 +12,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from attendance.excuses import revoke_approval
 from attendance.imports import (
     ImportFileError,
     email_problem,
@@ -495,6 +496,30 @@ def test_excuse_rows_that_differ_are_not_one_excuse(db_session, config, tmp_path
     skipped = import_excuses(db_session, path, config=config, now=NOW, skip_bad_rows=True)
     assert (skipped.created, skipped.skipped) == (4, 1)
     assert db_session.scalar(select(Excuse.note).where(Excuse.kind == "leave")) == "Nghỉ phép năm"
+
+
+def test_a_file_does_not_approve_again_what_a_head_revoked(db_session, config, tmp_path):
+    """docs/rules.md: a revoked request is not approved again; the employee files a new one."""
+    load_org(db_session, config)
+    path = write_csv(tmp_path / "x.csv", [EXCUSE_HEADER, LEAVE])
+    import_excuses(db_session, path, config=config, now=NOW)
+    first = db_session.scalar(select(Excuse))
+    revoke_approval(db_session, first, by="thutruong", actor="web:thutruong",
+                    reason="Không nghỉ thực tế", now=NOW)
+    again = import_excuses(db_session, path, config=config, now=NOW)
+    assert [str(e) for e in again.errors] == [
+        "dòng 2: đơn này đã bị hủy duyệt, không duyệt lại từ tệp (người được nghỉ nộp đơn mới)"]
+    assert not again.applied and first.status == "revoked"
+    # filed anew (pending), the same excuse in the file approves the new request
+    employee = db_session.scalar(select(Employee).where(Employee.code == "E005"))
+    anew = Excuse(employee_id=employee.id, start_date=first.start_date,
+                  end_date=first.end_date, part="full", kind="leave", note="Nộp lại",
+                  requested_by="nhanvien", requested_at=NOW, status="pending")
+    db_session.add(anew)
+    db_session.flush()
+    later = import_excuses(db_session, path, config=config, now=NOW)
+    assert later.errors == [] and (later.created, later.updated) == (0, 1)
+    assert (first.status, anew.status, anew.note) == ("revoked", "approved", "Nghỉ phép năm")
 
 
 def test_cli_reimports_a_file_with_a_repeated_excuse(cli, tmp_path):
