@@ -454,9 +454,9 @@ EN: dict[str, str] = {
     "Không có cán bộ vượt ngưỡng cảnh báo trong tháng.": "Nobody is over the thresholds this month.",
     "Số liệu của hôm nay chưa đầy đủ cho đến khi hết giờ làm việc.": "Today's figures are incomplete until the end of the working day.",
     "{n} phút": "{n} min",
-    "{total} vi phạm từ ngày {first} đến ngày {last}.": "{total} violations from {first} to {last}.",
+    "{total} vi phạm từ ngày {first} đến ngày {last}.": "{total:violation|violations} from {first} to {last}.",
     "Hơn {total} vi phạm từ ngày {first} đến ngày {last}.":
-        "More than {total} violations from {first} to {last}.",
+        "More than {total:violation|violations} from {first} to {last}.",
     "Xem nhật ký": "See the log",
     "Lượt quét thẻ": "Badge scan",
     "Dữ liệu quét thẻ": "Badge scan records",
@@ -464,7 +464,7 @@ EN: dict[str, str] = {
     "Có lý do đã duyệt": "Excused (approved)",
     "Hôm nay": "Today",
     "Cập nhật lúc": "Updated at",
-    "tự động làm mới mỗi {n} giây": "refreshes every {n} seconds",
+    "tự động làm mới mỗi {n} giây": "refreshes every {n:second|seconds}",
     "Hôm nay không phải ngày làm việc: {name}.": "Today is not a working day: {name}.",
     "Hôm nay không phải ngày làm việc: {weekday}, ngày nghỉ hằng tuần.":
         "Today is not a working day: {weekday}, a weekly rest day.",
@@ -481,9 +481,9 @@ EN: dict[str, str] = {
     "Chưa có dữ liệu.": "No data yet.",
     "Còn {n} đơn vị khác.": "{n:more unit|more units} not shown.",
     "Tỷ lệ đeo thẻ theo đơn vị": "Badge compliance by unit",
-    "Tỷ lệ đeo thẻ theo đơn vị, {n} ngày qua": "Badge compliance by unit, last {n} days",
+    "Tỷ lệ đeo thẻ theo đơn vị, {n} ngày qua": "Badge compliance by unit, last {n:day|days}",
     "Tỷ lệ đi muộn theo ngày": "Lateness by day",
-    "Tỷ lệ đi muộn {n} ngày qua": "Lateness, last {n} days",
+    "Tỷ lệ đi muộn {n} ngày qua": "Lateness, last {n:day|days}",
     "Số người đi muộn trên số người có mặt, mỗi ngày làm việc.": "Those late among those present, each working day.",
     "Thấp nhất ở trên; mục tiêu 100%.": "Lowest first; the target is 100%.",
     # public badge page and citizens' feedback
@@ -595,7 +595,7 @@ EN: dict[str, str] = {
     "Tệp đã hết hạn hoặc đã được nhập; hãy tải lên lại.":
         "The file has expired or was already imported; upload it again.",
     "Đã xử lý {rows} dòng: thêm mới {created}, cập nhật {updated}, không đổi {unchanged}, bỏ qua {skipped}.":
-        "Read {rows} rows: {created} new, {updated} updated, {unchanged} unchanged, {skipped} skipped.",
+        "Read {rows:row|rows}: {created} new, {updated} updated, {unchanged} unchanged, {skipped} skipped.",
     "Lịch làm việc năm {year}": "Working calendar {year}",
     "Lịch": "Schedule",
     "Năm": "Year",

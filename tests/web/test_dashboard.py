@@ -10,7 +10,7 @@ from sqlalchemy import select
 from attendance.models import Station, Unit
 from factories import make_employee, make_unit
 from november_data import build
-from web_helpers import csrf_token
+from web_helpers import csrf_token, use_english
 
 EVIL = '<script>alert("x")</script>'
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)  # the web tests' clock: Monday 10:00
@@ -130,6 +130,16 @@ def test_percentages_have_a_decimal_point_in_english(login_as, session_factory):
     client.post("/auth/language", data={"csrf_token": csrf_token(client, "/"), "lang": "en"})
     html = client.get("/").get_data(as_text=True)
     assert "Sở Tài chính: 96.7%" in html and "96,7%" not in html
+
+
+def test_counts_in_english_agree_with_their_number(login_as, app, monkeypatch):
+    client = login_as("admin")
+    use_english(client)
+    html = client.get("/").get_data(as_text=True)
+    assert "(refreshes every 15 seconds)" in html
+    assert "Lateness, last 30 days<" in html and "Badge compliance by unit, last 30 days<" in html
+    monkeypatch.setitem(app.config, "DASHBOARD_REFRESH_SECONDS", 1)
+    assert "(refreshes every 1 second)" in client.get("/").get_data(as_text=True)
 
 
 def test_names_in_charts_and_tables_are_escaped(login_as, session_factory, province):
