@@ -186,9 +186,9 @@ def test_a_public_holiday_is_named(login_as, clock):
     assert "Hôm nay 02/09/2026" in html
     assert day_off_notice(html) == ("Hôm nay không phải ngày làm việc: Quốc khánh. "
                                     "Không ai phải có mặt.")
-    client.post("/auth/language", data={"csrf_token": csrf_token(client, "/"), "lang": "en"})
+    use_english(client)
     assert day_off_notice(client.get("/").get_data(as_text=True)) == (
-        "Today is not a working day: Quốc khánh. No one is expected at work.")
+        "Today is not a working day: National Day. No one is expected at work.")
 
 
 def test_a_weekend_says_which_day(login_as, clock):
@@ -222,6 +222,9 @@ def test_the_deployment_own_holiday(database_url, config, clock, province):
         assert day_off_notice(client.get("/").get_data(as_text=True)) == (
             "Hôm nay không phải ngày làm việc: Ngày nghỉ của địa phương. "
             "Không ai phải có mặt.")
+        use_english(client)
+        assert day_off_notice(client.get("/").get_data(as_text=True)) == (
+            "Today is not a working day: Local holiday. No one is expected at work.")
     finally:
         app.extensions["attendance"]["engine"].dispose()
 
