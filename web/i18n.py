@@ -7,7 +7,7 @@ Placeholders use ``str.format``: ``_("Trang {page}", page=2)``.
 
 The domain's Vietnamese (errors, holiday names) comes through ``_()`` too: a
 ``attendance.messages.Message`` is looked up by its template, with its values; a
-``Translated`` brings its own English.
+``Translated`` brings its own English. ``error_text(exc)`` gives a domain error's message.
 
 Where English words one Vietnamese text in two ways, a ``context`` tells the uses apart:
 ``_("Đơn vị", context="list")`` looks up ``"list|Đơn vị"`` ("Units", the page of all units,
@@ -64,6 +64,12 @@ def _(text: str, context: str | None = None, **values) -> str:
     if not values:
         return text
     return _formatter.vformat(text, (), values) if "|" in text else text.format(**values)
+
+
+def error_text(exc: Exception) -> str:
+    """A domain error's message (a plain sentence or an ``attendance.messages.Message``) in
+    the user's language."""
+    return _(exc.args[0]) if exc.args and isinstance(exc.args[0], str) else str(exc)
 
 
 def init_app(app: Flask) -> None:
