@@ -57,6 +57,7 @@ from sqlalchemy.orm import Session
 
 from attendance.audit import record
 from attendance.db import instance_path
+from attendance.messages import Message
 from attendance.models.badges import Badge
 from attendance.models.org import Employee, Unit
 
@@ -581,7 +582,7 @@ def revoke_badge(session: Session, employee: Employee, reason: str, *, now: date
         raise BadgeError("cần ghi lý do thu hồi thẻ")
     badge = active_badge(session, employee)
     if badge is None:
-        raise BadgeError(f"{employee.code} không có thẻ đang hiệu lực")
+        raise BadgeError(Message("{code} không có thẻ đang hiệu lực", code=employee.code))
     _revoke(session, badge, reason, now=now, actor=actor)
     session.flush()
     return badge

@@ -14,6 +14,7 @@ from functools import lru_cache
 import holidays
 
 from attendance.config import Config, Schedule
+from attendance.messages import Message, Translated
 
 # The years a report or a query may name: at the ends of the calendar (year 1, year 9999) a
 # day overflows when it is turned into instants in the deployment's timezone.
@@ -43,14 +44,20 @@ class WorkCalendar:
         self._extra_workdays = frozenset(config.extra_workdays)
 
     @lru_cache(maxsize=64)
-    def _national(self, year: int) -> holidays.HolidayBase:
-        return holidays.country_holidays(self.config.holidays_country, years=year, language="vi")
+    def _national(self, year: int, language: str = "vi") -> holidays.HolidayBase:
+        return holidays.country_holidays(self.config.holidays_country, years=year,
+                                         language=language)
 
     def holiday_name(self, day: date) -> str | None:
-        """The name of the holiday on ``day`` (national or local), in Vietnamese."""
+        """The name of the holiday on ``day`` (national or local), in Vietnamese, as text the
+        web can translate (``attendance.messages``): a national holiday's brings its English
+        name from the library."""
         if day in self._extra_holidays:
-            return "Ngày nghỉ của địa phương"
-        return self._national(day.year).get(day)
+            return Message("Ngày nghỉ của địa phương")
+        name = self._national(day.year).get(day)
+        if name is None:
+            return None
+        return Translated(name, en=self._national(day.year, "en_US").get(day, name))
 
     def is_swapped_workday(self, day: date) -> bool:
         """A compensatory working day (ngày làm bù), national or the deployment's own."""

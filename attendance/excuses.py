@@ -34,6 +34,7 @@ from attendance.audit import record as audit
 from attendance.calendar import YEARS, WorkCalendar
 from attendance.config import Config
 from attendance.evaluation import EmployeeRow, days, load_employees
+from attendance.messages import Message, join
 from attendance.models import Employee, Excuse, ExcuseDecision, User
 from attendance.models.chain import append
 from attendance.models.excuses import KINDS, PARTS
@@ -53,8 +54,9 @@ STATUS_LABELS = {"pending": "chờ duyệt", "approved": "đã duyệt", "reject
 
 
 class ExcuseError(ValueError):
-    """A request or decision that cannot be made; the message is one Vietnamese sentence,
-    ``column`` the field of the request (an import file's column) it is about, if any."""
+    """A request or decision that cannot be made; the message is one Vietnamese sentence
+    (a ``messages.Message`` where it has values), ``column`` the field of the request (an
+    import file's column) it is about, if any."""
 
     def __init__(self, message: str, column: str | None = None):
         super().__init__(message)
@@ -93,15 +95,17 @@ def check_dates(config: Config, calendar: WorkCalendar, employee: EmployeeRow | 
     if end_date < start_date:
         raise ExcuseError("ngày kết thúc trước ngày bắt đầu", "end_date")
     if start_date.year < YEARS[0]:
-        raise ExcuseError(f"ngày trước năm {YEARS[0]} nằm ngoài lịch", "start_date")
+        raise ExcuseError(Message("ngày trước năm {year} nằm ngoài lịch", year=YEARS[0]),
+                          "start_date")
     if (end_date - start_date).days + 1 > MAX_DAYS:
-        raise ExcuseError(f"một đơn không quá {MAX_DAYS} ngày", "end_date")
+        raise ExcuseError(Message("một đơn không quá {days} ngày", days=MAX_DAYS), "end_date")
     if part != "full" and end_date != start_date:
         raise ExcuseError("nghỉ buổi sáng hoặc buổi chiều chỉ áp dụng cho một ngày", "part")
     last = latest_end(config, today)
     if end_date > last:
-        raise ExcuseError(f"chỉ xin trước được tối đa {config.excuses.max_future_days} ngày "
-                          f"(đến ngày {format_day(last)})", "end_date")
+        raise ExcuseError(Message("chỉ xin trước được tối đa {days} ngày (đến ngày {last})",
+                                  days=config.excuses.max_future_days, last=format_day(last)),
+                          "end_date")
     if employee is not None:
         _check_working_days(config, calendar, employee, start_date, end_date)
 
@@ -117,25 +121,27 @@ def _check_working_days(config: Config, calendar: WorkCalendar, employee: Employ
            for day in days(first, end_date)):
         return
     if start_date != end_date:
-        raise ExcuseError(f"từ ngày {format_day(start_date)} đến ngày {format_day(end_date)} "
-                          "không có ngày làm việc nào (ngày nghỉ lễ, ngày nghỉ hằng tuần hoặc "
-                          "ngoài thời gian công tác); không cần xin nghỉ", "start_date")
+        raise ExcuseError(Message(
+            "từ ngày {first} đến ngày {last} không có ngày làm việc nào (ngày nghỉ lễ, ngày "
+            "nghỉ hằng tuần hoặc ngoài thời gian công tác); không cần xin nghỉ",
+            first=format_day(start_date), last=format_day(end_date)), "start_date")
     if first > start_date:
-        why = "trước ngày bắt đầu chấm công"
+        why = Message("trước ngày bắt đầu chấm công")
     elif not employee.active_on(start_date):
-        why = "ngoài thời gian công tác"
+        why = Message("ngoài thời gian công tác")
     elif holiday := calendar.holiday_name(start_date):
-        why = f"ngày nghỉ lễ: {holiday}"
+        why = Message("ngày nghỉ lễ: {holiday}", holiday=holiday)
     else:
-        why = f"{WEEKDAY_NAMES[start_date.weekday()]}, ngày nghỉ hằng tuần"
-    raise ExcuseError(f"ngày {format_day(start_date)} không phải ngày làm việc ({why}); "
-                      "không cần xin nghỉ", "start_date")
+        why = Message("{weekday}, ngày nghỉ hằng tuần",
+                      weekday=Message(WEEKDAY_NAMES[start_date.weekday()]))
+    raise ExcuseError(Message("ngày {day} không phải ngày làm việc ({why}); không cần xin nghỉ",
+                              day=format_day(start_date), why=why), "start_date")
 
 
-def _text(value: str | None, what: str) -> str | None:
+def _reason(value: str | None) -> str | None:
     value = (value or "").strip()
     if len(value) > MAX_NOTE:
-        raise ExcuseError(f"{what} dài quá {MAX_NOTE} ký tự")
+        raise ExcuseError(Message("lý do dài quá {max} ký tự", max=MAX_NOTE))
     return value or None
 
 
@@ -153,13 +159,16 @@ def _check_overlap(session: Session, employee: Employee, start_date: date, end_d
     if not clashes:
         return
 
-    def described(excuse: Excuse) -> str:
-        state = "đang chờ duyệt" if excuse.status == PENDING else "đã duyệt"
+    def described(excuse: Excuse) -> Message:
+        state = Message("đang chờ duyệt") if excuse.status == PENDING else Message("đã duyệt")
         span = (format_day(excuse.start_date) if excuse.start_date == excuse.end_date
                 else f"{format_day(excuse.start_date)} – {format_day(excuse.end_date)}")
-        return f"đơn số {excuse.id} ({state}) cho {PART_LABELS[excuse.part]} {span}"
+        return Message("đơn số {number} ({state}) cho {part} {span}", number=excuse.id,
+                       state=state, part=Message(PART_LABELS[excuse.part]), span=span)
 
-    raise ExcuseError("đã có " + "; ".join(described(e) for e in clashes), "start_date")
+    raise ExcuseError(Message("đã có {requests}",
+                              requests=join("; ", (described(e) for e in clashes))),
+                      "start_date")
 
 
 def request_excuse(session: Session, config: Config, employee: Employee, *, start_date: date,
@@ -173,8 +182,9 @@ def request_excuse(session: Session, config: Config, employee: Employee, *, star
     row = employee_rows(session, [employee.code])[employee.id]
     check_dates(config, WorkCalendar(config), row, start_date, end_date, part, today)
     if start_date < earliest_start(config, today):
-        raise ExcuseError(f"không thể xin cho ngày đã quá {config.excuses.max_past_days} ngày")
-    note = _text(note, "lý do")
+        raise ExcuseError(Message("không thể xin cho ngày đã quá {days} ngày",
+                                  days=config.excuses.max_past_days))
+    note = _reason(note)
     if note is None:
         raise ExcuseError("cần ghi lý do")
     _check_overlap(session, employee, start_date, end_date, part)
@@ -206,8 +216,8 @@ def may_decide(session: Session, user: User, excuse: Excuse) -> bool:
     return user.role == "unit_head" and access.can_see_employee(session, user, excuse.employee)
 
 
-def _status(excuse: Excuse) -> str:
-    return STATUS_LABELS.get(excuse.status, excuse.status)
+def _status(excuse: Excuse) -> Message:
+    return Message(STATUS_LABELS.get(excuse.status, excuse.status))
 
 
 def _close(session: Session, excuse: Excuse, outcome: str, by: str, actor: str,
@@ -239,8 +249,8 @@ def decide_excuse(session: Session, excuse: Excuse, decision: str, decided_by: s
     if decision not in DECISIONS:
         raise ExcuseError("quyết định không hợp lệ")
     if excuse.status != PENDING:
-        raise ExcuseError(f"đơn đã được xử lý ({_status(excuse)})")
-    reason = _text(reason, "lý do")
+        raise ExcuseError(Message("đơn đã được xử lý ({status})", status=_status(excuse)))
+    reason = _reason(reason)
     if decision == "rejected" and reason is None:
         raise ExcuseError("cần ghi lý do từ chối")
     return _close(session, excuse, decision, decided_by, actor or decided_by, reason, now)
@@ -255,7 +265,8 @@ def withdraw_excuse(session: Session, excuse: Excuse, *, by: str, actor: str,
                     now: datetime) -> ExcuseDecision:
     """Take back a request nobody has decided yet. Never commits."""
     if excuse.status != PENDING:
-        raise ExcuseError(f"chỉ rút được đơn đang chờ duyệt (đơn này {_status(excuse)})")
+        raise ExcuseError(Message("chỉ rút được đơn đang chờ duyệt (đơn này {status})",
+                                  status=_status(excuse)))
     return _close(session, excuse, WITHDRAWN, by, actor, None, now)
 
 
@@ -264,8 +275,9 @@ def revoke_approval(session: Session, excuse: Excuse, *, by: str, actor: str,
     """Take back an approval (``may_decide`` says who may), with a reason: the findings it
     excused are open again. Never commits."""
     if excuse.status != APPROVED:
-        raise ExcuseError(f"chỉ hủy duyệt được đơn đã duyệt (đơn này {_status(excuse)})")
-    reason = _text(reason, "lý do")
+        raise ExcuseError(Message("chỉ hủy duyệt được đơn đã duyệt (đơn này {status})",
+                                  status=_status(excuse)))
+    reason = _reason(reason)
     if reason is None:
         raise ExcuseError("cần ghi lý do hủy duyệt")
     return _close(session, excuse, REVOKED, by, actor, reason, now)

@@ -35,6 +35,7 @@ from attendance import excuses, findings
 from attendance.audit import record
 from attendance.calendar import WorkCalendar
 from attendance.config import Config, load_config
+from attendance.messages import Message
 from attendance.models.chain import BulkChains
 from attendance.models.excuses import KINDS as EXCUSE_KINDS
 from attendance.models.excuses import PARTS as EXCUSE_PARTS
@@ -63,7 +64,8 @@ _CHUNK = 500
 
 
 class ImportFileError(ValueError):
-    """The file as a whole cannot be read (format, encoding, header); message in Vietnamese."""
+    """The file as a whole cannot be read (format, encoding, header); message in Vietnamese
+    (a ``messages.Message`` where it has values)."""
 
 
 @dataclass(frozen=True)
@@ -72,11 +74,13 @@ class RowError:
 
     line: int  # the header is line 1
     column: str | None  # None: the row as a whole
-    message: str
+    message: str  # a messages.Message where it has values
 
     @property
     def reason(self) -> str:
-        return f"{self.column}: {self.message}" if self.column else self.message
+        if self.column is None:
+            return self.message
+        return Message("{column}: {message}", column=self.column, message=self.message)
 
     def __str__(self) -> str:
         return f"dòng {self.line}: {self.reason}"
@@ -191,9 +195,10 @@ def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
-        raise ImportFileError(f"không đọc được tệp {path}: {exc.strerror}") from None
+        raise _unreadable(path, exc) from None
     except UnicodeDecodeError:
-        raise ImportFileError(f"tệp {path.name} không phải UTF-8 (hãy lưu CSV dạng UTF-8)") from None
+        raise ImportFileError(Message("tệp {name} không phải UTF-8 (hãy lưu CSV dạng UTF-8)",
+                                      name=path.name)) from None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if ";" in first_line and "," not in first_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -209,10 +214,20 @@ def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
             if any(cell.strip() for cell in cells):
                 rows.append((line, cells))
     except csv.Error as exc:
-        raise ImportFileError(f"dòng {reader.line_num}: tệp CSV không hợp lệ ({exc})") from None
+        raise ImportFileError(Message("dòng {line}: tệp CSV không hợp lệ ({error})",
+                                      line=reader.line_num, error=exc)) from None
     if header is None:
-        raise ImportFileError(f"tệp {path.name} trống (cần một dòng tiêu đề)")
+        raise _empty(path)
     return header, rows
+
+
+def _unreadable(path: Path, exc: OSError) -> ImportFileError:
+    return ImportFileError(Message("không đọc được tệp {path}: {error}", path=path,
+                                   error=exc.strerror))
+
+
+def _empty(path: Path) -> ImportFileError:
+    return ImportFileError(Message("tệp {name} trống (cần một dòng tiêu đề)", name=path.name))
 
 
 _ZERO_PADDED = re.compile(r"^0+$")
@@ -240,9 +255,10 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
         # Not data_only: a cell holding "=cmd|..." is read as the text it holds, never run.
         workbook = load_workbook(path, read_only=True, data_only=False)
     except OSError as exc:
-        raise ImportFileError(f"không đọc được tệp {path}: {exc.strerror}") from None
+        raise _unreadable(path, exc) from None
     except Exception as exc:  # openpyxl raises assorted errors on damaged files
-        raise ImportFileError(f"tệp {path.name} không phải XLSX hợp lệ ({exc})") from None
+        raise ImportFileError(Message("tệp {name} không phải XLSX hợp lệ ({error})",
+                                      name=path.name, error=exc)) from None
     try:
         sheet = workbook.worksheets[0]
         header: list[str] | None = None
@@ -257,7 +273,7 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     finally:
         workbook.close()
     if header is None:
-        raise ImportFileError(f"tệp {path.name} trống (cần một dòng tiêu đề)")
+        raise _empty(path)
     return header, rows
 
 
@@ -273,7 +289,8 @@ def _records(source: Source, columns: tuple[str, ...], required: tuple[str, ...]
         for line, cells in table:
             extra = [c for c in cells[len(names):] if _text(c)]
             if extra:
-                records.append((line, {"__error__": "thừa ô ngoài các cột của tiêu đề"}))
+                records.append((line, {"__error__": Message(
+                    "thừa ô ngoài các cột của tiêu đề")}))
                 continue
             records.append((line, {name: cells[i] if i < len(cells) else None
                                    for i, name in enumerate(names)}))
@@ -288,15 +305,17 @@ def _records(source: Source, columns: tuple[str, ...], required: tuple[str, ...]
             records.append((line, row))
     unknown = [n for n in names if n not in columns]
     if unknown:
-        raise ImportFileError(
-            f"dòng 1: cột không hợp lệ: {', '.join(unknown) or '(trống)'} "
-            f"(các cột: {', '.join(columns)})")
+        raise ImportFileError(Message(
+            "dòng 1: cột không hợp lệ: {unknown} (các cột: {columns})",
+            unknown=", ".join(unknown) or Message("(trống)"), columns=", ".join(columns)))
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
-        raise ImportFileError(f"dòng 1: cột bị lặp: {', '.join(duplicated)}")
+        raise ImportFileError(Message("dòng 1: cột bị lặp: {columns}",
+                                      columns=", ".join(duplicated)))
     missing = [c for c in required if c not in names]
     if missing and (isinstance(source, (str, os.PathLike)) or records):
-        raise ImportFileError(f"dòng 1: thiếu cột bắt buộc: {', '.join(missing)}")
+        raise ImportFileError(Message("dòng 1: thiếu cột bắt buộc: {columns}",
+                                      columns=", ".join(missing)))
     return names, records
 
 
@@ -317,7 +336,8 @@ def _parse_date(value: Any, column: str) -> date | None:
             return datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise _RowInvalid(column, f"ngày không hợp lệ {text!r} (cần YYYY-MM-DD hoặc dd/mm/yyyy)")
+    raise _RowInvalid(column, Message("ngày không hợp lệ {text!r} (cần YYYY-MM-DD hoặc "
+                                      "dd/mm/yyyy)", text=text))
 
 
 def _required_date(row: Mapping[str, Any], column: str) -> date:
@@ -340,11 +360,13 @@ def _parse_instant(value: Any, tz: tzinfo) -> datetime:
     try:
         instant = datetime.fromisoformat(text)
     except ValueError:
-        raise _RowInvalid("scanned_at", f"thời điểm không hợp lệ {text!r} "
-                          "(cần ISO 8601, ví dụ 2026-11-23T07:42:10+07:00)") from None
+        raise _RowInvalid("scanned_at", Message(
+            "thời điểm không hợp lệ {text!r} (cần ISO 8601, ví dụ 2026-11-23T07:42:10+07:00)",
+            text=text)) from None
     if instant.tzinfo is None:
-        raise _RowInvalid("scanned_at", f"thiếu múi giờ trong {text!r} (cần ISO 8601 có độ lệch, "
-                          "ví dụ 2026-11-23T07:42:10+07:00)")
+        raise _RowInvalid("scanned_at", Message(
+            "thiếu múi giờ trong {text!r} (cần ISO 8601 có độ lệch, ví dụ "
+            "2026-11-23T07:42:10+07:00)", text=text))
     return instant.astimezone(timezone.utc)
 
 
@@ -354,8 +376,9 @@ def normalize_category(value: Any) -> str:
     if text == "HD":
         text = "HĐ"
     if text not in CATEGORIES:
-        raise _RowInvalid("category", f"loại cán bộ không hợp lệ {_text(value)!r} "
-                          f"(chỉ nhận {', '.join(CATEGORIES)})")
+        raise _RowInvalid("category", Message(
+            "loại cán bộ không hợp lệ {text!r} (chỉ nhận {categories})", text=_text(value),
+            categories=", ".join(CATEGORIES)))
     return text
 
 
@@ -369,7 +392,7 @@ def email_problem(text: str) -> str | None:
     try:
         email_validator.validate_email(text, check_deliverability=False, allow_smtputf8=False)
     except email_validator.EmailNotValidError:
-        return f"địa chỉ thư điện tử không hợp lệ {text!r}"
+        return Message("địa chỉ thư điện tử không hợp lệ {text!r}", text=text)
     return None
 
 
@@ -390,7 +413,7 @@ def _required(row: Mapping[str, Any], column: str) -> str:
 
 def _bounded(text: str, column: str, limit: int) -> str:
     if len(text) > limit:
-        raise _RowInvalid(column, f"dài quá {limit} ký tự")
+        raise _RowInvalid(column, Message("dài quá {max} ký tự", max=limit))
     return text
 
 
@@ -440,8 +463,16 @@ def _check_rows(records: list[tuple[int, dict[str, Any]]],
 def _employee(row: Mapping[str, Any], employees: Mapping[str, Employee]) -> Employee:
     code = _required(row, "employee_code")
     if code not in employees:
-        raise _RowInvalid("employee_code", f"không có cán bộ mã {code}")
+        raise _RowInvalid("employee_code", Message("không có cán bộ mã {code}", code=code))
     return employees[code]
+
+
+def _duplicate_code(code: str, line: int) -> Message:
+    return Message("mã {code} trùng trong tệp (đã có ở dòng {line})", code=code, line=line)
+
+
+def _no_unit(code: str) -> Message:
+    return Message("đơn vị {unit} không tồn tại", unit=code)
 
 
 def _tick(progress: Progress | None, done: int, total: int) -> None:
@@ -480,15 +511,16 @@ def import_units(session: Session, source: Source, *, skip_bad_rows: bool = Fals
     def check(line: int, row: Mapping[str, Any], problems: _Problems) -> None:
         code = problems.get(_required_text, row, "code", 40)
         if code in parsed:
-            problems.add("code", f"mã {code} trùng trong tệp (đã có ở dòng {parsed[code]['line']})")
+            problems.add("code", _duplicate_code(code, parsed[code]["line"]))
         name = problems.get(_required_text, row, "name", 255)
         parent = _text(row.get("parent_code")) or None
         if parent is not None and parent == code:
             problems.add("parent_code", "đơn vị không thể là cấp trên của chính nó")
         schedule = problems.get(_optional, row, "schedule", 60)
         if schedule and schedule not in config.schedules:
-            problems.add("schedule", f"lịch làm việc {schedule!r} không có trong cấu hình "
-                                     f"(có: {', '.join(sorted(config.schedules))})")
+            problems.add("schedule", Message(
+                "lịch làm việc {schedule!r} không có trong cấu hình (có: {known})",
+                schedule=schedule, known=", ".join(sorted(config.schedules))))
         if problems:
             return
         parsed[code] = {"line": line, "name": name, "parent": parent, "schedule": schedule,
@@ -523,8 +555,8 @@ def import_units(session: Session, source: Source, *, skip_bad_rows: bool = Fals
             current = parent_of(current)
         if current is not None:
             loop = " → ".join(chain[chain.index(current):] + [current])
-            result.errors.append(RowError(parsed[code]["line"], "parent_code",
-                                          f"vòng lặp đơn vị cấp trên ({loop})"))
+            result.errors.append(RowError(parsed[code]["line"], "parent_code", Message(
+                "vòng lặp đơn vị cấp trên ({loop})", loop=loop)))
             cyclic.append(code)
     for code in cyclic:
         del parsed[code]
@@ -572,8 +604,9 @@ def _drop_orphans(parsed: dict[str, dict[str, Any]], existing: Mapping[str, Unit
             parent = info["parent"]
             if parent is None or parent in parsed or parent in existing:
                 continue
-            reason = (f"đơn vị cấp trên {parent} bị lỗi trong tệp" if parent in in_file
-                      else f"đơn vị cấp trên {parent} không tồn tại")
+            reason = (Message("đơn vị cấp trên {unit} bị lỗi trong tệp", unit=parent)
+                      if parent in in_file
+                      else Message("đơn vị cấp trên {unit} không tồn tại", unit=parent))
             result.errors.append(RowError(info["line"], "parent_code", reason))
             del parsed[code]
             changed = True
@@ -606,11 +639,11 @@ def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = 
     def check(line: int, row: Mapping[str, Any], problems: _Problems) -> None:
         code = problems.get(_required_text, row, "code", 40)
         if code in seen_codes:
-            problems.add("code", f"mã {code} trùng trong tệp (đã có ở dòng {seen_codes[code]})")
+            problems.add("code", _duplicate_code(code, seen_codes[code]))
         full_name = problems.get(_required_text, row, "full_name", 255)
         unit_code = problems.get(_required, row, "unit_code")
         if unit_code is not None and unit_code not in units:
-            problems.add("unit_code", f"đơn vị {unit_code} không tồn tại")
+            problems.add("unit_code", _no_unit(unit_code))
         item: dict[str, Any] = {
             "line": line, "code": code, "full_name": full_name, "unit": units.get(unit_code),
             "position": problems.get(_optional, row, "position", 255),
@@ -621,10 +654,12 @@ def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = 
             if card:
                 owner = cards.get(card)
                 if card in seen_cards:
-                    problems.add("card_number",
-                                 f"số thẻ {card} trùng trong tệp (dòng {seen_cards[card]})")
+                    problems.add("card_number", Message(
+                        "số thẻ {card} trùng trong tệp (dòng {line})", card=card,
+                        line=seen_cards[card]))
                 elif owner is not None and owner != code:
-                    problems.add("card_number", f"số thẻ {card} đã cấp cho {owner}")
+                    problems.add("card_number", Message("số thẻ {card} đã cấp cho {owner}",
+                                                        card=card, owner=owner))
             item["card_number"] = card
         if "email" in present:
             item["email"] = problems.get(_email, row)
@@ -638,10 +673,10 @@ def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = 
         head_of = _text(row.get("head_of")) if "head_of" in present else ""
         if head_of:
             if head_of not in units:
-                problems.add("head_of", f"đơn vị {head_of} không tồn tại")
+                problems.add("head_of", _no_unit(head_of))
             elif head_of in seen_heads:
-                problems.add("head_of",
-                             f"đơn vị {head_of} đã có thủ trưởng ở dòng {seen_heads[head_of]}")
+                problems.add("head_of", Message("đơn vị {unit} đã có thủ trưởng ở dòng {line}",
+                                                unit=head_of, line=seen_heads[head_of]))
             else:
                 item["head_of"] = units[head_of]
         if problems:
@@ -723,7 +758,8 @@ def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = Fals
         station = problems.get(_bounded, _text(row.get("station")), "station", 100)
         kind = (problems.get(_required, row, "kind") or "").lower()
         if kind and kind not in SCAN_KINDS:
-            problems.add("kind", f"loại {kind!r} không hợp lệ (chỉ nhận badge, no_badge)")
+            problems.add("kind", Message("loại {kind!r} không hợp lệ (chỉ nhận badge, no_badge)",
+                                         kind=kind))
         if problems:
             return
         event_id = scan_event_id(employee.code, instant, station, kind)
@@ -825,16 +861,18 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
         end = problems.get(_required_date, row, "end_date")
         part = _text(row.get("part")).lower() or "full"
         if part not in EXCUSE_PARTS:
-            problems.add("part", f"{part!r} không hợp lệ (chỉ nhận full, morning, afternoon)")
+            problems.add("part", Message(
+                "{part!r} không hợp lệ (chỉ nhận full, morning, afternoon)", part=part))
         elif start and end:
             try:
                 excuses.check_dates(config, calendar, employee and rows[employee.id], start, end,
                                     part, today)
             except excuses.ExcuseError as exc:
-                problems.add(exc.column, str(exc))
+                problems.add(exc.column, exc.args[0])
         kind = _text(row.get("kind")).lower() or "leave"
         if kind not in EXCUSE_KINDS:
-            problems.add("kind", f"{kind!r} không hợp lệ (chỉ nhận leave, business_trip, other)")
+            problems.add("kind", Message(
+                "{kind!r} không hợp lệ (chỉ nhận leave, business_trip, other)", kind=kind))
         note = _text(row.get("note")) or None
         if problems:
             return
@@ -844,7 +882,8 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
             if note == first_note:
                 result.unchanged += 1  # the same excuse twice in one file is one excuse
             else:
-                problems.add(None, f"trùng với dòng {first} nhưng ghi chú khác")
+                problems.add(None, Message("trùng với dòng {line} nhưng ghi chú khác",
+                                           line=first))
             return
         seen[key] = (line, note)
         if (employee.id, start, end, part, kind) in revoked and not _open_excuse(

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from attendance.messages import Message
+
 MAX_BYTES = 2 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # far above any camera photo, far below a decompression bomb
 MAX_SIDE = 1200  # stored size: a card prints the photo at about 20 × 27 mm
@@ -51,7 +53,7 @@ def _open(data: bytes) -> Image.Image:
 def clean_jpeg(data: bytes) -> bytes:
     """The upload as a new JPEG (upright, RGB, at most MAX_SIDE pixels a side)."""
     if len(data) > MAX_BYTES:
-        raise PhotoError(f"ảnh lớn hơn {MAX_BYTES // (1024 * 1024)} MB")
+        raise PhotoError(Message("ảnh lớn hơn {mb} MB", mb=MAX_BYTES // (1024 * 1024)))
     if not data:
         raise PhotoError("tệp rỗng")
     image = _open(data)

@@ -44,6 +44,7 @@ from attendance import access, badges, findings
 from attendance.audit import record as audit
 from attendance.config import Config
 from attendance.db import instance_path
+from attendance.messages import Message
 from attendance.models import Badge, Employee, NoBadgeRecord, Scan, Station, Unit, User
 from attendance.models.chain import StreamHead, append, lock_head
 
@@ -234,7 +235,7 @@ def register_station(session: Session, code: str, unit: Unit, *, name: str | Non
     if not STATION_CODE.fullmatch(code):
         raise StationError("mã điểm quét: 1 đến 40 chữ không dấu, số hoặc . _ -")
     if session.scalar(select(Station.id).where(Station.code == code)) is not None:
-        raise StationError(f"mã điểm quét {code} đã được dùng")
+        raise StationError(Message("mã điểm quét {code} đã được dùng", code=code))
     key = access.new_station_key()
     station = Station(code=code, name=(name or "").strip() or None, unit_id=unit.id, unit=unit,
                       key_hash=access.hash_station_key(key), created_at=now, active=True)
@@ -782,7 +783,7 @@ def _withdrawal_reason(reason: str | None) -> str:
     if not reason:
         raise WithdrawalError("cần ghi lý do hủy")
     if len(reason) > MAX_REASON:
-        raise WithdrawalError(f"lý do dài quá {MAX_REASON} ký tự")
+        raise WithdrawalError(Message("lý do dài quá {max} ký tự", max=MAX_REASON))
     return reason
 
 

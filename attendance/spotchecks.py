@@ -27,6 +27,7 @@ from attendance.calendar import WorkCalendar
 from attendance.config import Config
 from attendance.evaluation import EmployeeRow, load_employees, load_evidence
 from attendance.findings import mark_stale
+from attendance.messages import Message
 from attendance.models import Employee, SpotCheck, SpotCheckFinding, Unit
 from attendance.models.chain import append
 from attendance.models.checks import RESULTS
@@ -113,13 +114,13 @@ def expected_now(session: Session, config: Config, unit: Unit, at: datetime) -> 
 def _check_note(note: str | None) -> str | None:
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise SpotCheckError(f"ghi chú dài quá {MAX_NOTE} ký tự")
+        raise SpotCheckError(Message("ghi chú dài quá {max} ký tự", max=MAX_NOTE))
     return note or None
 
 
 def _check_result(result: str) -> None:
     if result not in RESULTS:
-        raise SpotCheckError(f"kết quả không hợp lệ: {result!r}")
+        raise SpotCheckError(Message("kết quả không hợp lệ: {result!r}", result=result))
 
 
 def record_spot_check(session: Session, unit: Unit, inspector: str, found_at: datetime,
@@ -142,9 +143,11 @@ def record_spot_check(session: Session, unit: Unit, inspector: str, found_at: da
     for employee, result, finding_note in findings:
         _check_result(result)
         if employee.unit_id not in unit_ids:
-            raise SpotCheckError(f"{employee.code} không thuộc đơn vị {unit.code}")
+            raise SpotCheckError(Message("{employee} không thuộc đơn vị {unit}",
+                                         employee=employee.code, unit=unit.code))
         if employee.id in seen:
-            raise SpotCheckError(f"{employee.code} được ghi nhận hai lần")
+            raise SpotCheckError(Message("{employee} được ghi nhận hai lần",
+                                         employee=employee.code))
         seen.add(employee.id)
         checked.append((employee, result, _check_note(finding_note)))
     check = SpotCheck(unit_id=unit.id, checked_at=found_at, inspector=inspector[:80],

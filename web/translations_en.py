@@ -454,9 +454,9 @@ EN: dict[str, str] = {
     "Không có cán bộ vượt ngưỡng cảnh báo trong tháng.": "Nobody is over the thresholds this month.",
     "Số liệu của hôm nay chưa đầy đủ cho đến khi hết giờ làm việc.": "Today's figures are incomplete until the end of the working day.",
     "{n} phút": "{n} min",
-    "{total} vi phạm từ ngày {first} đến ngày {last}.": "{total} violations from {first} to {last}.",
+    "{total} vi phạm từ ngày {first} đến ngày {last}.": "{total:violation|violations} from {first} to {last}.",
     "Hơn {total} vi phạm từ ngày {first} đến ngày {last}.":
-        "More than {total} violations from {first} to {last}.",
+        "More than {total:violation|violations} from {first} to {last}.",
     "Xem nhật ký": "See the log",
     "Lượt quét thẻ": "Badge scan",
     "Dữ liệu quét thẻ": "Badge scan records",
@@ -464,7 +464,7 @@ EN: dict[str, str] = {
     "Có lý do đã duyệt": "Excused (approved)",
     "Hôm nay": "Today",
     "Cập nhật lúc": "Updated at",
-    "tự động làm mới mỗi {n} giây": "refreshes every {n} seconds",
+    "tự động làm mới mỗi {n} giây": "refreshes every {n:second|seconds}",
     "Hôm nay không phải ngày làm việc: {name}.": "Today is not a working day: {name}.",
     "Hôm nay không phải ngày làm việc: {weekday}, ngày nghỉ hằng tuần.":
         "Today is not a working day: {weekday}, a weekly rest day.",
@@ -481,9 +481,9 @@ EN: dict[str, str] = {
     "Chưa có dữ liệu.": "No data yet.",
     "Còn {n} đơn vị khác.": "{n:more unit|more units} not shown.",
     "Tỷ lệ đeo thẻ theo đơn vị": "Badge compliance by unit",
-    "Tỷ lệ đeo thẻ theo đơn vị, {n} ngày qua": "Badge compliance by unit, last {n} days",
+    "Tỷ lệ đeo thẻ theo đơn vị, {n} ngày qua": "Badge compliance by unit, last {n:day|days}",
     "Tỷ lệ đi muộn theo ngày": "Lateness by day",
-    "Tỷ lệ đi muộn {n} ngày qua": "Lateness, last {n} days",
+    "Tỷ lệ đi muộn {n} ngày qua": "Lateness, last {n:day|days}",
     "Số người đi muộn trên số người có mặt, mỗi ngày làm việc.": "Those late among those present, each working day.",
     "Thấp nhất ở trên; mục tiêu 100%.": "Lowest first; the target is 100%.",
     # public badge page and citizens' feedback
@@ -595,7 +595,7 @@ EN: dict[str, str] = {
     "Tệp đã hết hạn hoặc đã được nhập; hãy tải lên lại.":
         "The file has expired or was already imported; upload it again.",
     "Đã xử lý {rows} dòng: thêm mới {created}, cập nhật {updated}, không đổi {unchanged}, bỏ qua {skipped}.":
-        "Read {rows} rows: {created} new, {updated} updated, {unchanged} unchanged, {skipped} skipped.",
+        "Read {rows:row|rows}: {created} new, {updated} updated, {unchanged} unchanged, {skipped} skipped.",
     "Lịch làm việc năm {year}": "Working calendar {year}",
     "Lịch": "Schedule",
     "Năm": "Year",
@@ -681,4 +681,124 @@ EN: dict[str, str] = {
     "có mặt, đeo thẻ": "present, wearing the badge",
     "có mặt, không đeo thẻ": "present, without the badge",
     "vắng mặt tại vị trí làm việc": "absent from post",
+    # the domain's sentences that pages show (attendance.messages; web.i18n.error_text)
+    # excuses
+    "loại đơn không hợp lệ": "invalid kind of request",
+    "thời gian nghỉ trong ngày không hợp lệ": "invalid part of the day",
+    "ngày kết thúc trước ngày bắt đầu": "the end date is before the start date",
+    "ngày trước năm {year} nằm ngoài lịch": "days before {year} are outside the calendar",
+    "một đơn không quá {days} ngày": "a request covers at most {days:day|days}",
+    "nghỉ buổi sáng hoặc buổi chiều chỉ áp dụng cho một ngày":
+        "a morning or an afternoon off applies to one day only",
+    "chỉ xin trước được tối đa {days} ngày (đến ngày {last})":
+        "a request reaches at most {days:day|days} ahead (until {last})",
+    "không thể xin cho ngày đã quá {days} ngày":
+        "a request cannot reach back more than {days:day|days}",
+    "từ ngày {first} đến ngày {last} không có ngày làm việc nào (ngày nghỉ lễ, ngày nghỉ hằng "
+    "tuần hoặc ngoài thời gian công tác); không cần xin nghỉ":
+        "there is no working day from {first} to {last} (public holidays, weekly rest days or "
+        "outside the employment dates); no request is needed",
+    "ngày {day} không phải ngày làm việc ({why}); không cần xin nghỉ":
+        "{day} is not a working day ({why}); no request is needed",
+    "trước ngày bắt đầu chấm công": "before attendance records began",
+    "ngoài thời gian công tác": "outside the employment dates",
+    "ngày nghỉ lễ: {holiday}": "public holiday: {holiday}",
+    "{weekday}, ngày nghỉ hằng tuần": "{weekday}, a weekly rest day",
+    "đã có {requests}": "it overlaps {requests}",
+    "đơn số {number} ({state}) cho {part} {span}": "request no. {number} ({state}): {part}, {span}",
+    "đang chờ duyệt": "pending",
+    "chờ duyệt": "pending",
+    "đã duyệt": "approved",
+    "từ chối": "rejected",
+    "đã rút": "withdrawn",
+    "đã hủy duyệt": "approval revoked",
+    "cần ghi lý do": "a reason is required",
+    "lý do dài quá {max} ký tự": "the reason is longer than {max:character|characters}",
+    "quyết định không hợp lệ": "invalid decision",
+    "đơn đã được xử lý ({status})": "the request has already been decided ({status})",
+    "cần ghi lý do từ chối": "a reason for the rejection is required",
+    "chỉ rút được đơn đang chờ duyệt (đơn này {status})":
+        "only a pending request can be withdrawn (this one is {status})",
+    "chỉ hủy duyệt được đơn đã duyệt (đơn này {status})":
+        "only an approved request can have its approval revoked (this one is {status})",
+    "cần ghi lý do hủy duyệt": "a reason for revoking is required",
+    # badges, photos, stations, withdrawals, spot checks, accounts
+    "cần ghi lý do thu hồi thẻ": "a reason for revoking the badge is required",
+    "{code} không có thẻ đang hiệu lực": "{code} has no active badge",
+    "định dạng ảnh không được hỗ trợ (dùng JPEG hoặc PNG)":
+        "unsupported image format (use JPEG or PNG)",
+    "ảnh có quá nhiều điểm ảnh": "the image has too many pixels",
+    "tệp không phải là ảnh hoặc ảnh bị hỏng": "the file is not an image, or the image is damaged",
+    "ảnh lớn hơn {mb} MB": "the image is larger than {mb} MB",
+    "tệp rỗng": "the file is empty",
+    "mã điểm quét: 1 đến 40 chữ không dấu, số hoặc . _ -":
+        "station code: 1 to 40 unaccented letters, digits or . _ -",
+    "mã điểm quét {code} đã được dùng": "the station code {code} is taken",
+    "cần ghi lý do hủy": "a reason for the withdrawal is required",
+    "đây là bản ghi hủy, không thể hủy tiếp": "this is a withdrawal; it cannot be withdrawn",
+    "bản ghi này đã được hủy": "this record has already been withdrawn",
+    "chỉ hủy được lượt quét đã được chấp nhận": "only an accepted scan can be withdrawn",
+    "lượt quét này đã được hủy": "this scan has already been withdrawn",
+    "ghi chú dài quá {max} ký tự": "the note is longer than {max:character|characters}",
+    "kết quả không hợp lệ: {result!r}": "invalid result: {result!r}",
+    "thời điểm kiểm tra phải kèm múi giờ": "the time of the spot check needs a time zone",
+    "chưa ghi nhận người nào": "nobody has been marked",
+    "{employee} không thuộc đơn vị {unit}": "{employee} is not in the unit {unit}",
+    "{employee} được ghi nhận hai lần": "{employee} is marked twice",
+    "kết quả này đã được sửa; hãy sửa bản mới nhất":
+        "this result was already corrected; correct the newest one",
+    "mật khẩu không được trùng tên đăng nhập (password equals the username)":
+        "the password may not be the username",
+    # imports: the file, then the problems of a row
+    "không đọc được tệp {path}: {error}": "cannot read the file {path}: {error}",
+    "tệp {name} không phải UTF-8 (hãy lưu CSV dạng UTF-8)":
+        "the file {name} is not UTF-8 (save the CSV as UTF-8)",
+    "dòng {line}: tệp CSV không hợp lệ ({error})": "line {line}: invalid CSV file ({error})",
+    "tệp {name} trống (cần một dòng tiêu đề)": "the file {name} is empty (a header line is needed)",
+    "tệp {name} không phải XLSX hợp lệ ({error})":
+        "the file {name} is not a valid XLSX file ({error})",
+    "dòng 1: cột không hợp lệ: {unknown} (các cột: {columns})":
+        "line 1: unknown columns: {unknown} (the columns: {columns})",
+    "(trống)": "(empty)",
+    "dòng 1: cột bị lặp: {columns}": "line 1: repeated columns: {columns}",
+    "dòng 1: thiếu cột bắt buộc: {columns}": "line 1: required columns missing: {columns}",
+    "thừa ô ngoài các cột của tiêu đề": "cells beyond the columns of the header",
+    "bắt buộc, không được để trống": "required, may not be empty",
+    "dài quá {max} ký tự": "longer than {max:character|characters}",
+    "ngày không hợp lệ {text!r} (cần YYYY-MM-DD hoặc dd/mm/yyyy)":
+        "invalid date {text!r} (YYYY-MM-DD or dd/mm/yyyy is needed)",
+    "thời điểm không hợp lệ {text!r} (cần ISO 8601, ví dụ 2026-11-23T07:42:10+07:00)":
+        "invalid time {text!r} (ISO 8601 is needed, e.g. 2026-11-23T07:42:10+07:00)",
+    "thiếu múi giờ trong {text!r} (cần ISO 8601 có độ lệch, ví dụ 2026-11-23T07:42:10+07:00)":
+        "no time zone in {text!r} (ISO 8601 with an offset is needed, e.g. "
+        "2026-11-23T07:42:10+07:00)",
+    "loại cán bộ không hợp lệ {text!r} (chỉ nhận {categories})":
+        "invalid staff category {text!r} (only {categories})",
+    "không có cán bộ mã {code}": "no employee has the code {code}",
+    "mã {code} trùng trong tệp (đã có ở dòng {line})":
+        "the code {code} is repeated in the file (already on line {line})",
+    "đơn vị không thể là cấp trên của chính nó": "a unit cannot be its own parent",
+    "lịch làm việc {schedule!r} không có trong cấu hình (có: {known})":
+        "the schedule {schedule!r} is not in the configuration (there are: {known})",
+    "vòng lặp đơn vị cấp trên ({loop})": "the parent units make a loop ({loop})",
+    "đơn vị cấp trên {unit} bị lỗi trong tệp": "the parent unit {unit} has errors in the file",
+    "đơn vị cấp trên {unit} không tồn tại": "the parent unit {unit} does not exist",
+    "đơn vị {unit} không tồn tại": "the unit {unit} does not exist",
+    "số thẻ {card} trùng trong tệp (dòng {line})":
+        "the card number {card} is repeated in the file (line {line})",
+    "số thẻ {card} đã cấp cho {owner}": "the card number {card} belongs to {owner}",
+    "đơn vị {unit} đã có thủ trưởng ở dòng {line}":
+        "the unit {unit} already has a head on line {line}",
+    "loại {kind!r} không hợp lệ (chỉ nhận badge, no_badge)":
+        "invalid kind {kind!r} (only badge, no_badge)",
+    "{part!r} không hợp lệ (chỉ nhận full, morning, afternoon)":
+        "invalid part {part!r} (only full, morning, afternoon)",
+    "{kind!r} không hợp lệ (chỉ nhận leave, business_trip, other)":
+        "invalid kind {kind!r} (only leave, business_trip, other)",
+    "trùng với dòng {line} nhưng ghi chú khác":
+        "the same excuse as line {line} but with another note",
+    "đơn này đã bị hủy duyệt, không duyệt lại từ tệp (người được nghỉ nộp đơn mới)":
+        "this request's approval was revoked; a file does not approve it again "
+        "(the employee files a new request)",
+    "địa chỉ thư điện tử không hợp lệ {text!r}": "invalid e-mail address {text!r}",
 }

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from web import create_app
+from web_helpers import use_english
 
 
 def special_days(page: str) -> dict[str, tuple[str, str]]:
@@ -69,6 +70,20 @@ def test_2026_holidays_and_swapped_days(login_as):
                                   ("worked", "B", "Ngày làm bù, ngày làm việc bổ sung"),
                                   ("rest", "", "Ngày nghỉ hằng tuần")]
     assert 'class="day-working"' in html and "day-working cal-" not in html
+
+
+def test_holiday_names_in_english(login_as):
+    client = login_as("admin")
+    use_english(client)
+    html = client.get("/admin/calendar?year=2026&schedule=default").get_data(as_text=True)
+    table = re.search(r'<table id="special-days">.*?</table>', html, re.DOTALL).group(0)
+    notes = dict(re.findall(r'>([\d/]{10})</td>.*?<td data-label="Note">([^<]*)</td>', table,
+                            re.DOTALL))
+    assert notes["02/09/2026"] == "National Day"
+    assert notes["17/02/2026"] == "Lunar New Year"
+    assert notes["26/04/2026"] == "Hung Kings&#39; Commemoration Day"
+    assert notes["22/08/2026"] == "Swapped working day"
+    assert "National Day" in grid_cell(html, "holiday", 2) and "Quốc khánh" not in html
 
 
 def test_the_deployment_own_days(database_url, config, clock, province, client):

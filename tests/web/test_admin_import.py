@@ -7,7 +7,7 @@ import re
 
 from openpyxl import Workbook
 from sqlalchemy import func, select
-from web_helpers import csrf_token
+from web_helpers import csrf_token, use_english
 
 from attendance.models import AuditEntry, Employee
 
@@ -119,6 +119,24 @@ def test_the_audit_log_names_the_uploaded_file_never_a_path(login_as, session_fa
     with session_factory() as session:
         entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert entry.target == "secret.csv"
+
+
+def test_the_preview_and_its_problems_in_english(login_as):
+    client = login_as("admin")
+    use_english(client)
+    page = upload(client, CSV).get_data(as_text=True)
+    assert "line 3: unit_code: the unit NOPE does not exist" in page
+    assert "line 3: đơn vị" not in page
+    page = upload(client, (HEADER + "N-1,An,SNV,Chuyên viên,XX\n").encode()).get_data(
+        as_text=True)
+    assert "line 2: category: invalid staff category &#39;XX&#39; (only CB, CC, VC, HĐ)" in page
+    refused = upload(client, "code;tên\n".encode("utf-16")).get_data(as_text=True)
+    assert "The file cannot be read: the file " in refused and "is not UTF-8" in refused
+    page = upload(client, (HEADER + "N-1,Nguyễn Văn An,SNV,Chuyên viên,CC\n").encode()
+                  ).get_data(as_text=True)
+    response = confirm(client, page)
+    assert "Read 1 row: 1 new, 0 updated, 0 unchanged, 0 skipped." in client.get(
+        response.headers["Location"]).get_data(as_text=True)
 
 
 def test_clean_xlsx_confirms_and_shows_names_escaped(login_as, session_factory):

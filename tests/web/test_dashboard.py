@@ -10,7 +10,7 @@ from sqlalchemy import select
 from attendance.models import Station, Unit
 from factories import make_employee, make_unit
 from november_data import build
-from web_helpers import csrf_token
+from web_helpers import csrf_token, use_english
 
 EVIL = '<script>alert("x")</script>'
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)  # the web tests' clock: Monday 10:00
@@ -132,6 +132,16 @@ def test_percentages_have_a_decimal_point_in_english(login_as, session_factory):
     assert "Sở Tài chính: 96.7%" in html and "96,7%" not in html
 
 
+def test_counts_in_english_agree_with_their_number(login_as, app, monkeypatch):
+    client = login_as("admin")
+    use_english(client)
+    html = client.get("/").get_data(as_text=True)
+    assert "(refreshes every 15 seconds)" in html
+    assert "Lateness, last 30 days<" in html and "Badge compliance by unit, last 30 days<" in html
+    monkeypatch.setitem(app.config, "DASHBOARD_REFRESH_SECONDS", 1)
+    assert "(refreshes every 1 second)" in client.get("/").get_data(as_text=True)
+
+
 def test_names_in_charts_and_tables_are_escaped(login_as, session_factory, province):
     with session_factory() as session:
         unit = make_unit(session, "EVIL", EVIL, parent=session.get(Unit, province["SNV"]))
@@ -176,9 +186,9 @@ def test_a_public_holiday_is_named(login_as, clock):
     assert "Hôm nay 02/09/2026" in html
     assert day_off_notice(html) == ("Hôm nay không phải ngày làm việc: Quốc khánh. "
                                     "Không ai phải có mặt.")
-    client.post("/auth/language", data={"csrf_token": csrf_token(client, "/"), "lang": "en"})
+    use_english(client)
     assert day_off_notice(client.get("/").get_data(as_text=True)) == (
-        "Today is not a working day: Quốc khánh. No one is expected at work.")
+        "Today is not a working day: National Day. No one is expected at work.")
 
 
 def test_a_weekend_says_which_day(login_as, clock):
@@ -212,6 +222,9 @@ def test_the_deployment_own_holiday(database_url, config, clock, province):
         assert day_off_notice(client.get("/").get_data(as_text=True)) == (
             "Hôm nay không phải ngày làm việc: Ngày nghỉ của địa phương. "
             "Không ai phải có mặt.")
+        use_english(client)
+        assert day_off_notice(client.get("/").get_data(as_text=True)) == (
+            "Today is not a working day: Local holiday. No one is expected at work.")
     finally:
         app.extensions["attendance"]["engine"].dispose()
 

@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 from PIL import Image
 from report_factories import excuse, local, no_badge, scan
 from sqlalchemy import select
-from web_helpers import csrf_token, login
+from web_helpers import csrf_token, login, use_english
 
 from attendance import badges, cards
 from attendance.db import instance_path
@@ -167,6 +167,23 @@ def test_bad_photos_are_refused(login_as, session_factory, province):
     with session_factory() as session:
         assert session.get(Employee, employee_id).photo is None
     assert not (instance_path() / "photos").exists() or not list((instance_path() / "photos").glob("*.jpg"))
+
+
+def test_refusals_in_english(login_as, province):
+    client = login_as("admin")
+    use_english(client)
+    e_p1 = province["e_p1"]
+    page = f"/employees/{e_p1}"
+    # A revocation sent from a page that still showed a badge since revoked.
+    client.post(f"{page}/badges/revoke",
+                data={"csrf_token": csrf_token(client, page), "reason": "Mất thẻ"})
+    assert "Cannot revoke the badge: E-P1 has no active badge" in client.get(page).get_data(
+        as_text=True)
+    for data, message in [
+            (b"%PDF-1.4 not an image at all", "the file is not an image, or the image is damaged"),
+            (b"\x00" * (2 * 1024 * 1024 + 10), "the image is larger than 2 MB")]:
+        upload(client, e_p1, data)
+        assert f"Photo refused: {message}" in client.get(page).get_data(as_text=True)
 
 
 def test_admin_issues_prints_and_revokes_a_badge(app, session_factory, province):

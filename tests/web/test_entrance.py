@@ -15,7 +15,7 @@ from attendance.db import instance_path
 from attendance.models import AuditEntry, Employee, NoBadgeRecord, Scan, Station
 from attendance.models.chain import append
 from factories import make_employee
-from web_helpers import csrf_token, login
+from web_helpers import csrf_token, login, use_english
 
 EVENT_RE = re.compile(r'name="event_id" value="([^"]+)"')
 
@@ -200,6 +200,10 @@ def test_the_guard_withdraws_their_own_record_and_the_day_no_longer_counts_it(
     # Twice is refused, and the withdrawal itself cannot be withdrawn.
     assert _withdraw(client, record.id, "lần nữa").status_code == 303
     assert "bản ghi này đã được hủy" in client.get("/entrance/no-badge").get_data(as_text=True)
+    use_english(client)
+    _withdraw(client, record.id, "lần nữa")
+    assert ("Could not withdraw: this record has already been withdrawn"
+            in client.get("/entrance/no-badge").get_data(as_text=True))
     assert _withdraw(client, withdrawal.id, "hủy bản hủy").status_code == 404
     assert len(_records(session_factory)) == 2
 

@@ -6,7 +6,7 @@ import re
 
 from factories import make_employee, make_user
 from sqlalchemy import select
-from web_helpers import csrf_token, login
+from web_helpers import csrf_token, login, use_english
 
 from attendance.models import AuditEntry, Employee, Excuse, ExcuseDecision, Unit, User
 
@@ -304,3 +304,36 @@ def test_a_head_revokes_an_approval_with_a_reason_and_the_report_follows(
     with session_factory() as session:
         assert [d.decision for d in session.scalars(select(ExcuseDecision))] == [
             "approved", "revoked"]
+
+
+def test_refusals_are_in_english_when_the_user_chose_it(app, province, session_factory):
+    """The domain's sentences, holiday names and states within them, reach an English page
+    in English."""
+    staff = signed_in(app, "staff_snv")
+    use_english(staff)
+    for start, end, message in [
+            ("2027-01-01", "2027-01-01", "Cannot send the request: 01/01/2027 is not a working "
+                                         "day (public holiday: New Year&#39;s Day); no request "
+                                         "is needed"),
+            ("2026-11-29", "2026-11-29", "29/11/2026 is not a working day (Sunday, a weekly "
+                                         "rest day)"),
+            ("2026-11-25", "2026-11-24", "the end date is before the start date"),
+            ("9999-12-31", "9999-12-31", "a request reaches at most 366 days ahead (until "
+                                         "24/11/2027)")]:
+        response = request_leave(staff, start_date=start, end_date=end)
+        assert message in response.get_data(as_text=True), start
+    request_leave(staff)
+    excuse_id = only_excuse(session_factory)
+    page = request_leave(staff, end_date="2026-11-24").get_data(as_text=True)
+    assert (f"Cannot send the request: it overlaps request no. {excuse_id} (pending): full day, "
+            "23/11/2026") in page
+
+    head = signed_in(app, "head_snv")
+    use_english(head)
+    decide(head, excuse_id, "approved", "")
+    decide(head, excuse_id, "rejected", "Nhầm")
+    assert ("Cannot decide the request: the request has already been decided (approved)"
+            in head.get(f"/excuses/{excuse_id}").get_data(as_text=True))
+    post(staff, excuse_id, "withdraw")
+    assert ("Could not withdraw the request: only a pending request can be withdrawn (this one "
+            "is approved)") in staff.get(f"/excuses/{excuse_id}").get_data(as_text=True)

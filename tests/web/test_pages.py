@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from attendance.models import AuditEntry, Station, Unit, User
 from factories import make_employee, make_unit
-from web_helpers import csrf_token
+from web_helpers import csrf_token, use_english
 
 EVIL = '<script>alert("x")</script><b onmouseover=1>'
 DAY = "2026-11-23"
@@ -89,6 +89,14 @@ def test_admin_creates_users(login_as, session_factory):
         assert session.scalar(select(AuditEntry).where(AuditEntry.action == "user.created")) \
             .target == "user:head_stc"
     assert "head_stc" in client.get("/admin/users").get_data(as_text=True)
+    # What the domain refuses is said in English on an English page.
+    use_english(client)
+    response = client.post("/admin/users/new", data={
+        "csrf_token": token, "username": "someone-1", "role": "inspector", "unit": "",
+        "employee": "", "password": "someone-1", "confirm": "someone-1"})
+    assert response.status_code == 400
+    assert ("Could not create the account: the password may not be the username"
+            in response.get_data(as_text=True))
 
 
 def test_station_key_is_shown_once_and_stored_hashed(login_as, session_factory):
@@ -112,6 +120,10 @@ def test_station_key_is_shown_once_and_stored_hashed(login_as, session_factory):
         "csrf_token": token, "code": "CONG-STC", "unit": "STC"})
     assert response.status_code == 400
     assert "mã điểm quét CONG-STC đã được dùng" in response.get_data(as_text=True)
+    use_english(client)
+    response = client.post("/admin/stations/new", data={
+        "csrf_token": token, "code": "CONG-STC", "unit": "STC"})
+    assert "the station code CONG-STC is taken" in response.get_data(as_text=True)
 
 
 def test_audit_log_page(login_as):

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from factories import make_employee
 from sqlalchemy import select
-from web_helpers import csrf_token
+from web_helpers import csrf_token, use_english
 
 from attendance import badges, spotchecks
 from attendance.audit import verify_chains
@@ -254,6 +254,12 @@ def test_a_correction_supersedes_the_finding(login_as, province, session_factory
                 data={"csrf_token": token, "result": "absent_from_post"})
     with session_factory() as session:
         assert len(session.scalars(select(SpotCheckFinding)).all()) == 2
+    assert "kết quả này đã được sửa" in client.get(detail_url).get_data(as_text=True)
+    use_english(client)
+    client.post(f"/spotcheck/findings/{first}/correct",
+                data={"csrf_token": token, "result": "absent_from_post"})
+    assert ("Cannot correct: this result was already corrected; correct the newest one"
+            in client.get(detail_url).get_data(as_text=True))
 
 
 def test_record_spot_check_refuses_outsiders_and_duplicates(db_session, province):

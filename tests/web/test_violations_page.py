@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from november_data import build
 from report_factories import FORMULA_NAME
+from web_helpers import use_english
 
 RANGE = "from=2026-11-01&to=2026-11-20"
 
@@ -37,6 +38,16 @@ def test_log_lists_every_finding_in_the_range(login_as, session_factory):
     assert "Phạm Minh Dũng" in client.get(employee_page).get_data(as_text=True)
     assert "Có lý do đã duyệt" in rows[5] and "Nghỉ phép" in rows[5]
     assert FORMULA_NAME.replace("'", "&#39;") in rows[6]
+
+
+def test_the_count_says_one_violation_in_english(login_as, session_factory):
+    build(session_factory)
+    client = login_as("inspector")
+    use_english(client)
+    html = client.get(f"/violations?{RANGE}&status=excused").get_data(as_text=True)
+    assert "1 violation from 01/11/2026 to 20/11/2026." in html
+    html = client.get(f"/violations?{RANGE}").get_data(as_text=True)
+    assert "7 violations from 01/11/2026 to 20/11/2026." in html
 
 
 def test_the_log_stops_at_today_which_has_no_absence_before_it_ends(

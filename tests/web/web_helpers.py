@@ -20,3 +20,8 @@ def login(client, username: str, password: str = PASSWORD):
     token = csrf_token(client)
     return client.post("/auth/login", data={"username": username, "password": password,
                                             "csrf_token": token})
+
+
+def use_english(client) -> None:
+    """Switch the signed-in user's pages to English, as the language switch does."""
+    client.post("/auth/language", data={"lang": "en", "csrf_token": csrf_token(client, "/")})

@@ -24,7 +24,7 @@ from web.admin import bp
 from web.admin.audit_details import file_name
 from web.admin.forms import IMPORT_KINDS, ConfirmImportForm, ImportForm
 from web.db import domain_config, get_db, now
-from web.i18n import _
+from web.i18n import _, error_text
 from web.security import current_account, roles_required
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # app.config["IMPORT_MAX_BYTES"] overrides it
@@ -108,7 +108,7 @@ def import_upload():
         result = _preview(form.kind.data, path)
     except imports.ImportFileError as exc:
         path.unlink(missing_ok=True)
-        form.kind.errors.append(_("Không đọc được tệp: {reason}", reason=str(exc)))
+        form.kind.errors.append(_("Không đọc được tệp: {reason}", reason=error_text(exc)))
         return _form_page(form, 400)
     confirm = ConfirmImportForm(formdata=None, kind=form.kind.data, upload=name,
                                 filename=filename)
@@ -133,7 +133,7 @@ def import_confirm():
                       filename=filename)
     except imports.ImportFileError as exc:
         path.unlink(missing_ok=True)
-        flash(_("Không đọc được tệp: {reason}", reason=str(exc)), "error")
+        flash(_("Không đọc được tệp: {reason}", reason=error_text(exc)), "error")
         return redirect(url_for("admin.import_upload"), 303)
     if not result.applied:
         # Refused as a whole (bad rows and no "skip"): the request rolls back, the file stays

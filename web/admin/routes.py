@@ -13,7 +13,7 @@ from web.admin import audit_details, bp
 from web.admin.forms import ROLE_CHOICES, StationForm, UserForm
 from web.db import get_db, now
 from web.format import Page
-from web.i18n import _
+from web.i18n import _, error_text
 from web.security import current_account, roles_required
 
 
@@ -93,7 +93,7 @@ def new_user():
                     unit_id=unit.id if unit else None, employee_id=employee.id if employee else None,
                 )
             except access.AccessError as exc:
-                flash(_("Không tạo được tài khoản: {reason}", reason=str(exc)), "error")
+                flash(_("Không tạo được tài khoản: {reason}", reason=error_text(exc)), "error")
             else:
                 access.log_action(db, actor=current_account().username, action="user.created",
                                   at=now(), target=f"user:{user.username}",
@@ -128,7 +128,7 @@ def new_station():
                 station, key = register_station(db, form.code.data, unit, name=form.name.data,
                                                 now=now(), actor=current_account().username)
             except StationError as exc:
-                form.code.errors.append(str(exc))
+                form.code.errors.append(error_text(exc))
             else:
                 # The key is shown on this answer only, never stored in clear nor cached.
                 response = render_template("admin/station_key.html", station=station,

@@ -84,7 +84,7 @@ def unit_rows(day: date) -> tuple[list[dict], dict]:
 
 @dataclass(frozen=True)
 class DayOff:
-    holiday: str | None  # the holiday's Vietnamese name; None on a weekly rest day
+    holiday: str | None  # the holiday's name (``_()`` shows it in English); None on a rest day
 
 
 def day_off(day: date) -> DayOff | None:

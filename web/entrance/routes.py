@@ -17,7 +17,7 @@ from web.db import domain_config, get_db, now
 from web.entrance import ENTRANCE_ROLES, bp
 from web.entrance.forms import NoBadgeForm, WithdrawForm
 from web.format import datetime_vn
-from web.i18n import _
+from web.i18n import _, error_text
 from web.security import current_account, roles_required, signed_in_required, visible_units
 
 PLACE = "web"
@@ -151,7 +151,7 @@ def _withdraw_with_reason(back: str, done: str, withdraw: Callable[[str], object
         try:
             withdraw(form.reason.data)
         except service.WithdrawalError as exc:
-            flash(_("Không hủy được: {reason}", reason=str(exc)), "error")
+            flash(_("Không hủy được: {reason}", reason=error_text(exc)), "error")
         else:
             flash(done, "success")
     return redirect(back, 303)

@@ -24,7 +24,7 @@ from web.excuses.forms import (
     WithdrawForm,
 )
 from web.format import paginate
-from web.i18n import _
+from web.i18n import _, error_text
 from web.security import current_account, roles_required, signed_in_required
 
 REVIEW_ROLES = ("admin", "inspector", "unit_head")  # inspectors read; they do not decide
@@ -118,7 +118,7 @@ def new():
                     end_date=dates["end_date"], part=form.part.data, kind=form.kind.data,
                     note=form.note.data, requested_by=user.username, now=now(), today=today)
             except service.ExcuseError as exc:
-                flash(_("Không gửi được đơn: {reason}", reason=str(exc)), "error")
+                flash(_("Không gửi được đơn: {reason}", reason=error_text(exc)), "error")
             else:
                 flash(_("Đã gửi đơn; đơn đang chờ duyệt."), "success")
                 return redirect(url_for("excuses.detail", excuse_id=excuse.id))
@@ -161,7 +161,7 @@ def decide(excuse_id: int):
         service.decide_excuse(db, excuse, form.decision.data, actor_name(user),
                               form.reason.data, now(), actor=user.username)
     except service.ExcuseError as exc:
-        flash(_("Không xử lý được đơn: {reason}", reason=str(exc)), "error")
+        flash(_("Không xử lý được đơn: {reason}", reason=error_text(exc)), "error")
         return redirect(url_for("excuses.detail", excuse_id=excuse.id)), 303
     if form.decision.data == "approved":
         flash(_("Đã duyệt đơn của {name}.", name=excuse.employee.full_name), "success")
@@ -183,7 +183,7 @@ def withdraw(excuse_id: int):
         service.withdraw_excuse(get_db(), excuse, by=actor_name(user), actor=user.username,
                                 now=now())
     except service.ExcuseError as exc:
-        flash(_("Không rút được đơn: {reason}", reason=str(exc)), "error")
+        flash(_("Không rút được đơn: {reason}", reason=error_text(exc)), "error")
     else:
         flash(_("Đã rút đơn."), "success")
     return redirect(url_for("excuses.detail", excuse_id=excuse.id)), 303
@@ -203,7 +203,7 @@ def revoke(excuse_id: int):
         service.revoke_approval(get_db(), excuse, by=actor_name(user), actor=user.username,
                                 reason=form.reason.data, now=now())
     except service.ExcuseError as exc:
-        flash(_("Không hủy duyệt được đơn: {reason}", reason=str(exc)), "error")
+        flash(_("Không hủy duyệt được đơn: {reason}", reason=error_text(exc)), "error")
     else:
         flash(_("Đã hủy duyệt đơn của {name}; các ngày của đơn được tính lại như chưa có đơn.",
                 name=excuse.employee.full_name), "success")

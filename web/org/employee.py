@@ -33,7 +33,7 @@ from attendance.rules import DayResult, Finding
 from web.auth.forms import REQUIRED, TOO_LONG
 from web.db import domain_config, get_db, now
 from web.entrance.routes import records_context
-from web.i18n import _
+from web.i18n import _, error_text
 from web.org import bp
 from web.security import current_account, employee_or_404, roles_required, signed_in_required
 
@@ -175,7 +175,7 @@ def issue_badge(employee_id: int):
                        target=f"key:{info.key_id}")
         result = badges.issue_badges(db, [employee], ring, now=now(), actor=user.username)
     except badges.BadgeError as exc:
-        flash(_("Không cấp được thẻ: {reason}", reason=str(exc)), "error")
+        flash(_("Không cấp được thẻ: {reason}", reason=error_text(exc)), "error")
         return _back(employee)
     if result.issued:
         flash(_("Đã cấp thẻ {serial}.", serial=result.issued[0].serial), "success")
@@ -196,7 +196,7 @@ def revoke_badge(employee_id: int):
         badge = badges.revoke_badge(get_db(), employee, form.reason.data, now=now(),
                                     actor=current_account().username)
     except badges.BadgeError as exc:
-        flash(_("Không thu hồi được thẻ: {reason}", reason=str(exc)), "error")
+        flash(_("Không thu hồi được thẻ: {reason}", reason=error_text(exc)), "error")
         return _back(employee)
     flash(_("Đã thu hồi thẻ {serial}.", serial=badge.serial), "success")
     return _back(employee)
@@ -257,7 +257,7 @@ def upload_photo(employee_id: int):
     try:
         employee.photo = photos.store_photo(data, instance_path(), employee.id)
     except photos.PhotoError as exc:
-        flash(_("Không nhận ảnh: {reason}", reason=str(exc)), "error")
+        flash(_("Không nhận ảnh: {reason}", reason=error_text(exc)), "error")
         return redirect(url_for("org.employee", employee_id=employee.id), 303)
     log_action(get_db(), actor=current_account().username, action="employee.photo_changed",
                at=now(), target=f"employee:{employee.code}", details={"photo": employee.photo})

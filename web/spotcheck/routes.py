@@ -16,7 +16,7 @@ from attendance.models.checks import RESULTS
 from web.auth.forms import TOO_LONG
 from web.db import domain_config, get_db, now
 from attendance.names import name_sort_key
-from web.i18n import _
+from web.i18n import _, error_text
 from web.org.employee import keyring
 from web.org.routes import unit_tree
 from web.security import current_account, roles_required
@@ -158,7 +158,7 @@ def visit(code: str):
                 check = service.record_spot_check(db, unit, current_account().username, at, findings,
                                                   note=form.note.data)
             except service.SpotCheckError as exc:
-                errors.append(str(exc))
+                errors.append(error_text(exc))
             else:
                 flash(_("Đã ghi nhận kết quả kiểm tra {count} người.", count=len(findings)),
                       "success")
@@ -220,7 +220,7 @@ def correct(finding_id: int):
         service.correct_finding(db, finding, result, form.note.data,
                                 corrected_by=current_account().username, now=now())
     except service.SpotCheckError as exc:
-        flash(_("Không sửa được: {reason}", reason=str(exc)), "error")
+        flash(_("Không sửa được: {reason}", reason=error_text(exc)), "error")
         return redirect(url_for("spotcheck.detail", check_id=finding.spot_check_id), 303)
     flash(_("Đã sửa kết quả của {name}.", name=finding.employee.full_name), "success")
     return redirect(url_for("spotcheck.detail", check_id=finding.spot_check_id))

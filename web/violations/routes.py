@@ -30,10 +30,13 @@ def _texts(labels: dict[str, str]) -> dict[str, str]:
     return {key: _(label.capitalize()) for key, label in labels.items()}
 
 
-def _count(number: int) -> str:
-    """10.000 in Vietnamese, 10,000 in English."""
-    text = f"{number:,}"
-    return text if current_language() == "en" else text.replace(",", ".")
+class _Count(int):
+    """A count shown as 10.000 in Vietnamese, 10,000 in English; a number still, so that
+    English says "1 violation" and "2 violations" (``{total:violation|violations}``)."""
+
+    def __format__(self, spec: str) -> str:
+        text = f"{int(self):,}"
+        return text if current_language() == "en" else text.replace(",", ".")
 
 
 def _query():
@@ -61,7 +64,7 @@ def log():
                                                      "page": page.pages}))
     return render_template(
         "violations/log.html", query=query, rows=found.rows, page=page,
-        total_text=_count(found.total), exact=found.exact, args=query.args(),
+        total_text=_Count(found.total), exact=found.exact, args=query.args(),
         picker=unit_picker(query.unit),
         kinds=[(k, KIND_LABELS[k]) for k in FINDING_KINDS], kind_text=_texts(KIND_LABELS),
         source_text=_texts(SOURCE_LABELS), status_text=_texts(STATUS_LABELS),
