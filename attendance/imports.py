@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import email_validator
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from attendance import excuses, findings
@@ -97,6 +97,7 @@ class ImportResult:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     applied: bool = False
+    notices: list[str] = field(default_factory=list)  # what the user should know, not errors
 
     @property
     def ok(self) -> bool:
@@ -617,13 +618,16 @@ def _drop_orphans(parsed: dict[str, dict[str, Any]], existing: Mapping[str, Unit
 
 
 def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = False,
-                     progress: Progress | None = None, actor: str = "import",
-                     now: datetime | None = None, filename: str | None = None) -> ImportResult:
+                     progress: Progress | None = None, config: Config | None = None,
+                     actor: str = "import", now: datetime | None = None,
+                     filename: str | None = None) -> ImportResult:
     """Create or update employees by code (INTERFACES.md columns).
 
     Optional columns left out of the header keep their stored values; an empty cell in a
-    present column clears it, except ``head_of``, where empty means "no change".
+    present column clears it, except ``head_of``, where empty means "no change". New staff
+    who count from before today, once stations record, get a notice (``_backdated``).
     """
+    config = config or load_config()
     names, records = _records(source, EMPLOYEE_COLUMNS, EMPLOYEE_REQUIRED)
     present = set(names)
     result = ImportResult("employees", rows=len(records))
@@ -694,12 +698,14 @@ def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = 
         return result
     fields = ("full_name", "unit", "position", "category", "card_number", "email",
               "start_date", "end_date")
+    created: list[Employee] = []
     for item in parsed:
         employee = employees.get(item["code"])
         if employee is None:
             employee = Employee(code=item["code"])
             session.add(employee)
             employees[item["code"]] = employee
+            created.append(employee)
             before = None
             result.created += 1
         else:
@@ -719,8 +725,33 @@ def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = 
                 result.updated += 1
     result.applied = True
     session.flush()
-    _audit(session, "employees", filename or source, result, actor, _now(now))
+    now = _now(now)
+    notice = _backdated(session, created, config, now.astimezone(config.tz).date())
+    if notice:
+        result.notices.append(notice)
+    _audit(session, "employees", filename or source, result, actor, now)
     return result
+
+
+def _backdated(session: Session, created: list[Employee], config: Config,
+               today: date) -> Message | None:
+    """A notice for new staff who count from before today: with no ``start_date`` (or a past
+    one) they are expected, and absent, on every working day the stations have recorded,
+    and the reports of those days change. Before any scan (setting up) nothing is said."""
+    first_scan = session.scalar(select(func.min(Scan.scanned_at)))
+    if first_scan is None or not created:
+        return None
+    recorded_from = max(first_scan.astimezone(config.tz).date(), config.records_from or date.min)
+    since = {e.code: max(e.start_date or date.min, recorded_from) for e in created}
+    codes = sorted(code for code, day in since.items() if day < today)
+    if not codes:
+        return None
+    return Message(
+        "{count} cán bộ mới được tính từ trước hôm nay (không có ngày bắt đầu, hoặc ngày bắt "
+        "đầu đã qua): các ngày làm việc đã qua, từ ngày {since}, sẽ tính là vắng không lý do "
+        "và báo cáo của những ngày đó sẽ thay đổi. Nếu họ mới đến, hãy ghi cột start_date. "
+        "Mã: {codes}", count=len(codes), since=min(since[c] for c in codes).strftime("%d/%m/%Y"),
+        codes=", ".join(codes[:10]) + (" …" if len(codes) > 10 else ""))
 
 
 # ---------------------------------------------------------------------------------------

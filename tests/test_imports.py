@@ -300,6 +300,29 @@ def test_email_addresses_are_checked_by_form_only(address, valid):
     assert found is None if valid else found == f"địa chỉ thư điện tử không hợp lệ {address!r}"
 
 
+def test_new_staff_counted_from_the_past_get_a_notice(db_session, config, tmp_path):
+    """QA: HR adding this week's recruits without a start date made them absent on every
+    recorded working day, and rewrote those days' reports, without a word."""
+    load_org(db_session, config)
+    header = ["code", "full_name", "unit_code", "position", "category", "start_date"]
+    recruits = write_csv(tmp_path / "moi.csv", [
+        header, ["E201", "Lý Thị Hằng", "SNV", "Chuyên viên", "VC", ""],
+        ["E202", "Đỗ Văn Khải", "SNV", "Chuyên viên", "VC", "2026-11-27"]])
+    setting_up = write_csv(tmp_path / "dau.csv", [
+        header, ["E200", "Phan Văn Tùng", "SNV", "Chuyên viên", "CC", ""]])
+    # before any scan (setting up the deployment) there is nothing to warn about
+    assert import_employees(db_session, setting_up, config=config, now=NOW).notices == []
+    import_scans(db_session, DATA / "import_scans.csv", config=config, now=NOW)
+    live = import_employees(db_session, recruits, config=config, now=NOW)
+    assert live.notices == [
+        "1 cán bộ mới được tính từ trước hôm nay (không có ngày bắt đầu, hoặc ngày bắt đầu đã "
+        "qua): các ngày làm việc đã qua, từ ngày 23/11/2026, sẽ tính là vắng không lý do và "
+        "báo cáo của những ngày đó sẽ thay đổi. Nếu họ mới đến, hãy ghi cột start_date. "
+        "Mã: E201"]
+    again = import_employees(db_session, recruits, config=config, now=NOW)
+    assert again.notices == []  # only newcomers: E201 is known now
+
+
 def test_skip_bad_rows_imports_the_good_ones(db_session, config):
     import_units(db_session, DATA / "import_units.csv", config=config, now=NOW)
     result = import_employees(db_session, DATA / "import_employees_bad.csv", skip_bad_rows=True, now=NOW)

@@ -801,4 +801,14 @@ EN: dict[str, str] = {
         "this request's approval was revoked; a file does not approve it again "
         "(the employee files a new request)",
     "địa chỉ thư điện tử không hợp lệ {text!r}": "invalid e-mail address {text!r}",
+    "{count} cán bộ mới được tính từ trước hôm nay (không có ngày bắt đầu, hoặc ngày bắt "
+    "đầu đã qua): các ngày làm việc đã qua, từ ngày {since}, sẽ tính là vắng không lý do "
+    "và báo cáo của những ngày đó sẽ thay đổi. Nếu họ mới đến, hãy ghi cột start_date. "
+    "Mã: {codes}":
+        "{count:new employee counts|new employees count} from before today (no start date, "
+        "or a past one): the "
+        "past working days, from {since}, will count as absences without reason and the "
+        "reports of those days will change. If they have just joined, fill in the start_date "
+        "column. Codes: {codes}",
+    "Lưu ý": "Note",
 }

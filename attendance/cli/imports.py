@@ -59,12 +59,11 @@ def _run(app: AppContext, kind: str, path: str, skip_bad_rows: bool) -> None:
         "units": imports.import_units, "employees": imports.import_employees,
         "scans": imports.import_scans, "excuses": imports.import_excuses,
     }[kind]
-    extra = {"config": app.config} if kind != "employees" else {}
     result = None
     try:
         with _progress_bar(LABELS[kind]) as progress, app.session() as session:
             result = function(session, path, skip_bad_rows=skip_bad_rows, progress=progress,
-                              actor="cli", **extra)
+                              actor="cli", config=app.config)
             if not result.applied:
                 raise _Rollback
     except imports.ImportFileError as exc:
@@ -75,6 +74,8 @@ def _run(app: AppContext, kind: str, path: str, skip_bad_rows: bool) -> None:
         pass
     for error in result.errors:
         click.echo(str(error), err=True)
+    for notice in result.notices:
+        click.echo(f"Lưu ý: {notice}", err=True)
     click.echo(f"Nhập {LABELS[kind]} từ {click.format_filename(path)}: {result.summary()}")
     # Skipped rows are what --skip-bad-rows asks for, not a failure; a file refused whole,
     # or one with no good row to import, is.

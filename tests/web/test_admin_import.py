@@ -221,3 +221,19 @@ def test_csrf_and_roles(login_as, client, session_factory):
     assert head.post("/admin/import/confirm", data=dict(fields, csrf_token=token,
                                                         skip_bad_rows="y")).status_code == 403
     assert employee_count(session_factory) == before
+
+
+def test_preview_warns_that_new_staff_count_from_the_past(login_as):
+    """Once stations have recorded, a newcomer without a start date is expected on every
+    recorded working day: the preview says so before anything is saved."""
+    client = login_as("admin")
+    scans = "employee_code,scanned_at,station,kind\nE-SNV,2026-11-20T07:30:00+07:00,,badge\n"
+    page = upload(client, scans.encode(), kind="scans").get_data(as_text=True)
+    assert "Lưu ý" not in page and confirm(client, page).status_code == 303
+    page = upload(client, (HEADER + "N-9,Lý Thị Hằng,SNV,Chuyên viên,VC\n").encode()
+                  ).get_data(as_text=True)
+    assert "Lưu ý: 1 cán bộ mới được tính từ trước hôm nay" in page and "Mã: N-9" in page
+    use_english(client)
+    page = upload(client, (HEADER + "N-9,Lý Thị Hằng,SNV,Chuyên viên,VC\n").encode()
+                  ).get_data(as_text=True)
+    assert "Note: 1 new employee counts from before today" in page

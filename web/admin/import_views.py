@@ -53,11 +53,9 @@ def _run(session, kind: str, path: Path, skip_bad_rows: bool,
         "units": imports.import_units, "employees": imports.import_employees,
         "scans": imports.import_scans, "excuses": imports.import_excuses,
     }[kind]
-    options = {"skip_bad_rows": skip_bad_rows, "actor": current_account().username,
-               "now": now(), "filename": filename}
-    if kind != "employees":
-        options["config"] = domain_config()
-    return function(session, path, **options)
+    return function(session, path, skip_bad_rows=skip_bad_rows,
+                    actor=current_account().username, now=now(), filename=filename,
+                    config=domain_config())
 
 
 def _preview(kind: str, path: Path) -> imports.ImportResult:
