@@ -811,4 +811,5 @@ EN: dict[str, str] = {
         "reports of those days will change. If they have just joined, fill in the start_date "
         "column. Codes: {codes}",
     "Lưu ý": "Note",
+    "Nghỉ nửa ngày có lý do": "Excused for half the day",
 }

@@ -6,15 +6,15 @@ import csv
 import io
 import json
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from attendance.models import IssuedReport, Unit
+from attendance.models import Employee, IssuedReport, Unit
 from november_data import build
-from report_factories import FORMULA_NAME
+from report_factories import FORMULA_NAME, excuse
 
 DAY = "2026-11-10"
 
@@ -216,3 +216,20 @@ def test_daily_page_names_the_weekday_and_says_when_nobody_is_expected(login_as,
     sunday = client.get("/reports/daily?date=2026-11-22").get_data(as_text=True)
     assert re.search(r"<h1>Báo cáo ngày 22/11/2026 \(Chủ Nhật\)", sunday)
     assert "Không ai phải có mặt trong ngày này." in sunday
+
+
+def test_daily_page_names_half_day_excuses(login_as, session_factory):
+    """QA: a morning excuse made a late arrival vanish from the page with no word of why
+    (``excused`` lists whole days only); the page names the half-day excuses apart."""
+    build(session_factory)
+    with session_factory() as session:
+        binh = session.scalar(select(Employee).where(Employee.code == "E-SNV"))
+        excuse(session, binh, date(2026, 11, 10), part="morning", reason="Khám bệnh <b>")
+        session.commit()
+    client = login_as("head_snv")
+    page = client.get(f"/reports/daily?date={DAY}&unit=SNV").get_data(as_text=True)
+    section = page.split("Nghỉ nửa ngày có lý do (1)")[1].split("</ul>")[0]
+    assert "Trần Thị Bình" in section
+    assert "buổi sáng, nghỉ phép · Khám bệnh &lt;b&gt;" in section
+    other_day = client.get("/reports/daily?date=2026-11-11&unit=SNV").get_data(as_text=True)
+    assert "Nghỉ nửa ngày có lý do" not in other_day

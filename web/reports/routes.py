@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from attendance import exports
 from attendance.issuing import DETAIL_LABELS, FIGURE_LABELS, RATES
-from attendance.models import Employee, IssuedReport, Scan, Unit
+from attendance.excuses import APPROVED, KIND_LABELS, PART_LABELS
+from attendance.models import Employee, Excuse, IssuedReport, Scan, Unit
 from attendance.reports import (
     DailyReport, MonthlyReport, Offender, compile_daily, compile_monthly, daily_json,
     in_progress_as_of, local_iso, offenders_of,
@@ -49,21 +50,39 @@ def daily():
     unit = unit_arg()
     compiled = _daily_report(day, unit)
     report = daily_json(compiled)
+    half_days = _half_day_excuses(day)
     for unit_json, unit_day in zip(report["units"], compiled.units, strict=True):
         # Seen at work (a spot check, a guard's no-badge record) with no check-in: in none
         # of the report's lists (RULES.md: present means a check-in); the page names them.
         unit_json["seen_no_check_in"] = [
             e.employee.code for e in unit_day.employees
             if e.result.expected and e.result.seen and e.result.check_in is None]
+        # Excused for half of the day: in no list either (``excused`` is for the whole day),
+        # yet the findings of that half are gone; the page says why.
+        unit_json["half_day_excused"] = [
+            {"employee": e.employee.code, "excuse": excuse} for e in unit_day.employees
+            if e.result.expected for excuse in half_days.get(e.employee.id, ())]
     codes = {e.employee.code for u in compiled.units for e in u.employees}
     names = {e.employee.code: e.employee.full_name for u in compiled.units for e in u.employees}
     return render_template(
         "reports/daily.html", report=report, day=day, unit=unit, picker=unit_picker(unit),
         names=names, sources=SOURCES, previous_day=day - timedelta(days=1),
+        part_labels=PART_LABELS, kind_labels=KIND_LABELS,
         next_day=day + timedelta(days=1), formats=DAILY_FORMATS,
         photos=_evidence_photos(day, codes),
         issued=_issued_versions(day.isoformat(), ("morning", "daily"), unit), **ISSUED_LABELS,
     )
+
+
+def _half_day_excuses(day) -> dict[int, list[Excuse]]:
+    """The approved morning and afternoon excuses of ``day``, by employee id."""
+    found: dict[int, list[Excuse]] = {}
+    for excuse in get_db().scalars(
+            select(Excuse).where(Excuse.status == APPROVED, Excuse.part != "full",
+                                 Excuse.start_date <= day, Excuse.end_date >= day)
+            .order_by(Excuse.part.desc(), Excuse.id)):  # the morning's first
+        found.setdefault(excuse.employee_id, []).append(excuse)
+    return found
 
 
 @bp.route("/daily/export/<fmt>")
