@@ -35,6 +35,12 @@ from attendance.models.users import ROLES
 from attendance.org import org_tree
 
 ALL_UNIT_ROLES = frozenset({"admin", "inspector"})
+ROLE_LABELS = {
+    "admin": "Quản trị hệ thống",
+    "inspector": "Cán bộ kiểm tra",
+    "unit_head": "Thủ trưởng đơn vị",
+    "staff": "Cán bộ, công chức, viên chức",
+}
 MIN_PASSWORD_LENGTH = 8
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,80}$")
 AUDIT_STREAM = "audit"

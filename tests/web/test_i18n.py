@@ -22,6 +22,7 @@ IN_CONTEXT = [
 # Literal tables shown through _() indirectly.
 from attendance.audit import ACTION_LABELS  # noqa: E402
 from attendance.audit import DETAIL_LABELS as AUDIT_DETAIL_LABELS  # noqa: E402
+from attendance.audit_details import YES_NO  # noqa: E402
 from attendance.reports import EXCUSE_KIND_LABELS, EXCUSE_PART_LABELS  # noqa: E402
 from attendance.spotchecks import RESULT_LABELS  # noqa: E402
 from attendance.issuing import DETAIL_LABELS, FIGURE_LABELS  # noqa: E402
@@ -51,6 +52,7 @@ def used_strings() -> set[str]:
                  FIGURE_LABELS.values(), ROLE_LABELS.values(), SOURCES.values(),
                  ACTION_LABELS.values(), AUDIT_DETAIL_LABELS.values(),
                  EXCUSE_KIND_LABELS.values(), EXCUSE_PART_LABELS.values(), RESULT_LABELS.values(),
+                 YES_NO.values(),
                  {REQUIRED, TOO_LONG})
     return {s for s in found if VIETNAMESE.search(s)}
 

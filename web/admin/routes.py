@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from attendance import access
+from attendance import access, audit_details
 from attendance.audit import action_label
 from attendance.scans import StationError, register_station
 from attendance.models import AuditEntry, Employee, Station, Unit, User
-from web.admin import audit_details, bp
+from web.admin import bp
 from web.admin.forms import ROLE_CHOICES, StationForm, UserForm
-from web.db import get_db, now
+from web.db import domain_config, get_db, now
 from web.format import Page
 from web.i18n import _
 from web.security import current_account, roles_required
@@ -153,7 +153,8 @@ def audit_log():
         .offset((number - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE)
     ).all()
     page = Page(rows, number, AUDIT_PAGE_SIZE, total)
+    tz = domain_config().tz
     entries = [(e, audit_details.shown_target(e.action, e.target),
-                audit_details.detail_fields(e.details)) for e in rows]
+                audit_details.detail_fields(e.details, tz, _)) for e in rows]
     return render_template("admin/audit.html", page=page, entries=entries, args={},
                            action_label=action_label)
