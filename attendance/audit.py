@@ -88,8 +88,9 @@ DETAIL_LABELS = {
     "silent_stations": "Điểm quét thẻ mất tín hiệu", "chain_records": "Số bản ghi đã kiểm tra",
     "broken_link": "Liên kết hỏng",
     # the demo
-    "today": "Ngày", "employees": "Số cán bộ", "scans": "Số lượt quét thẻ",
-    "no_badge": "Số lần không đeo thẻ", "excuses": "Số đơn nghỉ phép, công tác",
+    "today": "Ngày", "records_from": "Ngày bắt đầu ghi nhận", "employees": "Số cán bộ",
+    "scans": "Số lượt quét thẻ", "no_badge": "Số lần không đeo thẻ",
+    "excuses": "Số đơn nghỉ phép, công tác",
     "reason": "Lý do",
 }
 

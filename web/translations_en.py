@@ -668,6 +668,7 @@ EN: dict[str, str] = {
     "Điểm quét thẻ mất tín hiệu": "Silent scan stations",
     "Số bản ghi đã kiểm tra": "Records checked",
     "Liên kết hỏng": "Broken link",
+    "Ngày bắt đầu ghi nhận": "Records kept from",
     "Số cán bộ": "Employees",
     "Số lượt quét thẻ": "Badge scans",
     "Số lần không đeo thẻ": "Seen without a badge",
