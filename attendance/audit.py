@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "auth.password_set": "Đặt mật khẩu (dòng lệnh)",
     "user.created": "Tạo tài khoản",
     "user.role_changed": "Đổi vai trò tài khoản",
+    "user.renamed": "Đổi tên đăng nhập",
     "user.deactivated": "Khóa tài khoản",
     "user.reactivated": "Mở lại tài khoản",
     "badge.issue": "Cấp thẻ",

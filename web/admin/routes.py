@@ -72,6 +72,12 @@ def users():
     return render_template("admin/users.html", users=rows)
 
 
+def _username_taken(form: UserForm, owner: str) -> None:
+    # Whatever the case: head_stc and HEAD_STC would be one person signing in.
+    form.username.errors.append(_("Tên đăng nhập đã được dùng: đã có tài khoản {username}",
+                                  username=owner))
+
+
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required("admin")
 def new_user():
@@ -80,10 +86,7 @@ def new_user():
     if form.validate_on_submit():
         owner = access.username_owner(db, form.username.data)
         if owner is not None:
-            # Whatever the case: head_stc and HEAD_STC would be one person signing in.
-            form.username.errors.append(_(
-                "Tên đăng nhập đã được dùng: đã có tài khoản {username}",
-                username=owner.username))
+            _username_taken(form, owner.username)
         elif (scope := account_scope(form)) is not None:
             unit, employee = scope
             try:
@@ -92,6 +95,8 @@ def new_user():
                     password=form.password.data, now=now(),
                     unit_id=unit.id if unit else None, employee_id=employee.id if employee else None,
                 )
+            except access.UsernameTaken as exc:  # made meanwhile: the database refused it
+                _username_taken(form, exc.owner)
             except access.AccessError as exc:
                 flash(_("Không tạo được tài khoản: {reason}", reason=str(exc)), "error")
             else:
