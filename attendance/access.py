@@ -9,10 +9,11 @@ Framework-free, so the web service and the command line share it:
 - ``create_user`` / ``set_password`` / ``log_action`` are operations that take a session
   and never commit;
 - a username is unique whatever its case (``head_stc`` and ``HEAD_STC`` are one name, kept
-  as first typed; ``find_user`` signs in under either), and an employee record has one
-  account at most. Both are checked here, in the transaction that adds the account, not by
-  a database constraint: databases made before the rule may hold such pairs, which an
-  admin resolves (a unique index would stop the upgrade instead).
+  as first typed; ``find_user`` signs in under either): checked here, and guaranteed by a
+  unique index on ``lower(username)`` against two creations at the same moment (the
+  upgrade that adds it stops on a database holding such a pair, until one is renamed);
+- an employee record has one account at most, checked here in the transaction that adds
+  the account.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from attendance.audit import record
@@ -35,6 +37,12 @@ from attendance.models.users import ROLES
 from attendance.org import org_tree
 
 ALL_UNIT_ROLES = frozenset({"admin", "inspector"})
+ROLE_LABELS = {
+    "admin": "Quản trị hệ thống",
+    "inspector": "Cán bộ kiểm tra",
+    "unit_head": "Thủ trưởng đơn vị",
+    "staff": "Cán bộ, công chức, viên chức",
+}
 MIN_PASSWORD_LENGTH = 8
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{2,80}$")
 AUDIT_STREAM = "audit"
@@ -42,6 +50,15 @@ AUDIT_STREAM = "audit"
 
 class AccessError(ValueError):
     """A request the rules refuse (bad role, unknown unit, weak password); the message says why."""
+
+
+class UsernameTaken(AccessError):
+    """The username is another account's, whatever the case: ``owner`` is that account's."""
+
+    def __init__(self, username: str, owner: str):
+        super().__init__(f"tên đăng nhập {username!r} đã được dùng: tài khoản {owner!r} "
+                         "(username taken, whatever the case)")
+        self.owner = owner
 
 
 # --- passwords ----------------------------------------------------------------------------
@@ -171,25 +188,24 @@ def employee_filter(session: Session, user: User) -> ColumnElement[bool]:
 
 
 def find_user(session: Session, username: str) -> User | None:
-    """The account of ``username`` (as typed to sign in), whatever its case.
-
-    The exact spelling comes first: a database made before usernames ignored case may hold
-    ``head_stc`` and ``HEAD_STC``, and each keeps signing in under its own; another spelling
-    of theirs (``Head_Stc``) finds neither.
-    """
+    """The account of ``username`` (as typed to sign in), whatever its case: one at most,
+    since usernames are unique whatever their case (the exact spelling is looked up first,
+    by the index on the name)."""
     username = username.strip()
     exact = session.scalar(select(User).where(User.username == username))
     if exact is not None or not username.isascii():  # usernames are ASCII (USERNAME_RE)
         return exact
-    found = session.scalars(select(User).where(func.lower(User.username) == username.lower())
-                            .order_by(User.id).limit(2)).all()
-    return found[0] if len(found) == 1 else None
+    return session.scalar(select(User).where(func.lower(User.username) == username.lower()))
 
 
-def username_owner(session: Session, username: str) -> User | None:
-    """The account already called ``username``, whatever the case, if any."""
-    return session.scalars(select(User).where(
-        func.lower(User.username) == username.strip().lower()).order_by(User.id)).first()
+def username_owner(session: Session, username: str, other_than: User | None = None,
+                   ) -> User | None:
+    """The account already called ``username``, whatever the case, if any (besides
+    ``other_than``)."""
+    query = select(User).where(func.lower(User.username) == username.strip().lower())
+    if other_than is not None and other_than.id is not None:
+        query = query.where(User.id != other_than.id)
+    return session.scalars(query.order_by(User.id)).first()
 
 
 def employees_by_code(session: Session, code: str) -> list[Employee]:
@@ -229,16 +245,9 @@ def create_user(
 
     The username must not be taken in any case, nor the employee record by another account.
     """
-    username = username.strip()
-    if not USERNAME_RE.match(username):
-        raise AccessError("tên đăng nhập gồm 2–80 chữ cái, chữ số hoặc . _ @ - (username: 2-80 "
-                          "letters, digits or . _ @ -)")
+    username = _free_username(session, username)
     if role not in ROLES:
         raise AccessError(f"vai trò không hợp lệ {role!r} (một trong: {', '.join(ROLES)})")
-    owner = username_owner(session, username)
-    if owner is not None:
-        raise AccessError(f"tên đăng nhập {username!r} đã được dùng: tài khoản "
-                          f"{owner.username!r} (username taken, whatever the case)")
     if role == "unit_head" and unit_id is None:
         raise AccessError("thủ trưởng đơn vị cần có đơn vị (a unit head needs a unit)")
     if role == "staff" and employee_id is None:
@@ -265,9 +274,42 @@ def create_user(
         created_at=now,
         language=language,
     )
-    session.add(user)
-    session.flush()
+    _save_username(session, user, username)
     return user
+
+
+def _free_username(session: Session, username: str, user: User | None = None) -> str:
+    """``username`` stripped, if it is well formed and no other account's in any case."""
+    username = username.strip()
+    if not USERNAME_RE.match(username):
+        raise AccessError("tên đăng nhập gồm 2–80 chữ cái, chữ số hoặc . _ @ - (username: 2-80 "
+                          "letters, digits or . _ @ -)")
+    owner = username_owner(session, username, other_than=user)
+    if owner is not None:
+        raise UsernameTaken(username, owner.username)
+    return username
+
+
+def _save_username(session: Session, user: User, username: str) -> None:
+    """Write ``user``, new or renamed ``username``; another account given the name
+    meanwhile, in any case, is refused by the database's index: ``UsernameTaken``, and the
+    session goes on without this change."""
+    try:
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError:
+        owner = username_owner(session, username, other_than=user)
+        if owner is None:
+            raise
+        raise UsernameTaken(username, owner.username) from None
+
+
+def rename_user(session: Session, user: User, username: str) -> None:
+    """Give ``user`` a new username (well formed, no other account's in any case); it signs
+    in under the new name only. Never commits."""
+    user.username = username = _free_username(session, username, user)
+    _save_username(session, user, username)
 
 
 def set_password(user: User, password: str) -> None:

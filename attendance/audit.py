@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "auth.password_set": "Đặt mật khẩu (dòng lệnh)",
     "user.created": "Tạo tài khoản",
     "user.role_changed": "Đổi vai trò tài khoản",
+    "user.renamed": "Đổi tên đăng nhập",
     "user.deactivated": "Khóa tài khoản",
     "user.reactivated": "Mở lại tài khoản",
     "badge.issue": "Cấp thẻ",
@@ -88,8 +89,9 @@ DETAIL_LABELS = {
     "silent_stations": "Điểm quét thẻ mất tín hiệu", "chain_records": "Số bản ghi đã kiểm tra",
     "broken_link": "Liên kết hỏng",
     # the demo
-    "today": "Ngày", "employees": "Số cán bộ", "scans": "Số lượt quét thẻ",
-    "no_badge": "Số lần không đeo thẻ", "excuses": "Số đơn nghỉ phép, công tác",
+    "today": "Ngày", "records_from": "Ngày bắt đầu ghi nhận", "employees": "Số cán bộ",
+    "scans": "Số lượt quét thẻ", "no_badge": "Số lần không đeo thẻ",
+    "excuses": "Số đơn nghỉ phép, công tác",
     "reason": "Lý do",
 }
 

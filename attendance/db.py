@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -159,7 +159,12 @@ def lock_for_write(session: Session) -> None:
         # statement takes the lock (or waits in the busy handler for it).
         connection.exec_driver_sql("UPDATE chain_heads SET seq = seq WHERE 0")
         return
-    dbapi_connection.queue_for_writing()
+    try:
+        dbapi_connection.queue_for_writing()
+    except sqlite3.OperationalError as exc:
+        # The error SQLite's own busy timeout gives the BEGIN below, so the same handling
+        # applies.
+        raise OperationalError("BEGIN IMMEDIATE", (), exc) from exc
     try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     except BaseException:
@@ -189,26 +194,46 @@ class SQLiteConnection(sqlite3.Connection):
     is only taken outside a transaction, and not by a thread that holds it through another
     connection (that one waits in the busy handler and fails after the busy timeout, as it
     would without the file). So the file's holder waits at most for a writer that does not
-    queue, which the busy timeout bounds. The file has no timeout of its own: a waiter
-    waits as long as the holder's transaction lasts.
+    queue, which the busy timeout bounds. A waiter waits for the file as long as SQLite's
+    busy timeout at most (a writer stuck with the file would otherwise stop every other for
+    ever), then fails as SQLite does after it: ``database is locked``. A free file is taken
+    at once; a taken one is waited for by a thread of its own (:class:`_WriterWait`), which
+    a timed wait can leave behind.
     """
 
     _writer_file: int | None = None
     _writer_path = ""
+    _busy_timeout = 5.0  # seconds, SQLite's (read with the file's path)
     wal_sync: WalSync | None = None  # set by make_engine's pragmas on a file in WAL mode
     _holding: set[str] | None = None  # while holding the file: its thread's set of files
+    _held_by: int | None = None  # the descriptor holding it: the file's, or a wait's
+    _wait: _WriterWait | None = None  # a wait given up, which a later one takes up again
     _held = threading.local()  # the lock files each thread holds, through any connection
 
     def queue_for_writing(self) -> None:
-        """Wait for the writer file (not in a transaction); :meth:`done_writing`, commit,
-        rollback and close let it go."""
+        """Wait for the writer file (not in a transaction), SQLite's busy timeout at most,
+        else raise ``sqlite3.OperationalError``; :meth:`done_writing`, commit, rollback and
+        close let it go."""
         if self._writer_file is None:
             self._writer_file = self._open_writer_file()
         held = self._held.__dict__.setdefault("files", set())
         if self._writer_file >= 0 and self._writer_path not in held:
-            fcntl.flock(self._writer_file, fcntl.LOCK_EX)  # releases the GIL while it waits
+            self._held_by = self._take_writer_file()
             held.add(self._writer_path)
             self._holding = held
+
+    def _take_writer_file(self) -> int:
+        try:
+            fcntl.flock(self._writer_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return self._writer_file
+        except BlockingIOError:
+            pass
+        if self._wait is None or not self._wait.resume():
+            self._wait = _WriterWait(self._writer_path)
+        if not self._wait.take(self._busy_timeout):
+            raise sqlite3.OperationalError("database is locked")
+        descriptor, self._wait = self._wait.descriptor, None
+        return descriptor
 
     def _open_writer_file(self) -> int:
         """The lock file's descriptor, or -1 for a database without a file (in memory)."""
@@ -216,13 +241,17 @@ class SQLiteConnection(sqlite3.Connection):
         if not path:
             return -1
         self._writer_path = f"{path}-writer.lock"
+        self._busy_timeout = self.execute("PRAGMA busy_timeout").fetchone()[0] / 1000
         return os.open(self._writer_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
     def done_writing(self) -> None:
         if self._holding is not None:
             self._holding.discard(self._writer_path)
             self._holding = None
-            fcntl.flock(self._writer_file, fcntl.LOCK_UN)
+            fcntl.flock(self._held_by, fcntl.LOCK_UN)
+            if self._held_by != self._writer_file:
+                os.close(self._held_by)
+            self._held_by = None
 
     def commit(self) -> None:
         wrote = self.in_transaction and self.wal_sync is not None
@@ -245,6 +274,50 @@ class SQLiteConnection(sqlite3.Connection):
             if self._writer_file is not None and self._writer_file >= 0:
                 os.close(self._writer_file)
             self._writer_file = None
+
+
+class _WriterWait:
+    """A wait for the writer file in a thread of its own, which its connection may give up
+    after a timeout and take up again later (its place in the kernel's queue kept).
+
+    The thread blocks in ``flock`` on a descriptor of its own (a new open file description),
+    so that the file it gets after the wait was given up is its own to let go at once,
+    never the connection's. A connection keeps one given-up wait at most: a writer stuck
+    with the file leaves no more waiting threads than there are connections.
+    """
+
+    def __init__(self, path: str):
+        self.descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self._decided = threading.Lock()
+        self._got = threading.Event()
+        self._wanted = True
+        self._over = False  # got the file while given up, and let it go
+        threading.Thread(target=self._run, name="sqlite-writer-wait", daemon=True).start()
+
+    def _run(self) -> None:
+        fcntl.flock(self.descriptor, fcntl.LOCK_EX)
+        with self._decided:
+            if self._wanted:
+                self._got.set()
+                return
+            self._over = True
+        fcntl.flock(self.descriptor, fcntl.LOCK_UN)
+        os.close(self.descriptor)
+
+    def resume(self) -> bool:
+        """Want the file again after :meth:`take` gave up; False when this wait is over."""
+        with self._decided:
+            self._wanted = not self._over
+            return self._wanted
+
+    def take(self, timeout: float) -> bool:
+        """True once ``descriptor`` holds the file; False after ``timeout`` seconds (given
+        up: the thread lets the file go when it gets it, unless :meth:`resume` comes first)."""
+        if self._got.wait(timeout):
+            return True
+        with self._decided:
+            self._wanted = self._got.is_set()
+            return self._wanted
 
 
 class WalSync:

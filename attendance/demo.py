@@ -28,6 +28,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from attendance import deployment
 from attendance.audit import record
 from attendance.calendar import WorkCalendar
 from attendance.config import Config, Schedule
@@ -691,7 +692,10 @@ def load_demo(session: Session, config: Config, *, seed: int = DEFAULT_SEED,
     builder.add_spot_checks()
     builder.add_users()
     summary = builder.summary
-    details = {"today": today.isoformat(), "employees": summary.employees, "scans": summary.scans,
+    # The go-live: no one is expected before the demo's first day (no station recorded then).
+    deployment.set_records_from(session, builder.first_day)
+    details = {"today": today.isoformat(), "records_from": builder.first_day.isoformat(),
+               "employees": summary.employees, "scans": summary.scans,
                "no_badge": summary.no_badge, "excuses": summary.excuses}
     record(session, actor="demo", action="demo.load", at=builder.now, target=f"seed={seed}",
            details=details)

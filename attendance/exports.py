@@ -241,13 +241,21 @@ def _sheet_name(label: str) -> str:
     return label[:1].upper() + label[1:]
 
 
-def _excuse_kinds(excuses: tuple[ExcuseRef, ...]) -> str:
-    """The kind of a whole-day excuse ("nghỉ phép"); of a day made whole by half-day
-    excuses, each with its part ("lý do khác, buổi sáng; nghỉ phép, buổi chiều")."""
-    if len(excuses) == 1:
+def _excuse_kinds(excuses: tuple[ExcuseRef, ...], with_part: bool = False) -> str:
+    """The kind of a whole-day excuse ("nghỉ phép"); with its part when ``with_part``, and
+    of a day made whole by half-day excuses ("lý do khác, buổi sáng; nghỉ phép, buổi
+    chiều")."""
+    if len(excuses) == 1 and not with_part:
         return EXCUSE_KIND_LABELS.get(excuses[0].kind, excuses[0].kind)
     return "; ".join(f"{EXCUSE_KIND_LABELS.get(e.kind, e.kind)}, "
                      f"{EXCUSE_PART_LABELS.get(e.part, e.part)}" for e in excuses)
+
+
+def _excuse_cells(excuses: tuple[ExcuseRef, ...], with_part: bool = False) -> list[str]:
+    """Loại lý do, Người duyệt, Lý do: each excuse's, joined by "; " (empty for none)."""
+    approvers = dict.fromkeys(e.approved_by for e in excuses if e.approved_by)
+    return [_excuse_kinds(excuses, with_part), "; ".join(approvers),
+            "; ".join(e.reason for e in excuses if e.reason)]
 
 
 def _excused_rows(report: DailyReport):
@@ -255,10 +263,8 @@ def _excused_rows(report: DailyReport):
         for entry in unit_day.employees:
             excuses = entry.result.excused
             if entry.result.working and excuses is not None:
-                approvers = list(dict.fromkeys(e.approved_by or "" for e in excuses))
                 yield [report.day, *_person(entry.employee, unit_day.unit),
-                       _excuse_kinds(excuses), "; ".join(a for a in approvers if a),
-                       "; ".join(e.reason for e in excuses if e.reason)]
+                       *_excuse_cells(excuses)]
 
 
 def daily_xlsx(report: DailyReport) -> bytes:
@@ -663,15 +669,10 @@ VIOLATION_HEADER = ["Ngày", *PERSON_HEADER, "Loại vi phạm", "Buổi", "Th�
 
 def _violation_rows(rows: Iterable[Violation], tz: ZoneInfo):
     for row in rows:
-        excuse = row.excuse
         yield [row.day, *_person(row.employee, row.unit), KIND_LABELS[row.kind],
                session_label(row.session), _local_time(row.at, tz), row.minutes,
                SOURCE_LABELS.get(row.source, row.source), STATUS_LABELS[row.status],
-               "" if excuse is None else (
-                   f"{EXCUSE_KIND_LABELS.get(excuse.kind, excuse.kind)}, "
-                   f"{EXCUSE_PART_LABELS.get(excuse.part, excuse.part)}"),
-               "" if excuse is None else excuse.approved_by or "",
-               "" if excuse is None else excuse.reason or ""]
+               *_excuse_cells(row.excuses, with_part=True)]
 
 
 def violations_csv(rows: Iterable[Violation], config: Config) -> bytes:

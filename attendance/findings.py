@@ -299,12 +299,13 @@ def excuse_refs(session: Session, excuse_ids: Iterable[int]) -> dict[int, Excuse
 def finding_rows(employee: EmployeeRow, unit_code: str, day: date,
                  result: DayResult) -> Iterator[dict]:
     for finding in result.findings:
+        excuse_ids = [e.id for e in finding.excuses] + [None, None]
         yield {"day": day, "unit_id": employee.unit_id, "unit_code": unit_code,
                "employee_id": employee.id, "employee_code": employee.code,
                "session": WHOLE_DAY if finding.session is None else finding.session,
                "kind": KIND_RANK[finding.kind], "minutes": finding.minutes, "at": finding.at,
                "source": finding_source(finding, result),
-               "excuse_id": finding.excused_by.id if finding.excused_by else None}
+               "excuse_id": excuse_ids[0], "second_excuse_id": excuse_ids[1]}
 
 
 def _store(session: Session, config: Config, tree: OrgTree, first: date, last: date,

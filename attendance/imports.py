@@ -59,6 +59,13 @@ EXCUSE_COLUMNS = ("employee_code", "start_date", "end_date", "part", "kind", "no
 EXCUSE_REQUIRED = ("employee_code", "start_date", "end_date")
 
 SCAN_KINDS = ("badge", "no_badge")
+# What each kind of import file holds, as the admin's import page and the audit log name it.
+KIND_LABELS = {
+    "units": "Đơn vị",
+    "employees": "Cán bộ, công chức",
+    "scans": "Lượt quét thẻ",
+    "excuses": "Nghỉ phép, công tác",
+}
 IMPORT_SCAN_STREAM = "scan:import"
 _CHUNK = 500
 

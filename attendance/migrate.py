@@ -9,6 +9,11 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine
 
 
+class MigrationRefused(Exception):
+    """An upgrade this database's data stops (nothing of it is applied); the message, in
+    Vietnamese, names what to change first."""
+
+
 def alembic_config(engine: Engine) -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(resources.files("attendance") / "migrations"))

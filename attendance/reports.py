@@ -545,11 +545,15 @@ class Violation:
     minutes: int | None
     at: datetime | None
     source: str
-    excuse: ExcuseRef | None
+    excuses: tuple[ExcuseRef, ...]  # rules.Finding.excuses: two for some absences
+
+    @property
+    def excuse(self) -> ExcuseRef | None:
+        return self.excuses[0] if self.excuses else None
 
     @property
     def status(self) -> str:
-        return OPEN if self.excuse is None else EXCUSED
+        return EXCUSED if self.excuses else OPEN
 
 
 @dataclass
@@ -607,7 +611,7 @@ def _evaluated(session: Session, config: Config, tree: OrgTree, selected: set[in
                     continue
                 rows.append(Violation(day, person, tree.units[person.unit_id], finding.kind,
                                       finding.session, finding.minutes, finding.at,
-                                      finding_source(finding, result), finding.excused_by))
+                                      finding_source(finding, result), finding.excuses))
     rows.sort(key=_order)
     return rows
 
@@ -619,12 +623,13 @@ def _from_stored(session: Session, tree: OrgTree, first: date, last: date,
     for start in range(0, len(codes), 1000):
         people.update((p.id, p) for p in load_employees(
             session, tree, set(tree.units), first, last, codes[start:start + 1000]))
-    excuses = findings.excuse_refs(session, (r.excuse_id for r in stored if r.excuse_id))
+    excuses = findings.excuse_refs(session, (i for r in stored
+                                             for i in (r.excuse_id, r.second_excuse_id) if i))
     return [Violation(row.day, people[row.employee_id], tree.units[row.unit_id],
                       FINDING_KINDS[row.kind],
                       None if row.session == findings.WHOLE_DAY else row.session,
                       row.minutes, row.at, row.source,
-                      excuses[row.excuse_id] if row.excuse_id else None)
+                      tuple(excuses[i] for i in (row.excuse_id, row.second_excuse_id) if i))
             for row in stored if row.employee_id in people]  # else: changed since read
 
 
@@ -711,8 +716,12 @@ def violations(session: Session, config: Config, first: date, last: date, *,
     return page.rows, page.total
 
 
+def _excuse_json(excuse: ExcuseRef) -> dict:
+    return {"id": excuse.id, "kind": excuse.kind, "part": excuse.part,
+            "approved_by": excuse.approved_by, "reason": excuse.reason}
+
+
 def violation_json(row: Violation, tz) -> dict:
-    excuse = row.excuse
     return {
         "date": row.day.isoformat(),
         "employee": row.employee.code,
@@ -726,9 +735,10 @@ def violation_json(row: Violation, tz) -> dict:
         "at": local_iso(row.at, tz) if row.at is not None else None,
         "source": row.source,
         "status": row.status,
-        "excuse": None if excuse is None else {
-            "id": excuse.id, "kind": excuse.kind, "part": excuse.part,
-            "approved_by": excuse.approved_by, "reason": excuse.reason},
+        # The first excuse, as before; ``excuses`` has them all (an absence on a day made
+        # whole by a morning and an afternoon excuse has two).
+        "excuse": None if row.excuse is None else _excuse_json(row.excuse),
+        "excuses": [_excuse_json(e) for e in row.excuses],
     }
 
 

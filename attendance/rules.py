@@ -20,7 +20,8 @@ Choices where RULES.md is silent (also in docs/rules.md):
   session excuses them.
 - A half-day excuse does not cover an absence: someone excused for the morning who never
   comes in the afternoon is ``absent``. A morning and an afternoon excuse make a whole day
-  (``DayResult.excuses`` holds both); each finding still names its own session's excuse.
+  (``DayResult.excuses`` holds both); each finding still names its own session's excuse,
+  and an absence on such a day (no session of its own) names both.
 - A day still in progress (``as_of`` before the end of its last session) has no finding
   that only the end can tell: no ``absent`` (someone without a check-in has not arrived
   yet), and no early leave, missing check-out or missed session for a session not over.
@@ -108,11 +109,18 @@ class Finding:
     minutes: int | None = None
     at: datetime | None = None
     source: str | None = None
-    excused_by: ExcuseRef | None = None
+    # The approved excuses that cover it: a whole-day excuse, or its session's half-day one;
+    # an absence on a day made whole by a morning and an afternoon excuse, both (in order).
+    excuses: tuple[ExcuseRef, ...] = ()
+
+    @property
+    def excused_by(self) -> ExcuseRef | None:
+        """The first of ``excuses`` (None when open)."""
+        return self.excuses[0] if self.excuses else None
 
     @property
     def is_open(self) -> bool:
-        return self.excused_by is None
+        return not self.excuses
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,19 +400,19 @@ def marks_show_presence(marks: Iterable[Mark]) -> bool:
 
 def _excused(finding: Finding, full: ExcuseRef | None, covered: dict[int, ExcuseRef],
              whole_day: tuple[ExcuseRef, ...]) -> Finding:
-    """``finding`` marked with the excuse that covers it: a whole-day excuse, else the
+    """``finding`` marked with the excuses that cover it: a whole-day excuse, else the
     half-day excuse of its session. An absence (no session) is covered only when the whole
-    day is; on a day made whole by half-day excuses it names the first session's."""
-    excuse = full
-    if excuse is None:
-        if finding.session is not None:
-            excuse = covered.get(finding.session)
-        elif whole_day:
-            excuse = whole_day[0]
-    if excuse is None:
+    day is; on a day made whole by half-day excuses it names each of them."""
+    if full is not None:
+        excuses: tuple[ExcuseRef, ...] = (full,)
+    elif finding.session is not None:
+        excuses = (covered[finding.session],) if finding.session in covered else ()
+    else:
+        excuses = whole_day
+    if not excuses:
         return finding
     return Finding(finding.kind, finding.session, finding.minutes, finding.at, finding.source,
-                   excuse)
+                   excuses)
 
 
 @dataclass(frozen=True, slots=True)

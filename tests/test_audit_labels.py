@@ -183,3 +183,50 @@ def test_the_cli_lists_labels_and_codes(cli, session_factory):
 
 def test_the_cli_on_an_empty_log(cli):
     assert cli("audit", "list").stdout == "Nhật ký hệ thống chưa có mục nào.\n"
+
+
+def test_the_cli_shows_details_as_the_audit_log_page_does(cli, session_factory):
+    """Labelled fields on the entry's line, codes by their labels, dates dd/mm/yyyy and
+    instants in local time, files by name; the csv keeps the details as recorded."""
+    with session_factory() as session:
+        record(session, actor="admin", action="user.role_changed", at=AT, target="user:binh",
+               details={"before": {"role": "staff", "unit": None, "employee": "E-SNV"},
+                        "after": {"role": "inspector", "unit": None, "employee": None}})
+        record(session, actor="admin", action="import.units", at=AT,
+               target="/srv/chamcong/instance/uploads/import-3f9a.csv",
+               details={"kind": "units", "rows": 12, "skipped": 1})
+        record(session, actor="E-SNV", action="excuse.requested", at=AT,
+               target="employee:E-SNV",
+               details={"excuse": 4, "kind": "leave", "part": "morning",
+                        "from": "2026-11-24", "to": "2026-11-25"})
+        record(session, actor="inspector", action="scan.withdrawn", at=AT, target="scan:9",
+               details={"scan": 9, "scanned_at": "2026-11-23T00:35:07+00:00",
+                        "reason": "Quẹt hộ"})
+        record(session, actor="scheduler", action="health.check", at=AT,
+               details={"ok": False, "silent_stations": ["CONG-1", "CONG-2"]})
+        record(session, actor="old", action="legacy.text", at=AT, details="free text")
+        session.commit()
+    result = cli("audit", "list")
+    assert result.exit_code == 0
+    details = {line.split("\t")[3]: line.split("\t")[4:] for line in result.stdout.splitlines()}
+    assert details == {
+        "Kiểm tra hằng đêm [health.check]": [
+            "", "Đạt yêu cầu: không; Điểm quét thẻ mất tín hiệu: CONG-1, CONG-2"],
+        "legacy.text [legacy.text]": ["", "free text"],
+        "Hủy lượt quét thẻ [scan.withdrawn]": [
+            "scan:9", "Lượt quét thẻ số: 9; Thời điểm quét thẻ: 23/11/2026 07:35:07; "
+            "Lý do: Quẹt hộ"],
+        "Gửi đơn nghỉ phép, công tác [excuse.requested]": [
+            "employee:E-SNV", "Đơn số: 4; Loại: nghỉ phép; Thời gian nghỉ: buổi sáng; "
+            "Từ: 24/11/2026; Đến: 25/11/2026"],
+        "Nhập đơn vị từ tệp [import.units]": [
+            "import-3f9a.csv", "Loại: Đơn vị; Số dòng: 12; Bỏ qua: 1"],
+        "Đổi vai trò tài khoản [user.role_changed]": [
+            "user:binh", "Trước khi sửa: (Vai trò: Cán bộ, công chức, viên chức; Đơn vị: —; "
+            "Cán bộ: E-SNV); Sau khi sửa: (Vai trò: Cán bộ kiểm tra; Đơn vị: —; Cán bộ: —)"],
+    }
+    assert "{" not in result.stdout and "/srv/" not in result.stdout
+    exported = cli("audit", "list", "--format", "csv").stdout.lstrip("\ufeff")
+    rows = {row[4]: row for row in csv.reader(io.StringIO(exported))}
+    assert rows["import.units"][5:] == ["/srv/chamcong/instance/uploads/import-3f9a.csv",
+                                        '{"kind": "units", "rows": 12, "skipped": 1}']

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -12,6 +13,7 @@ from attendance.calendar import WorkCalendar
 from attendance.config import load_config
 from attendance.db import make_engine, make_session_factory
 from attendance.demo import DEMO_PASSWORD, load_demo
+from attendance.deployment import bind_config
 from attendance.models import (
     AuditEntry,
     Employee,
@@ -24,6 +26,7 @@ from attendance.models import (
     Unit,
     User,
 )
+from web import create_app
 
 EXAMPLE = Path(__file__).parent.parent / "config" / "example-province.toml"
 TODAY = date(2026, 3, 27)  # the window holds the example's local holiday, 2026-03-24
@@ -146,3 +149,41 @@ def test_nothing_is_recorded_after_the_moment_of_loading(db_session):
     latest = db_session.scalar(select(func.max(Scan.scanned_at)))
     assert latest <= now
     assert latest.astimezone(config.tz).date() == TODAY
+
+
+def test_no_one_is_absent_before_the_demo_begins(cli, session_factory, engine):
+    """The demo's first day is the database's go-live: the month before it (no station was
+    recording then) holds no absence in the reports or the violation log; a config that
+    names its own go-live keeps it."""
+    today = date(2026, 11, 23)
+    with session_factory() as session:
+        summary = load_demo(session, load_config(EXAMPLE), seed=3, today=today,
+                            now=datetime(2026, 11, 23, 10, tzinfo=timezone.utc), weeks=1,
+                            badges=False)
+        session.commit()
+    assert summary.first_day == date(2026, 11, 17)
+    october = json.loads(cli("--config", str(EXAMPLE), "report", "monthly", "--month",
+                             "2026-10", "--format", "json").stdout)
+    assert october["repeat_offenders"] == [] and all(
+        (u["expected"], u["absences"]) == (0, 0) for u in october["units"])
+    november = json.loads(cli("--config", str(EXAMPLE), "report", "monthly", "--month",
+                              "2026-11", "--until", "2026-11-23", "--format", "json").stdout)
+    worked = {e["working_days"] for u in november["units"] for e in u["employees"]}
+    assert max(worked) == 5  # 17 to 23 November, not the whole month
+    day = json.loads(cli("--config", str(EXAMPLE), "report", "daily", "--date", "2026-11-16",
+                         "--format", "json").stdout)
+    assert all((u["expected"], u["absent"]) == (0, []) for u in day["units"])
+    log = cli("--config", str(EXAMPLE), "violations", "--from", "2026-11-01", "--to",
+              "2026-11-16", "--format", "csv").stdout.lstrip("\ufeff").splitlines()
+    assert len(log) == 1  # the header alone
+    assert cli("audit", "list", "--limit", "1").stdout.split("\t")[5].startswith(
+        "Ngày: 23/11/2026; Ngày bắt đầu ghi nhận: 17/11/2026;")
+
+    # The config's own go-live comes first; the web service binds the config as the CLI does.
+    own = load_config(EXAMPLE).model_copy(update={"records_from": date(2026, 11, 2)})
+    assert bind_config(own, engine).records_from == date(2026, 11, 2)
+    assert bind_config(load_config(EXAMPLE), engine).records_from == date(2026, 11, 17)
+    app = create_app({"DATABASE_URL": engine.url.render_as_string(hide_password=False),
+                      "ATTENDANCE_CONFIG": str(EXAMPLE), "SECRET_KEY": "x"})
+    assert app.extensions["attendance"]["config"].records_from == date(2026, 11, 17)
+    app.extensions["attendance"]["engine"].dispose()

@@ -10,6 +10,8 @@ after the scheduler has refreshed what the change marked.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import tomllib
 from datetime import UTC, date, datetime, timedelta
@@ -25,7 +27,10 @@ from attendance.imports import import_employees, import_excuses, import_scans, i
 from attendance.models import (
     DailyFinding, Employee, FindingDay, SpotCheck, SpotCheckFinding, StaleFinding, Unit,
 )
-from attendance.reports import ABSENT, LATE, NO_BADGE, violation_page, violations
+from attendance.exports import violations_csv
+from attendance.reports import (
+    ABSENT, LATE, NO_BADGE, violation_json, violation_page, violations,
+)
 from attendance.scans import ScanItem, record_no_badge, record_scans
 from attendance.spotchecks import correct_finding, record_spot_check
 from factories import make_station
@@ -469,3 +474,34 @@ def test_a_day_with_many_marks_is_stored_again_whole(session_factory, config, st
     assert codes(log(session_factory, config)) == NOVEMBER
     assert len(refresh(session_factory, config).days) == 30
     assert_current(session_factory, config, NOVEMBER)
+
+
+def test_an_absence_excused_by_a_morning_and_an_afternoon_cites_both(session_factory, config,
+                                                                     stored):
+    """E002's absence of 5/11, then a morning and an afternoon excuse of that day approved:
+    one absence, excused by both, live and stored alike; the JSON keeps ``excuse`` (the
+    morning's) and lists both in ``excuses``; the CSV names both in each excuse column."""
+    with session_factory() as session:
+        employee = session.get(Employee, stored["E002"])
+        for part, kind, reason in (("morning", "other", "Khám bệnh"),
+                                   ("afternoon", "leave", "Việc gia đình")):
+            excuse = request_excuse(session, config, employee, start_date=date(2026, 11, 5),
+                                    end_date=date(2026, 11, 5), part=part, kind=kind,
+                                    note=reason, requested_by="E002", now=NOW, today=NOW.date())
+            decide_excuse(session, excuse, "approved", f"Trưởng phòng {part}", reason, NOW)
+        session.commit()
+    rows = assert_current(session_factory, config)
+    [absence] = [r for r in rows if (r.employee.code, r.day.day) == ("E002", 5)]
+    assert (absence.kind, absence.status) == (ABSENT, "excused")
+    assert [(e.part, e.kind, e.approved_by, e.reason) for e in absence.excuses] == [
+        ("morning", "other", "Trưởng phòng morning", "Khám bệnh"),
+        ("afternoon", "leave", "Trưởng phòng afternoon", "Việc gia đình")]
+    shown = violation_json(absence, config.tz)
+    assert shown["excuse"] == shown["excuses"][0] and len(shown["excuses"]) == 2
+    assert [e["part"] for e in shown["excuses"]] == ["morning", "afternoon"]
+    assert violation_json(rows[0], config.tz)["excuses"] == []  # an open finding
+    text = violations_csv([absence], config).decode("utf-8-sig")
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    assert (row["Loại lý do"], row["Người duyệt"], row["Lý do"]) == (
+        "lý do khác, buổi sáng; nghỉ phép, buổi chiều",
+        "Trưởng phòng morning; Trưởng phòng afternoon", "Khám bệnh; Việc gia đình")

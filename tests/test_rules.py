@@ -234,9 +234,10 @@ def test_morning_and_afternoon_excuses_each_excuse_their_own_session():
             assert sorted((f.kind, f.session, f.excused_by.id)
                           for f in result.findings) == findings, policy
             assert result.excuses == (morning, afternoon) == result.excused
-    # An absence on such a day names the first session's excuse (a finding keeps one).
+    # An absence on such a day (no session of its own) names both, the morning's first.
     absent = evaluate_day(WINTER, DAY_MODE, excuses=[afternoon, morning])
-    assert [(f.kind, f.excused_by.id) for f in absent.findings] == [(ABSENT, 90)]
+    assert [(f.kind, f.excuses, f.excused_by) for f in absent.findings] == [
+        (ABSENT, (morning, afternoon), morning)]
 
 
 def test_a_whole_day_excuse_is_the_day_s_only_excuse_beside_a_half_day_one():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -149,5 +150,100 @@ def test_a_second_connection_of_the_holding_thread_fails_instead_of_hanging(data
             assert not file_is_locked(lock_file)
             lock_for_write(second)  # free again
             second.commit()
+    finally:
+        engine.dispose()
+
+
+HOLDER = """
+import sys, time
+from attendance.db import lock_for_write, make_engine, make_session_factory
+with make_session_factory(make_engine(sys.argv[1]))() as session:
+    lock_for_write(session)
+    print("holding", flush=True)
+    time.sleep(3600)  # a writer stuck with the file
+"""
+
+
+def waits(count: int) -> int:
+    return sum(t.name == "sqlite-writer-wait" for t in threading.enumerate()) - count
+
+
+def test_a_stuck_writer_in_another_process_stops_others_for_the_busy_timeout_only(
+        database_url, lock_file):
+    """A writer in another process holds the file and never ends: a writer here waits as
+    long as SQLite's busy timeout (0.5 s here, 30 s as configured) and then fails with the
+    error of SQLite's own lock timeout; once the stuck one is gone, writing goes on. Waits
+    given up leave one waiting thread per connection, not one per attempt."""
+    engine = make_engine(database_url, connect_args={"timeout": 0.5,
+                                                     "factory": SQLiteConnection})
+    factory = make_session_factory(engine)
+    before = waits(0)
+    child = subprocess.Popen([sys.executable, "-c", HOLDER, database_url],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "holding\n"
+        with factory() as session:
+            for _ in range(3):
+                started = time.monotonic()
+                with pytest.raises(OperationalError, match="database is locked") as refused:
+                    lock_for_write(session)
+                assert 0.5 <= time.monotonic() - started < 5
+                assert isinstance(refused.value.orig, sqlite3.OperationalError)
+                session.rollback()
+            assert waits(before) == 1
+        child.kill()
+        child.wait()
+        with factory() as session:
+            lock_for_write(session)  # free: the stuck writer's process is gone
+            session.execute(insert(ChainHead), [head("after")])
+            session.commit()
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()
+        engine.dispose()
+    deadline = time.monotonic() + 10
+    while waits(before) and time.monotonic() < deadline:  # the given-up wait let it go
+        time.sleep(0.01)
+    assert waits(before) == 0 and not file_is_locked(lock_file)
+
+
+def test_a_waiter_gets_the_file_within_the_timeout_or_fails_as_sqlite_would(database_url,
+                                                                           lock_file):
+    """Two threads: the holder ends after 0.2 s, within the waiter's 2 s, which then
+    writes; a holder that stays past the timeout makes the waiter fail, with the same error
+    as SQLite's own busy timeout (the second connection of the holding thread, in
+    ``test_a_second_connection_of_the_holding_thread_fails_instead_of_hanging``)."""
+    engine = make_engine(database_url, connect_args={"timeout": 2,
+                                                     "factory": SQLiteConnection})
+    factory = make_session_factory(engine)
+    outcome: list = []
+
+    def waiter() -> None:
+        with factory() as session:
+            started = time.monotonic()
+            try:
+                lock_for_write(session)
+                session.execute(insert(ChainHead), [head(f"waiter-{len(outcome)}")])
+                session.commit()
+                outcome.append(("written", time.monotonic() - started))
+            except OperationalError as exc:
+                outcome.append((str(exc.orig), time.monotonic() - started))
+
+    try:
+        for hold, expected in ((0.2, "written"), (3.0, "database is locked")):
+            outcome.clear()
+            with factory() as holder:
+                lock_for_write(holder)
+                thread = threading.Thread(target=waiter)
+                thread.start()
+                time.sleep(hold)
+                holder.commit()
+                thread.join(10)
+            [(result, waited)] = outcome
+            assert result == expected
+            assert (hold <= waited < 1.5) if expected == "written" else (2 <= waited < 2.9)
+        with factory() as session:
+            assert session.scalars(select(ChainHead.stream)).all() == ["waiter-0"]
     finally:
         engine.dispose()

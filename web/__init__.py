@@ -32,6 +32,7 @@ from werkzeug.routing import IntegerConverter
 
 from attendance.config import Config, load_config
 from attendance.db import database_url, instance_path, make_engine, make_session_factory
+from attendance.deployment import bind_config
 
 # "module:attribute" of every blueprint, registered in this order.
 BLUEPRINTS = (
@@ -113,10 +114,10 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
 
-    domain_config: Config = app.config["DOMAIN_CONFIG"] or load_config(
-        app.config["ATTENDANCE_CONFIG"]
-    )
     engine = make_engine(app.config["DATABASE_URL"] or database_url())
+    domain_config: Config = app.config["DOMAIN_CONFIG"] or bind_config(
+        load_config(app.config["ATTENDANCE_CONFIG"]), engine
+    )
     app.extensions["attendance"] = {
         "config": domain_config,
         "engine": engine,

@@ -8,17 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Generic, Sequence, TypeVar
 
+from attendance.access import ROLE_LABELS
 from attendance.reports import WEEKDAY_NAMES, shown_rate
 from web.db import domain_config
 
 T = TypeVar("T")
 
-ROLE_LABELS = {
-    "admin": "Quản trị hệ thống",
-    "inspector": "Cán bộ kiểm tra",
-    "unit_head": "Thủ trưởng đơn vị",
-    "staff": "Cán bộ, công chức, viên chức",
-}
 
 
 def _local(value: datetime) -> datetime:

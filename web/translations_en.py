@@ -147,6 +147,7 @@ EN: dict[str, str] = {
     # audit log: the actions (attendance.audit.ACTION_LABELS)
     "Đặt mật khẩu (dòng lệnh)": "Set a password (command line)",
     "Đổi vai trò tài khoản": "Change an account's role",
+    "Đổi tên đăng nhập": "Rename an account",
     "Mở lại tài khoản": "Reactivate an account",
     "In thẻ": "Print a card",
     "Tạo khóa ký thẻ": "Create the badge signing key",
@@ -668,6 +669,7 @@ EN: dict[str, str] = {
     "Điểm quét thẻ mất tín hiệu": "Silent scan stations",
     "Số bản ghi đã kiểm tra": "Records checked",
     "Liên kết hỏng": "Broken link",
+    "Ngày bắt đầu ghi nhận": "Records kept from",
     "Số cán bộ": "Employees",
     "Số lượt quét thẻ": "Badge scans",
     "Số lần không đeo thẻ": "Seen without a badge",

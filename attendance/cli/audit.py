@@ -34,8 +34,11 @@ def verify(app: AppContext) -> None:
 @pass_app
 def list_entries(app: AppContext, limit: int, fmt: str, output: str | None) -> None:
     """Các mục mới nhất của nhật ký hệ thống, mới nhất trước; thao tác ghi bằng tên tiếng
-    Việt kèm mã (the latest audit entries, each action with its label and code)."""
+    Việt kèm mã, chi tiết theo từng mục có tên (the latest audit entries, each action with its
+    label and code, its details as labelled fields as the audit log page shows them; the csv
+    keeps the details as recorded, JSON)."""
     from attendance import exports
+    from attendance.audit_details import detail_fields, fields_text, shown_target
     from attendance.cli.reports import _write
     from attendance.models import AuditEntry
 
@@ -51,5 +54,6 @@ def list_entries(app: AppContext, limit: int, fmt: str, output: str | None) -> N
             return
         _write("\n".join(
             "\t".join((f"#{e.seq}", f"{e.at.astimezone(tz):%d/%m/%Y %H:%M:%S}", e.actor,
-                       f"{action_label(e.action)} [{e.action}]", e.target or "", e.details or ""))
+                       f"{action_label(e.action)} [{e.action}]", shown_target(e.action, e.target),
+                       fields_text(detail_fields(e.details, tz))))
             for e in entries), output, fmt)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from attendance.config import Config, load_config
 from attendance.db import make_engine, make_session_factory, session_scope
+from attendance.deployment import bind_config
 
 
 class UserError(Exception):
@@ -25,7 +26,7 @@ class AppContext:
 
     @cached_property
     def config(self) -> Config:
-        return load_config(self.config_path)
+        return bind_config(load_config(self.config_path), self.engine)
 
     @cached_property
     def engine(self) -> Engine:

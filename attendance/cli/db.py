@@ -3,7 +3,7 @@
 import click
 
 from attendance import migrate
-from attendance.cli.context import AppContext, pass_app
+from attendance.cli.context import AppContext, UserError, pass_app
 
 
 @click.command("init-db")
@@ -11,5 +11,8 @@ from attendance.cli.context import AppContext, pass_app
 def init_db(app: AppContext) -> None:
     """Tạo hoặc nâng cấp cơ sở dữ liệu; chạy lại không sao (create or upgrade the schema)."""
     app.config  # validate the config before touching the database
-    migrate.upgrade(app.engine)
+    try:
+        migrate.upgrade(app.engine)
+    except migrate.MigrationRefused as exc:
+        raise UserError(str(exc)) from None
     click.echo(f"Cơ sở dữ liệu đã sẵn sàng: {app.engine.url.render_as_string(hide_password=True)}")

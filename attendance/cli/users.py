@@ -1,4 +1,4 @@
-"""``attendance user``: accounts for the web service (add, set-password, list)."""
+"""``attendance user``: accounts for the web service (add, set-password, rename, list)."""
 
 from __future__ import annotations
 
@@ -84,6 +84,31 @@ def set_password(app: AppContext, username: str, password: str | None) -> None:
                           at=datetime.now(timezone.utc), target=f"user:{account.username}")
         username = account.username
     click.echo(f"Đã đặt mật khẩu cho {username}.")
+
+
+@user.command("rename")
+@click.argument("username")
+@click.argument("new_username")
+@pass_app
+def rename(app: AppContext, username: str, new_username: str) -> None:
+    """Đổi tên đăng nhập (tên cũ viết đúng như `attendance user list`); người dùng đăng
+    nhập bằng tên mới (rename an account)."""
+    with app.session() as session:
+        # The exact name: before usernames were unique whatever their case, a database may
+        # hold head_stc and HEAD_STC, and `attendance init-db` asks to rename one of them.
+        account = session.scalar(select(User).where(User.username == username))
+        if account is None:
+            raise UserError(f"không có tài khoản {username!r}; ghi đúng tên như "
+                            "`attendance user list` (unknown user)")
+        try:
+            access.rename_user(session, account, new_username)
+        except access.AccessError as exc:
+            raise UserError(str(exc)) from None
+        access.log_action(session, actor="cli", action="user.renamed",
+                          at=datetime.now(timezone.utc), target=f"user:{account.username}",
+                          details={"before": username, "after": account.username})
+        new_username = account.username
+    click.echo(f"Đã đổi tên đăng nhập {username} thành {new_username}.")
 
 
 @user.command("list")

@@ -3,6 +3,7 @@
 from attendance.models.audit import AuditEntry
 from attendance.models.badges import Badge
 from attendance.models.chain import ChainHead
+from attendance.models.deployment import Deployment
 from attendance.models.checks import SpotCheck, SpotCheckFinding
 from attendance.models.excuses import Excuse, ExcuseDecision
 from attendance.models.feedback import ServiceFeedback
@@ -14,8 +15,8 @@ from attendance.models.scans import NoBadgeRecord, Scan, Station
 from attendance.models.users import User
 
 __all__ = [
-    "AuditEntry", "Badge", "ChainHead", "DailyFinding", "Employee", "Excuse", "ExcuseDecision",
-    "FindingDay", "IssuedReport", "MailDelivery", "NoBadgeRecord", "OrgVersion", "Scan",
-    "ServiceFeedback", "SpotCheck", "SpotCheckFinding", "StaleFinding", "Station", "Unit",
-    "User",
+    "AuditEntry", "Badge", "ChainHead", "DailyFinding", "Deployment", "Employee", "Excuse",
+    "ExcuseDecision", "FindingDay", "IssuedReport", "MailDelivery", "NoBadgeRecord",
+    "OrgVersion", "Scan", "ServiceFeedback", "SpotCheck", "SpotCheckFinding", "StaleFinding",
+    "Station", "Unit", "User",
 ]

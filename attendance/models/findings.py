@@ -49,6 +49,9 @@ class DailyFinding(Base):
     at: Mapped[datetime | None]
     source: Mapped[str] = mapped_column(String(12))  # scan | guard | spot_check
     excuse_id: Mapped[int | None]  # the approved excuse that covers it: status "excused"
+    # An absence on a day made whole by a morning and an afternoon excuse: the afternoon's
+    # (``excuse_id`` holds the morning's); a finding has two excuses at most.
+    second_excuse_id: Mapped[int | None]
 
     __table_args__ = (
         # On PostgreSQL the index also holds the id and the filtered columns, so that the

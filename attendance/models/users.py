@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from attendance.db import Base
@@ -28,3 +28,8 @@ class User(Base):
 
     unit: Mapped[Unit | None] = relationship()
     employee: Mapped[Employee | None] = relationship()
+
+
+# A username is unique whatever its case (head_stc and HEAD_STC would be one person signing
+# in): the forms check it, and this refuses a second one made at the same moment.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)

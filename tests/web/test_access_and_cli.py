@@ -164,3 +164,48 @@ def test_every_command_explains_itself_in_vietnamese(cli):
             pending += [path + (line.split()[0],) for line in listing.splitlines()
                         if line.startswith("  ") and not line.startswith("   ")]
     assert not english, english
+
+
+def test_the_upgrade_stops_on_usernames_differing_only_in_case(cli, engine, session_factory):
+    """A database from before the unique index, holding head and HEAD (and an, An, AN): the
+    upgrade names them and changes nothing; once renamed (``user rename``), it goes on and
+    the database refuses such a pair from then on."""
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from attendance import migrate
+
+    def revision() -> str:
+        with engine.connect() as connection:
+            return connection.scalar(text("SELECT version_num FROM alembic_version"))
+
+    with engine.begin() as connection:
+        config = migrate.alembic_config(engine)
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    with session_factory() as s:  # as the forms could not prevent (access.create_user does)
+        s.add_all(User(username=name, password_hash="x", role="inspector", created_at=NOW)
+                  for name in ("head", "an", "HEAD", "An", "AN", "lan"))
+        s.commit()
+    result = cli("init-db")
+    assert result.exit_code == 1 and revision() == "0004"
+    assert ("các tài khoản sau chỉ khác nhau ở chữ hoa, chữ thường: an, An, AN; head, HEAD. "
+            "Hãy đổi tên cho mỗi nhóm chỉ còn một tài khoản (`attendance user rename TÊN_CŨ "
+            "TÊN_MỚI`") in result.output
+    assert result.output.startswith("Lỗi: ") and len(result.output.splitlines()) == 1
+    # Renaming: the exact name; not to a name taken in another case.
+    assert "không có tài khoản 'Head'" in cli("user", "rename", "Head", "truong").output
+    refused = cli("user", "rename", "An", "LAN")
+    assert refused.exit_code == 1 and "tài khoản 'lan'" in refused.output
+    for old, new in (("HEAD", "head2"), ("An", "an_le"), ("AN", "an.nguyen")):
+        renamed = cli("user", "rename", old, new)
+        assert renamed.exit_code == 0 and f"Đã đổi tên đăng nhập {old} thành {new}." in \
+            renamed.output
+    assert "Đổi tên đăng nhập [user.renamed]\tuser:an.nguyen\tTrước khi sửa: AN; " \
+        "Sau khi sửa: an.nguyen" in cli("audit", "list", "--limit", "1").output
+    assert cli("init-db").exit_code == 0 and revision() == "0005"
+    with session_factory() as s:
+        s.add(User(username="Lan", password_hash="x", role="inspector", created_at=NOW))
+        with pytest.raises(IntegrityError):
+            s.commit()

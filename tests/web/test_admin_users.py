@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
+from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from web_helpers import csrf_token, login
 
 from attendance.models import AuditEntry, User
@@ -124,6 +126,30 @@ def test_a_username_is_taken_whatever_its_case(login_as, session_factory, app):
     assert login(other, "HEAD_STC", "mat-khau-789").status_code == 302
     assert "Head_STC" in other.get("/").get_data(as_text=True)
     assert last_audit(session_factory).actor == "Head_STC"
+
+
+def test_two_creations_at_once_differing_in_case(login_as, session_factory, engine):
+    """Another transaction adds RACE_USER, not yet committed, while the admin's form adds
+    race_user: the form's check cannot see it; the database refuses the second once the
+    first commits, and the form says the name is taken, as when it could see it."""
+    admin = login_as("admin")
+    before = usernames(session_factory)
+    other = engine.connect()
+    try:
+        other.execute(insert(User).values(
+            username="RACE_USER", password_hash="x", role="inspector", active=True,
+            created_at=datetime(2026, 11, 23, tzinfo=timezone.utc), language="vi"))
+        # The form's INSERT waits for this transaction (its lock, or the index's entry).
+        committing = threading.Timer(1.0, other.commit)
+        committing.start()
+        response = new_user(admin, "race_user", "inspector")
+        committing.join()
+    finally:
+        other.close()
+    assert response.status_code == 400
+    assert "Tên đăng nhập đã được dùng: đã có tài khoản RACE_USER" in \
+        response.get_data(as_text=True)
+    assert usernames(session_factory) == sorted([*before, "RACE_USER"])
 
 
 def test_one_account_per_employee(login_as, session_factory, province):

@@ -24,6 +24,7 @@ IN_CONTEXT = [
 # Literal tables shown through _() indirectly.
 from attendance.audit import ACTION_LABELS  # noqa: E402
 from attendance.audit import DETAIL_LABELS as AUDIT_DETAIL_LABELS  # noqa: E402
+from attendance.audit_details import YES_NO  # noqa: E402
 from attendance.excuses import PART_LABELS, STATUS_LABELS  # noqa: E402
 from attendance.reports import EXCUSE_KIND_LABELS, EXCUSE_PART_LABELS, WEEKDAY_NAMES  # noqa: E402
 from attendance.spotchecks import RESULT_LABELS  # noqa: E402
@@ -89,7 +90,7 @@ def used_strings() -> set[str]:
                  FIGURE_LABELS.values(), ROLE_LABELS.values(), SOURCES.values(),
                  ACTION_LABELS.values(), AUDIT_DETAIL_LABELS.values(),
                  EXCUSE_KIND_LABELS.values(), EXCUSE_PART_LABELS.values(), RESULT_LABELS.values(),
-                 STATUS_LABELS.values(), PART_LABELS.values(), WEEKDAY_NAMES,
+                 STATUS_LABELS.values(), PART_LABELS.values(), WEEKDAY_NAMES, YES_NO.values(),
                  {REQUIRED, TOO_LONG}, domain_messages()[0])
     return {s for s in found if VIETNAMESE.search(s)}
 

@@ -222,3 +222,32 @@ def test_api_scope(login_as, session_factory, client):
     assert staff.get(f"/api/v1/violations?{RANGE}&employee=E-P1").get_json()["total"] == 0
     assert staff.get("/api/v1/violations?unit=SNV").status_code == 404
     assert staff.get("/violations").status_code == 403
+
+
+def test_an_absence_excused_by_two_half_days_names_both(login_as, session_factory):
+    """E-SNV's absence of 6/11, excused for the morning (lý do khác) and for the afternoon
+    (nghỉ phép): the row says 'Có lý do đã duyệt' with both excuses, not the morning's alone."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from attendance.models import Employee
+    from report_factories import excuse
+
+    build(session_factory)
+    with session_factory() as session:
+        employee = session.scalar(select(Employee).where(Employee.code == "E-SNV"))
+        excuse(session, employee, date(2026, 11, 6), part="morning", kind="other",
+               reason="Khám bệnh")
+        excuse(session, employee, date(2026, 11, 6), part="afternoon")
+        session.commit()
+    client = login_as("inspector")
+    [row] = [r for r in _rows(client.get(f"/violations?{RANGE}").get_data(as_text=True))
+             if "06/11/2026" in r]
+    assert "Vắng không lý do" in row and "Có lý do đã duyệt" in row
+    assert "Lý do khác, buổi sáng · Lê Văn Trưởng; Nghỉ phép, buổi chiều · Lê Văn Trưởng" in row
+    [item] = [i for i in client.get(f"/api/v1/violations?{RANGE}").get_json()["items"]
+              if i["date"] == "2026-11-06"]
+    assert [(e["part"], e["kind"]) for e in item["excuses"]] == [
+        ("morning", "other"), ("afternoon", "leave")]
+    assert item["excuse"] == item["excuses"][0]

@@ -7,6 +7,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional, Regexp
 
 from attendance.access import MIN_PASSWORD_LENGTH
+from attendance.imports import KIND_LABELS
 from web.auth.forms import REQUIRED, TOO_LONG
 
 ROLE_CHOICES = [
@@ -49,12 +50,7 @@ class StationForm(FlaskForm):
     unit = StringField("Đơn vị", validators=[DataRequired(REQUIRED), Length(max=40)])
 
 
-IMPORT_KINDS = [
-    ("units", "Đơn vị"),
-    ("employees", "Cán bộ, công chức"),
-    ("scans", "Lượt quét thẻ"),
-    ("excuses", "Nghỉ phép, công tác"),
-]
+IMPORT_KINDS = list(KIND_LABELS.items())
 _KIND_VALUES = [v for v, _ in IMPORT_KINDS]
 
 

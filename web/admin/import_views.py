@@ -19,9 +19,9 @@ from pathlib import Path
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from attendance import imports
+from attendance.audit_details import file_name
 from attendance.db import instance_path
 from web.admin import bp
-from web.admin.audit_details import file_name
 from web.admin.forms import IMPORT_KINDS, ConfirmImportForm, ImportForm
 from web.db import domain_config, get_db, now
 from web.i18n import _, error_text

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from attendance import access
+from attendance import access, audit_details
 from attendance.audit import action_label
 from attendance.scans import StationError, register_station
 from attendance.models import AuditEntry, Employee, Station, Unit, User
-from web.admin import audit_details, bp
+from web.admin import bp
 from web.admin.forms import ROLE_CHOICES, StationForm, UserForm
-from web.db import get_db, now
+from web.db import domain_config, get_db, now
 from web.format import Page
 from web.i18n import _, error_text
 from web.security import current_account, roles_required
@@ -72,6 +72,12 @@ def users():
     return render_template("admin/users.html", users=rows)
 
 
+def _username_taken(form: UserForm, owner: str) -> None:
+    # Whatever the case: head_stc and HEAD_STC would be one person signing in.
+    form.username.errors.append(_("Tên đăng nhập đã được dùng: đã có tài khoản {username}",
+                                  username=owner))
+
+
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required("admin")
 def new_user():
@@ -80,10 +86,7 @@ def new_user():
     if form.validate_on_submit():
         owner = access.username_owner(db, form.username.data)
         if owner is not None:
-            # Whatever the case: head_stc and HEAD_STC would be one person signing in.
-            form.username.errors.append(_(
-                "Tên đăng nhập đã được dùng: đã có tài khoản {username}",
-                username=owner.username))
+            _username_taken(form, owner.username)
         elif (scope := account_scope(form)) is not None:
             unit, employee = scope
             try:
@@ -92,6 +95,8 @@ def new_user():
                     password=form.password.data, now=now(),
                     unit_id=unit.id if unit else None, employee_id=employee.id if employee else None,
                 )
+            except access.UsernameTaken as exc:  # made meanwhile: the database refused it
+                _username_taken(form, exc.owner)
             except access.AccessError as exc:
                 flash(_("Không tạo được tài khoản: {reason}", reason=error_text(exc)), "error")
             else:
@@ -153,7 +158,8 @@ def audit_log():
         .offset((number - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE)
     ).all()
     page = Page(rows, number, AUDIT_PAGE_SIZE, total)
+    tz = domain_config().tz
     entries = [(e, audit_details.shown_target(e.action, e.target),
-                audit_details.detail_fields(e.details)) for e in rows]
+                audit_details.detail_fields(e.details, tz, _)) for e in rows]
     return render_template("admin/audit.html", page=page, entries=entries, args={},
                            action_label=action_label)

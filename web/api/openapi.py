@@ -172,7 +172,7 @@ DOCUMENT: dict = {
                 "type": "object",
                 "required": ["date", "employee", "full_name", "unit", "unit_name", "type",
                              "type_label", "session", "minutes", "at", "source", "status",
-                             "excuse"],
+                             "excuse", "excuses"],
                 "properties": {
                     "date": {"type": "string", "format": "date"},
                     "employee": {"type": "string", "description": "The employee's code."},
@@ -189,13 +189,19 @@ DOCUMENT: dict = {
                     "at": {"type": ["string", "null"], "format": "date-time"},
                     "source": {"type": "string", "enum": ["scan", "guard", "spot_check"]},
                     "status": {"type": "string", "enum": ["open", "excused"]},
-                    "excuse": {"type": ["object", "null"], "properties": {
-                        "id": {"type": ["integer", "null"]},
-                        "kind": {"type": "string"}, "part": {"type": "string"},
-                        "approved_by": {"type": ["string", "null"]},
-                        "reason": {"type": ["string", "null"]}}},
+                    "excuse": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Excuse"}],
+                               "description": "The first of excuses."},
+                    "excuses": {"type": "array", "items": {"$ref": "#/components/schemas/Excuse"},
+                                "description": "The approved excuses that cover the finding: "
+                                               "one, or a morning's and an afternoon's for an "
+                                               "absence on a day they make whole."},
                 },
             },
+            "Excuse": {"type": "object", "properties": {
+                "id": {"type": ["integer", "null"]},
+                "kind": {"type": "string"}, "part": {"type": "string"},
+                "approved_by": {"type": ["string", "null"]},
+                "reason": {"type": ["string", "null"]}}},
             "ViolationPage": {
                 "type": "object",
                 "required": ["from", "to", "filters", "page", "per_page", "total",
