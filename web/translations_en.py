@@ -801,4 +801,12 @@ EN: dict[str, str] = {
         "this request's approval was revoked; a file does not approve it again "
         "(the employee files a new request)",
     "địa chỉ thư điện tử không hợp lệ {text!r}": "invalid e-mail address {text!r}",
+    "{field} không hợp lệ: {value}; cần một ngày, năm từ {first} đến {last}":
+        "{field} is not valid: {value}; a date is needed, a year from {first} to {last}",
+    "Từ ngày {first} sau đến ngày {last}": "From {first} is after to {last}",
+    "Từ ngày {first} đến ngày {last} là {days} ngày, quá {max} ngày":
+        "From {first} to {last} is {days} days, more than {max}",
+    "Không có loại vi phạm {kind}": "There is no violation type {kind}",
+    "Không có trạng thái {status}": "There is no status {status}",
+    "Số trang hoặc số dòng mỗi trang không hợp lệ": "Invalid page number or rows per page",
 }
