@@ -599,7 +599,7 @@ EN: dict[str, str] = {
     "Lịch làm việc năm {year}": "Working calendar {year}",
     "Lịch": "Schedule",
     "Năm": "Year",
-    "Lịch {name}": "Schedule {name}",
+    "Lịch: {id}": "Schedule: {id}",
     "Cách chấm công": "Check-in mode",
     "Chấm công theo ngày (đến, về)": "Per day (arrival and leave)",
     "Chấm công theo buổi": "Per session",
