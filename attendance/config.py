@@ -89,6 +89,7 @@ class Period(_Strict):
 
 
 class Schedule(_Strict):
+    name: str | None = Field(None, min_length=1, max_length=200)  # shown; else its id
     workdays: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = list(WEEKDAYS[:5])
     checkin_mode: Literal["day", "session"] = "day"
     late_grace_minutes: int = Field(5, ge=0, le=240)

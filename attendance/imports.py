@@ -331,6 +331,16 @@ def _records(source: Source, columns: tuple[str, ...], required: tuple[str, ...]
 # Parsing cells
 
 
+def parse_day(text: str) -> date | None:
+    """A date written YYYY-MM-DD or dd/mm/yyyy (as the pages show dates), else None."""
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
 def _parse_date(value: Any, column: str) -> date | None:
     if isinstance(value, datetime):
         return value.date()
@@ -339,11 +349,9 @@ def _parse_date(value: Any, column: str) -> date | None:
     text = _text(value)
     if not text:
         return None
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
+    day = parse_day(text)
+    if day is not None:
+        return day
     raise _RowInvalid(column, Message("ngày không hợp lệ {text!r} (cần YYYY-MM-DD hoặc "
                                       "dd/mm/yyyy)", text=text))
 

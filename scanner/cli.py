@@ -17,8 +17,9 @@ Ctrl-C stops it cleanly; anything unsent stays queued for the next run.
 ``--guard`` is the guard's terminal: search an employee by name or code and record that
 they came in without a badge (in window mode, the ``n`` key opens the same prompt).
 
-Exit status: 0 done; 1 an error (no source, no data dir, ...); 3 scans are still queued
-when the drain timeout ran out (they are sent by the next run).
+Exit status: 0 done; 1 an error (no source, no data dir, the server refused the key
+while scans are still queued, ...); 3 scans are still queued when the drain timeout ran
+out (they are sent by the next run).
 """
 
 from __future__ import annotations
@@ -507,6 +508,10 @@ def _run(args) -> int:
         sender.join(timeout=5)
         left = outbox.count()
         outbox.close()
+    if left and sender.key_refused:
+        print(f"Lỗi: máy chủ từ chối khóa điểm quét (HTTP 401); còn {left} lượt quét chưa gửi, "
+              f"giữ trong {args.data_dir} đến khi có khóa đúng.", file=sys.stderr)
+        return 1
     if left:
         print(f"Còn {left} lượt quét chưa gửi được; sẽ gửi ở lần chạy sau "
               f"({args.data_dir}).", file=sys.stderr)

@@ -316,6 +316,7 @@ class Sender(threading.Thread):
         self._halt = threading.Event()
         self.sent = 0
         self.last_error: str | None = None
+        self.key_refused = False  # the last attempt failed with HTTP 401
         self._batch_limit = self.batch_size
 
     def stop(self) -> None:
@@ -328,6 +329,7 @@ class Sender(threading.Thread):
                 progressed = self.send_once()
             except (TransportError, Unauthorized) as exc:
                 self.last_error = str(exc)
+                self.key_refused = isinstance(exc, Unauthorized)
                 delay = self.backoff.next_delay()
                 log.warning("chưa gửi được (%s); %d lượt chờ gửi; thử lại sau %.1f giây",
                             exc, self.outbox.count(), delay)
@@ -339,6 +341,7 @@ class Sender(threading.Thread):
                 continue
             self.backoff.reset()
             self.last_error = None
+            self.key_refused = False
             if not progressed:
                 self.outbox.changed.clear()
                 if self.outbox.count(ready_only=True) == 0:

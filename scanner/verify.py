@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from attendance.badges import REASONS, verify
+from attendance.badges import REASONS, UNKNOWN_FORMAT, parse, verify
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,9 @@ class Verdict:
 
     @property
     def unchecked(self) -> bool:
-        """Never synced, the station cannot check any badge: not a refusal (the scan is
-        uploaded and the server decides), so the person is not turned away."""
+        """Never synced, the station cannot check a badge: not a refusal (the scan is
+        uploaded and the server decides), so the person is not turned away. A code that is
+        not a badge at all is refused all the same."""
         return self.reason == NOT_SYNCED
 
     @property
@@ -149,7 +150,8 @@ class TrustStore:
             keys, retired, revoked, employees = (self._keys, self._retired, self._revoked,
                                                  self._employees)
         if not keys:
-            return Verdict(False, NOT_SYNCED)
+            # The format needs no key: what the server would call unknown_format is red now.
+            return Verdict(False, NOT_SYNCED if parse(payload) else UNKNOWN_FORMAT)
         result = verify(payload, keys, revoked, retired_key_ids=retired, employees=employees)
         return Verdict(result.ok, result.reason, result.employee_code,
                        self.name_of(result.employee_code), result.serial)

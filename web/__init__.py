@@ -140,10 +140,12 @@ def create_app(config: dict | None = None) -> Flask:
 def _init_templates(app: Flask) -> None:
     from web import format as fmt
     from web.nav import nav_for
+    from web.security import account_name
 
     app.jinja_env.filters.update(
         date_vn=fmt.date_vn, time_vn=fmt.time_vn, datetime_vn=fmt.datetime_vn,
         percent=fmt.percent, decimal=fmt.decimal, weekday_vn=fmt.weekday_vn,
+        account_name=account_name,
     )
     app.jinja_env.globals.update(nav_for=nav_for, role_label=fmt.role_label)
 

@@ -18,6 +18,7 @@ from functools import wraps
 from flask import Flask, abort, g, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import select
 
 from attendance import access
 from attendance.models import Employee, Unit, User
@@ -96,6 +97,25 @@ def current_account() -> User | None:
     if current_user.is_authenticated:
         return current_user.record
     return None
+
+
+def actor_name(user: User) -> str:
+    """How a user stands on a record: the employee's name with the username, or the username."""
+    if user.employee is not None:
+        return f"{user.employee.full_name} ({user.username})"[:80]
+    return user.username
+
+
+def account_name(username: str | None) -> str:
+    """A record's stored username (who filed or recorded it) as ``actor_name`` shows it; any
+    other text stored there (a station, a guard's label) as it is. Once per request each."""
+    if not username:
+        return ""
+    names = g.setdefault("account_names", {})
+    if username not in names:
+        user = get_db().scalar(select(User).where(User.username == username))
+        names[username] = actor_name(user) if user is not None else username
+    return names[username]
 
 
 def _require_account() -> User:

@@ -600,7 +600,7 @@ EN: dict[str, str] = {
     "Lịch làm việc năm {year}": "Working calendar {year}",
     "Lịch": "Schedule",
     "Năm": "Year",
-    "Lịch {name}": "Schedule {name}",
+    "Lịch: {id}": "Schedule: {id}",
     "Cách chấm công": "Check-in mode",
     "Chấm công theo ngày (đến, về)": "Per day (arrival and leave)",
     "Chấm công theo buổi": "Per session",
@@ -808,10 +808,17 @@ EN: dict[str, str] = {
     "và báo cáo của những ngày đó sẽ thay đổi. Nếu họ mới đến, hãy ghi cột start_date. "
     "Mã: {codes}":
         "{count:new employee counts|new employees count} from before today (no start date, "
-        "or a past one): the "
-        "past working days, from {since}, will count as absences without reason and the "
-        "reports of those days will change. If they have just joined, fill in the start_date "
-        "column. Codes: {codes}",
+        "or a past one): the past working days, from {since}, will count as absences without "
+        "reason and the reports of those days will change. If they have just joined, fill in "
+        "the start_date column. Codes: {codes}",
     "Lưu ý": "Note",
     "Nghỉ nửa ngày có lý do": "Excused for half the day",
+    "{field} không hợp lệ: {value}; cần một ngày, năm từ {first} đến {last}":
+        "{field} is not valid: {value}; a date is needed, a year from {first} to {last}",
+    "Từ ngày {first} sau đến ngày {last}": "From {first} is after to {last}",
+    "Từ ngày {first} đến ngày {last} là {days} ngày, quá {max} ngày":
+        "From {first} to {last} is {days} days, more than {max}",
+    "Không có loại vi phạm {kind}": "There is no violation type {kind}",
+    "Không có trạng thái {status}": "There is no status {status}",
+    "Số trang hoặc số dòng mỗi trang không hợp lệ": "Invalid page number or rows per page",
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 import sys
 from functools import cached_property
 
@@ -11,6 +12,7 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from attendance.calendar import YEARS
 from attendance.config import Config, load_config
 from attendance.db import make_engine, make_session_factory, session_scope
 from attendance.deployment import bind_config
@@ -18,6 +20,18 @@ from attendance.deployment import bind_config
 
 class UserError(Exception):
     """A mistake the user can fix; shown as one line, exit status 1."""
+
+
+def parse_date(text: str, option: str) -> date:
+    """A date option as a person writes it, dd/mm/yyyy (as the pages show dates) or
+    YYYY-MM-DD: the imports' parser."""
+    from attendance.imports import parse_day
+
+    day = parse_day(text)
+    if day is None or day.year not in YEARS:
+        raise UserError(f"{option}: ngày không hợp lệ {text!r} (cần dạng dd/mm/yyyy hoặc "
+                        f"YYYY-MM-DD, năm từ {YEARS[0]} đến {YEARS[-1]})")
+    return day
 
 
 class AppContext:

@@ -1,22 +1,17 @@
-"""``attendance demo [--if-empty] [--seed N] [--today YYYY-MM-DD]``: load the demo province."""
+"""``attendance demo [--if-empty] [--seed N] [--today D]``: load the demo province (D as
+dd/mm/yyyy or YYYY-MM-DD)."""
 
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 import click
 
-from attendance.cli.context import AppContext, UserError, pass_app
+from attendance.cli.context import AppContext, UserError, parse_date, pass_app
 
 
 def _parse_day(_ctx, _param, value: str | None):
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise click.BadParameter("cần dạng YYYY-MM-DD") from None
+    return None if value is None else parse_date(value, "--today")
 
 
 @click.command("demo")
@@ -24,7 +19,7 @@ def _parse_day(_ctx, _param, value: str | None):
               help="Không làm gì nếu cơ sở dữ liệu đã có đơn vị (do nothing unless empty).")
 @click.option("--seed", type=int, default=None, show_default="2026",
               help="Hạt giống ngẫu nhiên: cùng hạt giống, cùng dữ liệu (random seed).")
-@click.option("--today", callback=_parse_day, metavar="YYYY-MM-DD",
+@click.option("--today", callback=_parse_day, metavar="dd/mm/yyyy",
               help="Ngày cuối của dữ liệu mẫu (mặc định: hôm nay theo múi giờ cấu hình).")
 @click.option("--no-badges", is_flag=True, help="Không cấp thẻ (skip issuing badges).")
 @pass_app

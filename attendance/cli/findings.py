@@ -7,20 +7,13 @@ rebuilds the days of ``--from``/``--to`` whether they are due or not.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import click
 
 from attendance import findings
-from attendance.cli.context import AppContext, UserError, pass_app
+from attendance.cli.context import AppContext, UserError, parse_date, pass_app
 from attendance.jobs import FINDINGS_LOCK_KEY, advisory_lock
-
-
-def _date(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UserError(f"{option}: ngày không hợp lệ {text!r} (cần dạng YYYY-MM-DD)") from None
 
 
 @click.group("findings")
@@ -29,8 +22,10 @@ def findings_group() -> None:
 
 
 @findings_group.command("refresh")
-@click.option("--from", "first", help="Từ ngày, YYYY-MM-DD (mặc định: như --to).")
-@click.option("--to", "last", help="Đến hết ngày, YYYY-MM-DD (mặc định: như --from).")
+@click.option("--from", "first",
+              help="Từ ngày, dd/mm/yyyy hoặc YYYY-MM-DD (mặc định: như --to).")
+@click.option("--to", "last",
+              help="Đến hết ngày, dd/mm/yyyy hoặc YYYY-MM-DD (mặc định: như --from).")
 @pass_app
 def refresh(app: AppContext, first: str | None, last: str | None) -> None:
     """Tính lại các ngày có dữ liệu thay đổi và lưu các ngày đã kết thúc; với --from/--to:
@@ -39,8 +34,8 @@ def refresh(app: AppContext, first: str | None, last: str | None) -> None:
     now = datetime.now(UTC)
     only = None
     if first or last:
-        first_day = _date(first or last, "--from")
-        last_day = _date(last or first, "--to")
+        first_day = parse_date(first or last, "--from" if first else "--to")
+        last_day = parse_date(last or first, "--to" if last else "--from")
         if first_day > last_day:
             raise UserError("--from phải trước hoặc bằng --to")
         settled = findings.last_settled_day(config, now)

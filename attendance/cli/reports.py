@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from attendance import exports
 from attendance.calendar import YEARS
-from attendance.cli.context import AppContext, UserError, pass_app
+from attendance.cli.context import AppContext, UserError, parse_date, pass_app
 from attendance.config import Config
 from attendance.models import Employee, Unit
 from attendance.reports import violations as violation_log
@@ -36,7 +36,8 @@ _format_option = click.option("--format", "fmt", type=click.Choice(FORMATS), def
 _output_option = click.option("-o", "--output", type=click.Path(dir_okay=False),
                               help="Ghi ra tệp thay vì màn hình.")
 _until_option = click.option("--until", "until",
-                             help="Tính đến hết ngày (YYYY-MM-DD); mặc định: hôm qua.")
+                             help="Tính đến hết ngày (dd/mm/yyyy hoặc YYYY-MM-DD); "
+                                  "mặc định: hôm qua.")
 
 
 def _parse_as_of(text: str | None, config, day: date) -> datetime | None:
@@ -50,17 +51,6 @@ def _parse_as_of(text: str | None, config, day: date) -> datetime | None:
     if instant is None or instant.tzinfo is None:
         raise UserError(f"thời điểm không hợp lệ: {text!r} (cần ISO 8601 có múi giờ, hoặc now)")
     return instant
-
-
-def _parse_date(text: str) -> date:
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        day = None
-    if day is None or day.year not in YEARS:
-        raise UserError(f"ngày không hợp lệ: {text!r} (cần dạng YYYY-MM-DD, năm từ "
-                        f"{YEARS[0]} đến {YEARS[-1]})")
-    return day
 
 
 def _parse_month(text: str) -> date:
@@ -82,8 +72,8 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _through(config: Config, until: str | None) -> date:
-    return _parse_date(until) if until else _today(config) - timedelta(days=1)
+def _through(config: Config, until: str | None, option: str = "--until") -> date:
+    return parse_date(until, option) if until else _today(config) - timedelta(days=1)
 
 
 def _letterhead(session, config: Config, unit_code: str | None) -> dict:
@@ -138,7 +128,7 @@ def report() -> None:
 
 
 @report.command("daily")
-@click.option("--date", "day", required=True, help="Ngày báo cáo, YYYY-MM-DD.")
+@click.option("--date", "day", required=True, help="Ngày báo cáo, dd/mm/yyyy hoặc YYYY-MM-DD.")
 @_unit_option
 @_format_option
 @_output_option
@@ -149,7 +139,7 @@ def report() -> None:
 def daily(app: AppContext, day: str, unit_code: str | None, fmt: str, output: str | None,
           as_of: str | None) -> None:
     """Báo cáo ngày của đơn vị (daily report)."""
-    the_day = _parse_date(day)
+    the_day = parse_date(day, "--date")
     config = app.config
     with app.session() as session:
         try:
@@ -198,8 +188,9 @@ def monthly(app: AppContext, month: str, unit_code: str | None, fmt: str, until:
 
 
 @click.command("violations")
-@click.option("--from", "first", help="Từ ngày, YYYY-MM-DD; mặc định: đầu tháng này.")
-@click.option("--to", "last", help="Đến hết ngày, YYYY-MM-DD; mặc định: hôm qua.")
+@click.option("--from", "first",
+              help="Từ ngày (dd/mm/yyyy hoặc YYYY-MM-DD); mặc định: đầu tháng này.")
+@click.option("--to", "last", help="Đến hết ngày (dd/mm/yyyy hoặc YYYY-MM-DD); mặc định: hôm qua.")
 @_unit_option
 @click.option("--type", "types", multiple=True,
               help="Loại vi phạm: late, early_leave, missing_checkout, no_badge, "
@@ -218,8 +209,8 @@ def violations(app: AppContext, first: str | None, last: str | None,
                output: str | None) -> None:
     """Nhật ký vi phạm (violation log): mọi vi phạm, kể cả đã có lý do."""
     config = app.config
-    last_day = _through(config, last)
-    first_day = _parse_date(first) if first else last_day.replace(day=1)
+    last_day = _through(config, last, "--to")
+    first_day = parse_date(first, "--from") if first else last_day.replace(day=1)
     if first_day > last_day:
         raise UserError("--from phải trước hoặc bằng --to")
     try:

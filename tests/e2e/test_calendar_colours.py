@@ -104,6 +104,10 @@ def test_the_calendar_fits_a_phone(sign_in):
                     has_touch=True, device_scale_factor=1)
     phone.goto(PATH)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    # The settings: each label above its value, which has the card's width (not a word a line).
+    label, value = (phone.locator(f"dl.facts {tag}").nth(1).bounding_box() for tag in ("dt", "dd"))
+    assert value["y"] >= label["y"] + label["height"] and value["x"] == label["x"]
+    assert value["width"] > 250
     # A week is still one row of seven days side by side, not a list of cells.
     august = phone.locator("section.month").nth(7)
     week = august.locator("tbody tr").nth(3)  # 17–23 August: the swapped Saturday is in it

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import sqlite3
 import wave
 from datetime import datetime, timedelta, timezone
@@ -25,11 +26,13 @@ from scanner.feedback import LogFeedback, Sound, draw_overlay
 from scanner.loop import Debouncer, ReplayEventIds, StationLoop
 from scanner.outbox import Outbox
 from scanner.sources import Frame, open_source
-from scanner.synth import ClipSpec, GroundTruth, render
+from scanner.synth import ClipSpec, GroundTruth, qr_image, render
 from scanner.verify import TrustStore, Verdict
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CLIP = DATA / "synth_2passages_480x360.mp4"
+BOOFCV = Path(os.environ.get("QR_BOOFCV_DIR",
+                           Path(__file__).resolve().parents[3] / "shared/data/qr-boofcv"))
 T0 = datetime(2026, 11, 23, 7, 30, tzinfo=timezone(timedelta(hours=7)))
 
 
@@ -187,6 +190,26 @@ def test_a_station_never_synced_says_not_checked_and_turns_no_one_away(tmp_path,
     band = draw_overlay(frames[0], records[0].verdict, T0)[-frames[0].shape[0] // 8:]
     blue, green, red = band.reshape(-1, 3).mean(axis=0)
     assert red > green + 30 > blue + 60
+
+
+def test_a_station_never_synced_still_refuses_a_code_that_is_no_badge(tmp_path, signed):
+    """A website's QR code on a real photograph (BoofCV still): no key is needed to see it
+    is not a badge, so it is red "Không hợp lệ" with no accepting chime, as the server
+    would answer; a badge's URL form stays amber."""
+    frames, _, _, good, _ = signed
+    still = cv2.imread(str(BOOFCV / "stills" / "image01.jpg"))
+    url = "https://chamcong.example.gov.vn/b/" + good.replace("|", ".")
+    loop, outbox, stream = make_loop(tmp_path, trust=TrustStore(tmp_path / "never-synced"))
+    records = feed(loop, [(0.0, still), (1.0, qr_image(url, 8))])
+    verdicts = {r.payload: r.verdict for r in records}
+    facebook = "http://www.facebook.com/LangersJuice"
+    assert verdicts[facebook].reason == "unknown_format" and not verdicts[facebook].unchecked
+    assert verdicts[url].unchecked
+    lines = stream.getvalue().splitlines()
+    assert "07:30:00  Không hợp lệ: không phải thẻ công chức (sai định dạng)" in lines
+    assert (loop.stats.accepted, loop.stats.refused, loop.stats.unchecked) == (0, 1, 1)
+    # Both still go to the server, which records the refusal as an attempt.
+    assert {i.body["payload"] for i in outbox.pending()} == {facebook, url}
 
 
 def test_trust_bundle_survives_a_restart_offline(tmp_path, signed):

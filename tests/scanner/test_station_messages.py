@@ -80,9 +80,14 @@ def test_a_wrong_key_is_called_a_wrong_key_not_an_unreachable_server(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
-    assert run.returncode == 3, run.stderr
+    # Scans left unsent because the key is refused: one error line and status 1, not the
+    # "sent by the next run" of an unreachable server (the next run fails the same way).
+    assert run.returncode == 1, run.stderr
     assert "khóa điểm quét không hợp lệ" in run.stderr
     assert "không kết nối được" not in run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("Lỗi: máy chủ từ chối khóa điểm quét (HTTP 401); còn 2 lượt quét"), last
+    assert "Còn 2 lượt quét chưa gửi được" not in run.stderr
     assert english_in(run.stderr) == [], run.stderr
 
 

@@ -107,6 +107,31 @@ def test_the_deployment_own_days(database_url, config, clock, province, client):
         app.extensions["attendance"]["engine"].dispose()
 
 
+def test_schedules_by_their_names_else_their_ids_labelled(database_url, config, clock, province,
+                                                         login_as):
+    from web_helpers import login
+
+    html = login_as("admin").get("/admin/calendar?year=2026").get_data(as_text=True)
+    assert "<h2>Lịch: default</h2>" in html and '<option value="default" selected>Lịch: default<' \
+        in html
+    default = config.schedules["default"]
+    named = config.model_copy(update={"schedules": {
+        "default": default.model_copy(update={"name": "Lịch chung (sở, ban, ngành)"}),
+        "phuong": default.model_copy(update={"name": "Lịch UBND phường, xã"})}})
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": database_url,
+                      "DOMAIN_CONFIG": named, "CLOCK": clock})
+    try:
+        client = app.test_client()
+        assert login(client, "admin").status_code == 302
+        html = client.get("/admin/calendar?year=2026&schedule=phuong").get_data(as_text=True)
+        assert "<h2>Lịch UBND phường, xã</h2>" in html
+        assert '<option value="default">Lịch chung (sở, ban, ngành)</option>' in html
+        assert '<option value="phuong" selected>Lịch UBND phường, xã</option>' in html
+        assert "Lịch: " not in html
+    finally:
+        app.extensions["attendance"]["engine"].dispose()
+
+
 @pytest.mark.parametrize("query, status", [("year=2026&schedule=nope", 404),
                                            ("year=99999", 400), ("", 200)])
 def test_bad_queries(login_as, query, status):

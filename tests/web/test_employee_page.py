@@ -50,11 +50,12 @@ def test_history_shows_30_days_with_times_minutes_and_excuses(login_as, session_
     build_history(session_factory, province)
     html = login_as("head_snv").get(f"/employees/{province['e_snv']}").get_data(as_text=True)
     rows = rows_of(html)
-    assert "Đi muộn 17 phút" in rows["20/11/2026"] and "07:47" in rows["20/11/2026"]
+    # Late and early-leave times with the seconds that decide them, as the daily report.
+    assert "Đi muộn 17 phút · buổi sáng · lúc 07:47:30" in rows["20/11/2026"]
     assert "16:40" in rows["20/11/2026"]
     assert "Nghỉ có lý do cả ngày: Nghỉ phép (cả ngày)" in rows["19/11/2026"]
     assert "Vắng không lý do" in rows["18/11/2026"]
-    assert "Về sớm 40 phút" in rows["17/11/2026"] and "15:50" in rows["17/11/2026"]
+    assert "Về sớm 40 phút · buổi chiều · lúc 15:50:00" in rows["17/11/2026"]
     monday = rows["16/11/2026"]
     assert "Không đeo thẻ · buổi sáng · lúc 08:00 · Bảo vệ ghi nhận" in monday
     assert "có lý do: Nghỉ phép (buổi sáng), duyệt: Lê Văn Trưởng" in monday
@@ -82,7 +83,8 @@ def test_staff_home_shows_their_own_history(login_as, session_factory, province)
     build_history(session_factory, province)
     home = login_as("staff_snv").get("/").get_data(as_text=True)
     rows = rows_of(home)
-    assert "Đi muộn 17 phút" in rows["20/11/2026"] and "Vắng không lý do" in rows["18/11/2026"]
+    assert "Đi muộn 17 phút · buổi sáng · lúc 07:47:30" in rows["20/11/2026"]
+    assert "Vắng không lý do" in rows["18/11/2026"]
     assert "sẽ hiển thị ở đây" not in home  # the placeholder is gone
 
 

@@ -14,7 +14,7 @@ from attendance import scans as service
 from attendance.db import instance_path
 from attendance.models import AuditEntry, Employee, NoBadgeRecord, Scan, Station
 from attendance.models.chain import append
-from factories import make_employee
+from factories import make_employee, make_user
 from web_helpers import csrf_token, login, use_english
 
 EVENT_RE = re.compile(r'name="event_id" value="([^"]+)"')
@@ -48,6 +48,19 @@ def test_unit_head_finds_and_records_someone_without_a_badge(login_as, session_f
         assert (record.source, record.recorded_by, record.stream) == ("guard", "head_snv",
                                                                       "nobadge:SNV")
         assert record.note == "Quên thẻ ở nhà"
+
+
+def test_the_recorder_is_shown_by_name_with_the_username(app, session_factory, province):
+    with session_factory() as session:
+        snv = session.get(Employee, province["e_snv"]).unit
+        head = make_employee(session, snv, "E-VINH", full_name="Nguyễn Bá Vinh")
+        make_user(session, "thutruong", "unit_head", unit=snv, employee=head)
+        session.commit()
+    client = app.test_client()
+    login(client, "thutruong")
+    assert _record(client, "E-SNV", "evt-named").status_code == 303
+    html = client.get("/entrance/no-badge").get_data(as_text=True)
+    assert re.search(r'data-label="Người ghi">Nguyễn Bá Vinh \(thutruong\)</td>', html)
 
 
 def test_unit_head_cannot_record_outside_their_units(login_as, session_factory):

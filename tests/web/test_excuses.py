@@ -63,6 +63,7 @@ def test_staff_requests_and_the_head_approves_then_the_report_changes(
     assert "Trần Thị Bình" in pending and f"/excuses/{excuse_id}" in pending
     detail = head.get(f"/excuses/{excuse_id}").get_data(as_text=True)
     assert 'value="approved"' in detail and 'value="rejected"' in detail
+    assert re.search(r"<dd>Trần Thị Bình \(staff_snv\) · \d\d/11/2026", detail)
 
     assert decide(head, excuse_id, "approved", "Đồng ý").status_code == 302
     after = unit_entry(report(head), "SNV")

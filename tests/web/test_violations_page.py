@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from urllib.parse import parse_qsl
 
+import pytest
 from openpyxl import load_workbook
 
 from november_data import build
@@ -130,13 +132,41 @@ def test_pagination_keeps_the_filters(login_as, session_factory):
     assert client.get(f"/violations?{RANGE}&page=0").status_code == 400
 
 
+@pytest.mark.parametrize("args, message", [
+    ("from=2026-11-30&to=2026-11-01", "Từ ngày 30/11/2026 sau đến ngày 01/11/2026"),
+    ("from=2025-01-01&to=2026-11-01", "Từ ngày 01/01/2025 đến ngày 01/11/2026 là 670 ngày, "
+                                      "quá 366 ngày"),
+    ("from=2026-11-01&to=hôm-nay", "Đến ngày không hợp lệ: hôm-nay; cần một ngày"),
+    ("from=2026-11-01&to=2026-11-30&status=moi", "Không có trạng thái moi"),
+])
+def test_a_bad_filter_keeps_the_log_page_and_the_values_typed(login_as, session_factory,
+                                                              args, message):
+    build(session_factory)
+    client = login_as("admin")
+    page = client.get(f"/violations?{args}&unit=SNV&type=late&employee=E001")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400
+    # One message naming what is wrong, above the form as the user filled it; no rows.
+    assert html.count('class="flash flash-error"') == 1 and message in html
+    assert "Yêu cầu không hợp lệ" not in html and "khoảng ngày tối đa" not in html
+    typed = dict(parse_qsl(args))
+    for name in ("from", "to"):
+        assert f'name="{name}" value="{typed[name]}"' in html
+    assert 'name="employee" value="E001"' in html and '<option value="late" selected>' in html
+    assert 'value="SNV"' in html and "<table" not in html
+    # The API keeps its JSON error, in English.
+    api = client.get(f"/api/v1/violations?{args}")
+    assert api.status_code == 400 and set(api.get_json()) == {"error"}
+
+
 def test_a_page_number_too_large_is_refused_like_page_0(login_as, session_factory):
     # It used to reach the database as the row offset: OverflowError (SQLite), a 500.
     build(session_factory)
     client = login_as("admin")
     huge = "page=99999999999999999999"
     page = client.get(f"/violations?{RANGE}&{huge}")
-    assert page.status_code == 400 and "Yêu cầu không hợp lệ" in page.get_data(as_text=True)
+    assert page.status_code == 400
+    assert "Số trang hoặc số dòng mỗi trang không hợp lệ" in page.get_data(as_text=True)
     api = client.get(f"/api/v1/violations?{RANGE}&{huge}")
     assert api.status_code == 400
     assert api.get_json()["error"] == "page must be 1 to 1000000000, per_page 1 to 200"

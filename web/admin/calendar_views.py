@@ -103,7 +103,7 @@ def calendar():
     special = [d for d in days if d.kind not in ("working", "rest")]
     return render_template(
         "admin/calendar.html", year=year, name=name, schedule=schedule,
-        schedules=list(config.schedules), months=months, special=special,
+        schedules=config.schedules, months=months, special=special,
         working_total=sum(m[2] for m in months), modes=MODES, weekday_labels=WEEKDAY_LABELS,
         legend=LEGEND,
         extra_holidays=config.extra_holidays, extra_workdays=config.extra_workdays,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from attendance import access
 from attendance import excuses as service
-from attendance.models import Employee, Excuse, User
+from attendance.models import Employee, Excuse
 from web.db import domain_config, get_db, now
 from web.excuses import bp
 from web.excuses.forms import (
@@ -25,7 +25,7 @@ from web.excuses.forms import (
 )
 from web.format import paginate
 from web.i18n import _, error_text
-from web.security import current_account, roles_required, signed_in_required
+from web.security import actor_name, current_account, roles_required, signed_in_required
 
 REVIEW_ROLES = ("admin", "inspector", "unit_head")  # inspectors read; they do not decide
 DECIDE_ROLES = ("admin", "unit_head")
@@ -33,13 +33,6 @@ DECIDE_ROLES = ("admin", "unit_head")
 
 def _today() -> date:
     return now().astimezone(domain_config().tz).date()
-
-
-def actor_name(user: User) -> str:
-    """How a user stands on a record: the employee's name with the username, or the username."""
-    if user.employee is not None:
-        return f"{user.employee.full_name} ({user.username})"[:80]
-    return user.username
 
 
 def excuse_or_404(excuse_id: int) -> Excuse:

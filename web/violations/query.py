@@ -20,6 +20,8 @@ from attendance.calendar import YEARS
 from attendance.models import Employee, Unit
 from attendance.reports import EXCUSED, OPEN, ViolationPage, kind_from_text, violation_page
 from web.db import domain_config, get_db, now
+from web.format import date_vn
+from web.i18n import _
 from web.reports.common import yesterday
 from web.security import current_account, visible_units
 
@@ -35,7 +37,12 @@ STATUSES = (OPEN, EXCUSED)
 
 
 class BadFilter(ValueError):
-    """A filter that cannot be read; the message says which (in English, for the API)."""
+    """A filter that cannot be read: ``str(exc)`` says which in English, for the API;
+    ``shown`` in the user's language, for the log page above its form."""
+
+    def __init__(self, message: str, shown: str) -> None:
+        super().__init__(message)
+        self.shown = shown
 
 
 class UnknownUnit(LookupError):
@@ -65,7 +72,7 @@ class LogQuery:
         return out
 
 
-def _date(args: MultiDict, name: str) -> date | None:
+def _date(args: MultiDict, name: str, label: str) -> date | None:
     text = args.get(name, "").strip()
     if not text:
         return None
@@ -74,24 +81,37 @@ def _date(args: MultiDict, name: str) -> date | None:
     except ValueError:
         day = None
     if day is None or day.year not in YEARS:
-        raise BadFilter(f"{name} must be YYYY-MM-DD, year {YEARS[0]} to {YEARS[-1]}")
+        raise BadFilter(f"{name} must be YYYY-MM-DD, year {YEARS[0]} to {YEARS[-1]}", _(
+            "{field} không hợp lệ: {value}; cần một ngày, năm từ {first} đến {last}",
+            field=_(label), value=text[:40], first=YEARS[0], last=YEARS[-1]))
     return day
 
 
-def parse(args: MultiDict) -> LogQuery:
-    last = _date(args, "to") or yesterday()
-    first = _date(args, "from") or last.replace(day=1)
-    if first > last:
-        raise BadFilter("from must not be after to")
-    if (last - first).days >= MAX_DAYS:
-        raise BadFilter(f"at most {MAX_DAYS} days at a time")
-    unit = None
+def parse_unit(args: MultiDict) -> Unit | None:
+    """The ``unit`` argument: a unit of the user's scope, or None; else ``UnknownUnit``."""
     code = args.get("unit", "").strip()
-    if code:
-        unit = get_db().scalar(select(Unit).where(Unit.code == code))
-        visible = visible_units()  # staff: no unit (their own record only)
-        if unit is None or (visible is not None and unit.id not in visible):
-            raise UnknownUnit(code)
+    if not code:
+        return None
+    unit = get_db().scalar(select(Unit).where(Unit.code == code))
+    visible = visible_units()  # staff: no unit (their own record only)
+    if unit is None or (visible is not None and unit.id not in visible):
+        raise UnknownUnit(code)
+    return unit
+
+
+def parse(args: MultiDict) -> LogQuery:
+    last = _date(args, "to", "Đến ngày") or yesterday()
+    first = _date(args, "from", "Từ ngày") or last.replace(day=1)
+    if first > last:
+        raise BadFilter("from must not be after to",
+                        _("Từ ngày {first} sau đến ngày {last}", first=date_vn(first),
+                          last=date_vn(last)))
+    if (last - first).days >= MAX_DAYS:
+        raise BadFilter(f"at most {MAX_DAYS} days at a time",
+                        _("Từ ngày {first} đến ngày {last} là {days} ngày, quá {max} ngày",
+                          first=date_vn(first), last=date_vn(last),
+                          days=(last - first).days + 1, max=MAX_DAYS))
+    unit = parse_unit(args)
     kinds: list[str] = []
     for value in args.getlist("type"):
         for part in value.split(","):
@@ -99,12 +119,15 @@ def parse(args: MultiDict) -> LogQuery:
                 try:
                     kind = kind_from_text(part)
                 except ValueError:
-                    raise BadFilter(f"unknown type {part.strip()[:40]!r}") from None
+                    raise BadFilter(f"unknown type {part.strip()[:40]!r}",
+                                    _("Không có loại vi phạm {kind}",
+                                      kind=part.strip()[:40])) from None
                 if kind not in kinds:
                     kinds.append(kind)
     status = args.get("status", "").strip() or None
     if status is not None and status not in STATUSES:
-        raise BadFilter("status must be open or excused")
+        raise BadFilter("status must be open or excused",
+                        _("Không có trạng thái {status}", status=status[:40]))
     employee = args.get("employee", "").strip() or None
     return LogQuery(first, last, unit, kinds or None, employee, status)
 
@@ -115,9 +138,12 @@ def page_args(args: MultiDict, default_per_page: int = DEFAULT_PER_PAGE) -> tupl
         page = int(args.get("page") or 1)
         per_page = int(args.get("per_page") or default_per_page)
     except ValueError:
-        raise BadFilter("page and per_page must be integers") from None
-    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
-        raise BadFilter(f"page must be 1 to {MAX_PAGE}, per_page 1 to {MAX_PER_PAGE}")
+        message = "page and per_page must be integers"
+    else:
+        if 1 <= page <= MAX_PAGE and 1 <= per_page <= MAX_PER_PAGE:
+            return page, per_page
+        message = f"page must be 1 to {MAX_PAGE}, per_page 1 to {MAX_PER_PAGE}"
+    raise BadFilter(message, _("Số trang hoặc số dòng mỗi trang không hợp lệ"))
     return page, per_page
 
 

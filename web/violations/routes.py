@@ -19,7 +19,9 @@ from web.reports.common import (
 from web.errors import bad_request
 from web.security import roles_required, visible_units
 from web.violations import LOG_ROLES, bp
-from web.violations.query import BadFilter, UnknownUnit, includes_today, page_args, parse, run
+from web.violations.query import (
+    BadFilter, UnknownUnit, includes_today, page_args, parse, parse_unit, run,
+)
 
 LOG_FORMATS = ("xlsx", "csv", "pdf")
 OFFENDER_FORMATS = ("xlsx", "csv", "pdf")
@@ -48,14 +50,29 @@ def _query():
         unit_not_found(str(exc))
 
 
+def _bad_filter(exc: BadFilter):
+    """The log page with the form as the user filled it and what is wrong above it."""
+    try:
+        unit = parse_unit(request.args)
+    except UnknownUnit:
+        unit = None
+    return render_template(
+        "violations/log.html", error=exc.shown, form=request.args.to_dict(),
+        picker=unit_picker(unit), kinds=[(k, KIND_LABELS[k]) for k in FINDING_KINDS],
+        status_labels=STATUS_LABELS,
+    ), 400
+
+
 @bp.route("")
 @roles_required(*LOG_ROLES)
 def log():
-    query = _query()
     try:
+        query = parse(request.args)
         number, per_page = page_args(request.args)
-    except BadFilter:
-        raise bad_request("log_filter") from None
+    except BadFilter as exc:
+        return _bad_filter(exc)
+    except UnknownUnit as exc:
+        unit_not_found(str(exc))
     found = run(query, offset=(number - 1) * per_page, limit=per_page, tree=request_tree())
     # Past the count, the pager knows only that one more page exists.
     page = Page(found.rows, number, per_page, found.total + (not found.exact))
@@ -64,7 +81,7 @@ def log():
                                                      "page": page.pages}))
     return render_template(
         "violations/log.html", query=query, rows=found.rows, page=page,
-        total_text=_Count(found.total), exact=found.exact, args=query.args(),
+        total_text=_Count(found.total), exact=found.exact, args=query.args(), form=query.args(),
         picker=unit_picker(query.unit),
         kinds=[(k, KIND_LABELS[k]) for k in FINDING_KINDS], kind_text=_texts(KIND_LABELS),
         source_text=_texts(SOURCE_LABELS), status_text=_texts(STATUS_LABELS),
