@@ -8,6 +8,7 @@ import re
 
 from openpyxl import load_workbook
 
+from attendance import exports
 from november_data import build
 from report_factories import FORMULA_NAME
 from web_helpers import use_english
@@ -164,6 +165,21 @@ def test_export_xlsx_and_csv_follow_the_filters_and_neutralize(login_as, session
     text = client.get(link.replace("/xlsx", "/csv")).data.decode("utf-8-sig")
     names = [r[2] for r in csv.reader(io.StringIO(text))][1:]
     assert len(names) == 4 and "'" + FORMULA_NAME in names
+
+
+def test_a_pdf_past_its_row_limit_is_refused_with_the_filters_kept(
+        login_as, session_factory, monkeypatch):
+    build(session_factory)
+    client = login_as("inspector")
+    monkeypatch.setattr(exports, "PDF_MAX_ROWS", 3)  # 4 late arrivals in the range
+    response = client.get(f"/violations/export/pdf?{RANGE}&type=late")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/violations?{RANGE}&type=late"
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Hơn 3 vi phạm: quá nhiều cho tệp PDF. Hãy thu hẹp bộ lọc hoặc tải XLSX, CSV." in html
+    monkeypatch.setattr(exports, "PDF_MAX_ROWS", 4)
+    response = client.get(f"/violations/export/pdf?{RANGE}&type=late")
+    assert response.status_code == 200 and response.data[:4] == b"%PDF"
 
 
 def test_repeat_offenders_tab(login_as, session_factory):
