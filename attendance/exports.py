@@ -613,7 +613,8 @@ def monthly_pdf(report: MonthlyReport, config: Config, offenders: list[Offender]
     subtitle = ("Tình hình chấp hành thời giờ làm việc và đeo thẻ công chức "
                 f"tháng {_month_label(report)}")
     body = [pdf.paragraph(f"Số liệu từ ngày {format_day(report.first)} đến ngày "
-                          f"{format_day(report.last)}."),
+                          f"{format_day(report.last)}." if report.started
+                          else "Chưa có số liệu: chưa hết ngày nào của tháng này."),
             pdf.heading("I. Xếp hạng thi đua các đơn vị")]
     rows = [[u.rank if u.rank is not None else "—", u.unit.name, u.expected, u.present,
              _percent(u.badge_compliance), _percent(u.punctuality), u.absences]

@@ -425,6 +425,7 @@ EN: dict[str, str] = {
     "Đi muộn (ngày / phút)": "Late (days / minutes)",
     "Không có dữ liệu cho tháng này.": "No data for this month.",
     "Số liệu từ ngày {first} đến ngày {last}.": "Figures from {first} to {last}.",
+    "Chưa có số liệu: chưa hết ngày nào của tháng này.": "No figures yet: no day of this month has ended.",
     "Tháng": "Month",
     "Tháng sau": "Next month",
     "Tháng trước": "Previous month",

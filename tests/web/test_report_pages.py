@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from attendance.models import IssuedReport, Unit
 from november_data import build
-from report_factories import FORMULA_NAME
+from report_factories import FORMULA_NAME, pdf_text
 
 DAY = "2026-11-10"
 
@@ -187,6 +187,18 @@ def test_monthly_exports(login_as, session_factory):
     text = client.get("/reports/monthly/export/csv?month=2026-11").data.decode("utf-8-sig")
     assert "'" + FORMULA_NAME in text
     assert client.get("/reports/monthly/export/pdf?month=2026-11&unit=SNV").data[:4] == b"%PDF"
+
+
+def test_a_month_to_come_has_no_figures_not_a_reversed_range(login_as, tmp_path):
+    client = login_as("admin")
+    html = client.get("/reports/monthly?month=2027-05").get_data(as_text=True)
+    assert "Chưa có số liệu: chưa hết ngày nào của tháng này." in html
+    assert "Số liệu từ ngày" not in html
+    path = tmp_path / "thang.pdf"
+    path.write_bytes(client.get("/reports/monthly/export/pdf?month=2027-05").data)
+    text = pdf_text(path)
+    assert "Chưa có số liệu: chưa hết ngày nào của tháng này." in text
+    assert "Số liệu từ ngày" not in text
 
 
 def test_monthly_rejects_a_bad_month(login_as):
