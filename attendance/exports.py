@@ -292,6 +292,11 @@ def _excuse_kinds(excuses: tuple[ExcuseRef, ...]) -> str:
                      f"{EXCUSE_PART_LABELS.get(e.part, e.part)}" for e in excuses)
 
 
+# An excuse beside a finding: "Lý do" is the employee's own (the excuse's note), the
+# approver's comment on the decision has its own column.
+EXCUSE_HEADER = ["Loại lý do", "Người duyệt", "Lý do", "Ý kiến người duyệt"]
+
+
 def _excused_rows(report: DailyReport):
     for unit_day in report.units:
         for entry in unit_day.employees:
@@ -300,6 +305,7 @@ def _excused_rows(report: DailyReport):
                 approvers = list(dict.fromkeys(e.approved_by or "" for e in excuses))
                 yield [report.day, *_person(entry.employee, unit_day.unit),
                        _excuse_kinds(excuses), "; ".join(a for a in approvers if a),
+                       "; ".join(e.note for e in excuses if e.note),
                        "; ".join(e.reason for e in excuses if e.reason)]
 
 
@@ -317,7 +323,7 @@ def daily_xlsx(report: DailyReport) -> bytes:
         book.sheet(_sheet_name(KIND_LABELS[kind]), ["Ngày", *PERSON_HEADER, *extra],
                    _finding_rows(report, kind, tz))
     book.sheet(_sheet_name(EXCUSED_LABEL),
-               ["Ngày", *PERSON_HEADER, "Loại lý do", "Người duyệt", "Lý do"],
+               ["Ngày", *PERSON_HEADER, *EXCUSE_HEADER],
                _excused_rows(report))
     return book.bytes()
 
@@ -395,7 +401,8 @@ def daily_pdf(report: DailyReport, config: Config, *, unit_name: str | None = No
         body.append(pdf.heading("III. Nghỉ có lý do"))
         body.append(pdf.table(
             ["STT", "Họ và tên", "Đơn vị", "Lý do", "Người duyệt"],
-            [[i, f"{r[2]} ({r[1]})", r[5], r[6], r[7]] for i, r in enumerate(excused, 1)],
+            [[i, f"{r[2]} ({r[1]})", r[5], "\n".join(filter(None, (r[6], r[8]))), r[7]]
+             for i, r in enumerate(excused, 1)],
             [10, 45, 40, 35, 35], align=["c", "l", "l", "l", "l"]))
     document = _document(config, unit_name, issued_on or report.day, subtitle, signer_name)
     return pdf.official_pdf(document, body)
@@ -701,7 +708,7 @@ def offenders_pdf(month: date | str, offenders: list[Offender], config: Config, 
 # --- violation log ------------------------------------------------------------------------
 
 VIOLATION_HEADER = ["Ngày", *PERSON_HEADER, "Loại vi phạm", "Buổi", "Thời điểm", "Số phút",
-                    "Nguồn ghi nhận", "Trạng thái", "Loại lý do", "Người duyệt", "Lý do"]
+                    "Nguồn ghi nhận", "Trạng thái", *EXCUSE_HEADER]
 
 
 def _violation_rows(rows: Iterable[Violation], tz: ZoneInfo):
@@ -714,6 +721,7 @@ def _violation_rows(rows: Iterable[Violation], tz: ZoneInfo):
                    f"{EXCUSE_KIND_LABELS.get(excuse.kind, excuse.kind)}, "
                    f"{EXCUSE_PART_LABELS.get(excuse.part, excuse.part)}"),
                "" if excuse is None else excuse.approved_by or "",
+               "" if excuse is None else excuse.note or "",
                "" if excuse is None else excuse.reason or ""]
 
 

@@ -136,12 +136,14 @@ def test_daily_xlsx_names_both_half_day_excuses_of_a_day(db_session, config):
     people = november(db_session)
     friday = date(2026, 11, 13)
     excuse(db_session, people["E004"], friday, part="morning", kind="other", reason="<i>ok</i>")
-    excuse(db_session, people["E004"], friday, part="afternoon", reason="Việc gia đình")
+    excuse(db_session, people["E004"], friday, part="afternoon", reason="Việc gia đình",
+           comment="Đồng ý")
     book = load_workbook(io.BytesIO(daily_xlsx(compile_daily(db_session, config, friday))))
     [excused] = _rows(book["Nghỉ có lý do"])
     assert (excused["Mã cán bộ"], excused["Loại lý do"], excused["Người duyệt"],
-            excused["Lý do"]) == ("E004", "lý do khác, buổi sáng; nghỉ phép, buổi chiều",
-                                  "Lê Văn Trưởng", "<i>ok</i>; Việc gia đình")
+            excused["Lý do"], excused["Ý kiến người duyệt"]) == (
+        "E004", "lý do khác, buổi sáng; nghỉ phép, buổi chiều", "Lê Văn Trưởng",
+        "<i>ok</i>; Việc gia đình", "<i>ok</i>; Đồng ý")
     detail = {r["Mã cán bộ"]: r for r in _rows(book["Chi tiết"])}
     assert detail["E004"]["Tình trạng"] == (
         "nghỉ có lý do (lý do khác, buổi sáng; nghỉ phép, buổi chiều)")

@@ -167,6 +167,21 @@ def test_export_xlsx_and_csv_follow_the_filters_and_neutralize(login_as, session
     assert len(names) == 4 and "'" + FORMULA_NAME in names
 
 
+def test_exports_give_the_employee_s_reason_and_the_approver_s_comment_apart(
+        login_as, session_factory):
+    build(session_factory)
+    client = login_as("inspector")
+    text = client.get(f"/violations/export/csv?{RANGE}&status=excused").data.decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(text)))
+    row = dict(zip(header, row))
+    assert (row["Lý do"], row["Ý kiến người duyệt"]) == ("Nghỉ phép về quê", "Đồng ý")
+    sheet = load_workbook(io.BytesIO(client.get(
+        f"/violations/export/xlsx?{RANGE}&status=excused").data))["Nhật ký vi phạm"]
+    header, row = sheet.iter_rows(values_only=True)
+    row = dict(zip(header, row))
+    assert (row["Lý do"], row["Ý kiến người duyệt"]) == ("Nghỉ phép về quê", "Đồng ý")
+
+
 def test_a_pdf_past_its_row_limit_is_refused_with_the_filters_kept(
         login_as, session_factory, monkeypatch):
     build(session_factory)
