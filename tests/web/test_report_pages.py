@@ -189,6 +189,27 @@ def test_monthly_exports(login_as, session_factory):
     assert client.get("/reports/monthly/export/pdf?month=2026-11&unit=SNV").data[:4] == b"%PDF"
 
 
+def test_a_unit_head_s_daily_pdf_of_all_his_units_is_issued_and_signed_by_his_unit(
+        login_as, session_factory, province, tmp_path):
+    build(session_factory)
+    with session_factory() as session:
+        session.get(Unit, province["SNV"]).head_id = province["e_snv"]
+        session.commit()
+
+    def text(client, args):
+        path = tmp_path / "ngay.pdf"
+        path.write_bytes(client.get(f"/reports/daily/export/pdf?date={DAY}{args}").data)
+        return pdf_text(path)
+
+    head = login_as("head_snv")
+    for args in ("", "&unit=SNV"):  # "Tất cả" is his own tree
+        shown = text(head, args)
+        assert "SỞ NỘI VỤ" in shown and "Trần Thị Bình" in shown
+        assert "Sở Nội vụ (để báo cáo)" not in shown and "Lưu: VT." in shown
+    shown = text(head, "&unit=SNV-P1")  # a phòng reports to the Sở
+    assert "PHÒNG CÔNG CHỨC" in shown and "Sở Nội vụ (để báo cáo)" in shown
+
+
 def test_a_month_to_come_has_no_figures_not_a_reversed_range(login_as, tmp_path):
     client = login_as("admin")
     html = client.get("/reports/monthly?month=2027-05").get_data(as_text=True)

@@ -193,7 +193,13 @@ def unit_not_found(text: str) -> NoReturn:
 
 
 def issuer(unit: Unit | None) -> tuple[str | None, str | None]:
-    """The issuing unit's name and its head's name, for a PDF's header and signature."""
+    """The issuing unit's name and its head's name, for a PDF's header and signature.
+
+    Without a unit ("Tất cả"), a unit head's scope is the tree of his own unit, which issues
+    it; for the others, the governing agency (no unit, no signer's name)."""
+    account = current_account()
+    if unit is None and account.role == "unit_head" and account.unit_id is not None:
+        unit = get_db().get(Unit, account.unit_id)
     if unit is None:
         return None, None
     head = get_db().get(Employee, unit.head_id) if unit.head_id else None
