@@ -7,9 +7,9 @@ morning report (a snapshot at its cut-off) is written from its issued content in
 - XLSX has a sheet per list, the header in row 1 (bold, frozen, with a filter), dates as
   dd/mm/yyyy, times as hh:mm:ss, rates as percentages.
 - PDF is the official report in the Decree 30 frame of ``attendance.pdf``.
-Text that a user could have typed (names, positions, unit names, notes, codes) goes through
-``neutralize`` before it reaches a CSV or XLSX cell, so that a name such as
-``=cmd|' /C calc'!A0`` is shown as text and never runs as a formula.
+Text that a user could have typed (names, positions, unit names, notes, codes) never runs as a
+formula: in CSV, ``neutralize`` prefixes a name such as ``=cmd|' /C calc'!A0`` with ``'``; in
+XLSX, such text is a cell typed as a string, shown exactly as it is.
 """
 
 from __future__ import annotations
@@ -46,11 +46,13 @@ DATE_FORMAT, TIME_FORMAT, PERCENT_FORMAT = "dd/mm/yyyy", "hh:mm:ss", "0.0%"
 PDF_MAX_ROWS = 2_000
 
 
+def _formula_like(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
+
+
 def neutralize(value: object) -> object:
     """Text that a spreadsheet would read as a formula, prefixed with ``'``; else unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
+    return "'" + value if _formula_like(value) else value
 
 
 # --- cells --------------------------------------------------------------------------------
@@ -117,10 +119,13 @@ class _Book:
                 fmt = TIME_FORMAT
             elif index in percent_columns and value is not None:
                 fmt = PERCENT_FORMAT
-            if fmt is None and font is None:
-                cells.append(neutralize(value))
+            text = _formula_like(value)
+            if fmt is None and font is None and not text:
+                cells.append(value)
                 continue
-            cell = WriteOnlyCell(sheet, neutralize(value))
+            cell = WriteOnlyCell(sheet, value)
+            if text:
+                cell.data_type = "s"  # openpyxl took it for a formula: text it stays
             if fmt is not None:
                 cell.number_format = fmt
             if font is not None:

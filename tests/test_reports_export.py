@@ -99,9 +99,10 @@ def test_daily_xlsx_sheets_headers_and_values(db_session, config):
     assert late.column_dimensions["C"].width >= len("Nguyễn Văn An")
 
     detail = {r["Mã cán bộ"]: r for r in _rows(book["Chi tiết"])}
-    assert detail["E005"]["Họ và tên"] == "'" + FORMULA_NAME
-    assert detail["E005"]["Chức vụ"] == "'-Chuyên viên"
-    for sheet in book.worksheets:  # nothing a user typed became a formula
+    # Exactly as typed (no "'" as in CSV), in cells typed as text: never a formula.
+    assert detail["E005"]["Họ và tên"] == FORMULA_NAME
+    assert detail["E005"]["Chức vụ"] == "-Chuyên viên"
+    for sheet in book.worksheets:
         for row in sheet.iter_rows():
             assert all(cell.data_type != "f" for cell in row)
 
@@ -209,7 +210,7 @@ def test_daily_cli_csv_and_xlsx(db_session, cli, tmp_path):
                  "-o", str(path))
     assert result.exit_code == 0, result.output
     names = {r["Họ và tên"] for r in _rows(load_workbook(path)["Chi tiết"])}
-    assert names == {"Phạm Thị Dung", "'" + FORMULA_NAME}
+    assert names == {"Phạm Thị Dung", FORMULA_NAME}
     result = cli("report", "daily", "--date", "2026-11-02", "--format", "json")
     assert {u["unit"] for u in json.loads(result.output)["units"]} == {"PTC", "SNV", "STC"}
     result = cli("report", "daily", "--date", "2026-11-02", "--unit", "NOPE", "--format", "csv")

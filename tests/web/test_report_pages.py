@@ -53,9 +53,10 @@ def test_daily_csv_and_xlsx_neutralize_formula_names(login_as, session_factory):
     names = [row[2] for row in rows[1:]]
     assert "'" + FORMULA_NAME in names and FORMULA_NAME not in names
     book = _workbook(client.get(f"/reports/daily/export/xlsx?date={DAY}"))
-    cells = [c.value for sheet in book for row in sheet.iter_rows() for c in row]
-    assert "'" + FORMULA_NAME in cells
-    assert not any(isinstance(v, str) and v.startswith("=") for v in cells)
+    # In XLSX the name is a cell typed as text, exactly as typed: never a formula.
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row]
+    assert {c.data_type for c in cells if c.value == FORMULA_NAME} == {"s"}
+    assert all(c.data_type != "f" for c in cells)
 
 
 def test_export_is_scoped_like_the_page(login_as, session_factory):
