@@ -30,6 +30,7 @@ from attendance import pdf
 from attendance.audit import action_label
 from attendance.config import Config
 from attendance.models import AuditEntry
+from attendance.names import name_sort_key
 from attendance.reports import (
     ABSENT, ABSENT_FROM_POST, EARLY_LEAVE, EXCUSE_KIND_LABELS, EXCUSE_PART_LABELS, EXCUSED_LABEL,
     KIND_LABELS, LATE, MISSED_SESSION, MISSING_CHECKOUT, NO_BADGE, SOURCE_LABELS, STATUS_LABELS,
@@ -188,6 +189,13 @@ class _Book:
 PERSON_HEADER = ["Mã cán bộ", "Họ và tên", "Chức vụ", "Mã đơn vị", "Đơn vị"]
 
 
+def _by_name(unit_day) -> list[EmployeeDay]:
+    """A unit's employees as Vietnamese lists sort them: by given name, then family and
+    middle names (the report itself keeps them by code)."""
+    return sorted(unit_day.employees,
+                  key=lambda e: (name_sort_key(e.employee.full_name), e.employee.code))
+
+
 def _person(entry_employee, unit) -> list[object]:
     return [entry_employee.code, entry_employee.full_name, entry_employee.position or "",
             unit.code, unit.name]
@@ -217,7 +225,7 @@ DAILY_DETAIL_HEADER = ["Ngày", *PERSON_HEADER, "Tình trạng", "Giờ đến",
 
 def _daily_detail_rows(report: DailyReport, tz: ZoneInfo):
     for unit_day in report.units:
-        for entry in unit_day.employees:
+        for entry in _by_name(unit_day):
             result = entry.result
             opened = result.open_findings()
 
@@ -255,7 +263,7 @@ def _unit_summary(day: date, code: str, name: str, employees: list[EmployeeDay],
 
 def _finding_rows(report: DailyReport, kind: str, tz: ZoneInfo):
     for unit_day in report.units:
-        for entry in unit_day.employees:
+        for entry in _by_name(unit_day):
             for finding in entry.result.open_findings(kind):
                 person = [report.day, *_person(entry.employee, unit_day.unit)]
                 if kind in (LATE, EARLY_LEAVE):
@@ -304,7 +312,7 @@ EXCUSE_HEADER = ["Loại lý do", "Người duyệt", "Lý do", "Ý kiến ngư�
 
 def _excused_rows(report: DailyReport):
     for unit_day in report.units:
-        for entry in unit_day.employees:
+        for entry in _by_name(unit_day):
             excuses = entry.result.excused
             if entry.result.working and excuses is not None:
                 approvers = list(dict.fromkeys(e.approved_by or "" for e in excuses))
@@ -393,7 +401,7 @@ def daily_pdf(report: DailyReport, config: Config, *, unit_name: str | None = No
 
     violation_rows = []
     for unit_day in report.units:
-        for entry in unit_day.employees:
+        for entry in _by_name(unit_day):
             for finding in entry.result.open_findings():
                 violation_rows.append([
                     len(violation_rows) + 1,

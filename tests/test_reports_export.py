@@ -99,6 +99,8 @@ def test_daily_xlsx_sheets_headers_and_values(db_session, config):
     assert late.column_dimensions["C"].width >= len("Nguyễn Văn An")
 
     detail = {r["Mã cán bộ"]: r for r in _rows(book["Chi tiết"])}
+    # By given name within a unit (GLOSSARY): "…calc'!A0" before Phạm Thị "Dung".
+    assert [code for code, r in detail.items() if r["Mã đơn vị"] == "STC"] == ["E005", "E004"]
     # Exactly as typed (no "'" as in CSV), in cells typed as text: never a formula.
     assert detail["E005"]["Họ và tên"] == FORMULA_NAME
     assert detail["E005"]["Chức vụ"] == "-Chuyên viên"
