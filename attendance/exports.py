@@ -41,10 +41,21 @@ from attendance.rules import ExcuseRef
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT, TIME_FORMAT, PERCENT_FORMAT = "dd/mm/yyyy", "hh:mm:ss", "0.0%"
-# Rows of the violation log one PDF holds (about 70 pages): reportlab lays out a long table
-# in time that grows faster than its rows (1,000 rows 1.8 s, 2,000 rows 5 s, 4,000 rows 15 s
-# on one core), so a longer log is refused; CSV and XLSX take any number of rows.
+# Table rows one PDF asked from the web holds (about 70 pages): reportlab lays out a long
+# table in time that grows faster than its rows (1,000 rows 1.7 s, 2,000 rows 3.9 s, 4,000
+# rows 9.2 s; bench/exports.py), so a longer violation log, or the daily or monthly report
+# of a large province, is refused there; CSV and XLSX take any number of rows.
 PDF_MAX_ROWS = 2_000
+
+
+class TooManyRows(ValueError):
+    """A report whose PDF would hold more than the ``max_rows`` asked (the web's
+    ``PDF_MAX_ROWS``), refused before its layout; the scheduler's mail asks for no limit."""
+
+
+def _check_rows(rows: int, max_rows: int | None) -> None:
+    if max_rows is not None and rows > max_rows:
+        raise TooManyRows(rows)
 
 
 def _formula_like(value: object) -> bool:
@@ -378,7 +389,8 @@ def _violations_section(rows: list[list[object]]) -> list:
 
 
 def daily_pdf(report: DailyReport, config: Config, *, unit_name: str | None = None,
-              issued_on: date | None = None, signer_name: str | None = None) -> bytes:
+              issued_on: date | None = None, signer_name: str | None = None,
+              max_rows: int | None = None) -> bytes:
     """The official daily report: figures per unit, the violations, those excused."""
     tz = ZoneInfo(report.tz_name)
     subtitle = ("Tình hình chấp hành thời giờ làm việc và đeo thẻ công chức "
@@ -407,9 +419,9 @@ def daily_pdf(report: DailyReport, config: Config, *, unit_name: str | None = No
                     len(violation_rows) + 1,
                     f"{entry.employee.full_name} ({entry.employee.code})", unit_day.unit.name,
                     KIND_LABELS[finding.kind], _finding_detail(entry, finding, tz)])
-    body += _violations_section(violation_rows)
-
     excused = list(_excused_rows(report))
+    _check_rows(len(report.units) + len(violation_rows) + len(excused), max_rows)
+    body += _violations_section(violation_rows)
     if excused:
         body.append(pdf.heading("III. Nghỉ có lý do"))
         body.append(pdf.table(
@@ -628,7 +640,7 @@ def monthly_xlsx(report: MonthlyReport, offenders: list[Offender] | None = None)
 
 def monthly_pdf(report: MonthlyReport, config: Config, offenders: list[Offender] | None = None,
                 *, unit_name: str | None = None, issued_on: date | None = None,
-                signer_name: str | None = None) -> bytes:
+                signer_name: str | None = None, max_rows: int | None = None) -> bytes:
     """The official monthly report: the ranking, the employees with violations, offenders."""
     subtitle = ("Tình hình chấp hành thời giờ làm việc và đeo thẻ công chức "
                 f"tháng {_month_label(report)}")
@@ -656,6 +668,7 @@ def monthly_pdf(report: MonthlyReport, config: Config, offenders: list[Offender]
     body.append(pdf.heading("II. Cán bộ, công chức, viên chức, người lao động vi phạm"))
     people = [(u, p) for u in sorted(report.units, key=lambda u: u.unit.code)
               for p in u.employees if p.violations]
+    _check_rows(len(report.units) + len(people) + len(offenders or ()), max_rows)
     if people:
         body.append(pdf.table(
             ["STT", "Họ và tên\nĐơn vị", "Đi muộn (ngày / phút)", "Về sớm",

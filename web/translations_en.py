@@ -458,8 +458,8 @@ EN: dict[str, str] = {
     "{total} vi phạm từ ngày {first} đến ngày {last}.": "{total:violation|violations} from {first} to {last}.",
     "Hơn {total} vi phạm từ ngày {first} đến ngày {last}.":
         "More than {total:violation|violations} from {first} to {last}.",
-    "Hơn {limit} vi phạm: quá nhiều cho tệp PDF. Hãy thu hẹp bộ lọc hoặc tải XLSX, CSV.":
-        "More than {limit} violations: too many for a PDF. Narrow the filters or download XLSX or CSV.",
+    "Hơn {limit} dòng: quá nhiều cho một tệp PDF. Hãy thu hẹp bộ lọc hoặc tải XLSX, CSV.":
+        "More than {limit} rows: too many for one PDF. Narrow the filters or download XLSX or CSV.",
     "Xem nhật ký": "See the log",
     "Lượt quét thẻ": "Badge scan",
     "Dữ liệu quét thẻ": "Badge scan records",

@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from attendance import exports
 from attendance.models import IssuedReport, Unit
 from november_data import build
 from report_factories import FORMULA_NAME, pdf_text
@@ -209,6 +210,22 @@ def test_a_unit_head_s_daily_pdf_of_all_his_units_is_issued_and_signed_by_his_un
         assert "Sở Nội vụ (để báo cáo)" not in shown and "Lưu: VT." in shown
     shown = text(head, "&unit=SNV-P1")  # a phòng reports to the Sở
     assert "PHÒNG CÔNG CHỨC" in shown and "Sở Nội vụ (để báo cáo)" in shown
+
+
+def test_a_daily_or_monthly_pdf_past_the_row_limit_is_refused(
+        login_as, session_factory, monkeypatch):
+    build(session_factory)
+    client = login_as("admin")
+    monkeypatch.setattr(exports, "PDF_MAX_ROWS", 1)
+    for path, page in ((f"/reports/daily/export/pdf?date={DAY}&unit=SNV",
+                        f"/reports/daily?date={DAY}&unit=SNV"),
+                       ("/reports/monthly/export/pdf?month=2026-11",
+                        "/reports/monthly?month=2026-11")):
+        response = client.get(path)
+        assert response.status_code == 302 and response.headers["Location"] == page
+        assert "Hơn 1 dòng: quá nhiều cho một tệp PDF" in client.get(page).get_data(as_text=True)
+    monkeypatch.setattr(exports, "PDF_MAX_ROWS", 2_000)
+    assert client.get(f"/reports/daily/export/pdf?date={DAY}").data[:4] == b"%PDF"
 
 
 def test_a_month_to_come_has_no_figures_not_a_reversed_range(login_as, tmp_path):

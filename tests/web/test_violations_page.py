@@ -192,7 +192,7 @@ def test_a_pdf_past_its_row_limit_is_refused_with_the_filters_kept(
     assert response.status_code == 302
     assert response.headers["Location"] == f"/violations?{RANGE}&type=late"
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Hơn 3 vi phạm: quá nhiều cho tệp PDF. Hãy thu hẹp bộ lọc hoặc tải XLSX, CSV." in html
+    assert "Hơn 3 dòng: quá nhiều cho một tệp PDF. Hãy thu hẹp bộ lọc hoặc tải XLSX, CSV." in html
     monkeypatch.setattr(exports, "PDF_MAX_ROWS", 4)
     response = client.get(f"/violations/export/pdf?{RANGE}&type=late")
     assert response.status_code == 200 and response.data[:4] == b"%PDF"

@@ -19,10 +19,10 @@ from datetime import date, timedelta
 from typing import NoReturn
 from weakref import WeakKeyDictionary
 
-from flask import Response, abort, g, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from attendance import access
+from attendance import access, exports
 from attendance.calendar import YEARS
 from attendance.evaluation import OrgTree, UnitRow
 from attendance.models import Employee, Unit
@@ -31,6 +31,8 @@ from attendance.reports import month_bounds
 from attendance.scans import fold
 from web.db import domain_config, get_db, now
 from web.errors import bad_request
+from web.format import Count
+from web.i18n import _
 from web.security import current_account, is_api_request, visible_units
 
 PICKER_LIMIT = 30  # units in a user's scope listed in full; more: a search box
@@ -204,6 +206,15 @@ def issuer(unit: Unit | None) -> tuple[str | None, str | None]:
         return None, None
     head = get_db().get(Employee, unit.head_id) if unit.head_id else None
     return unit.name, head.full_name if head else None
+
+
+def pdf_refused(endpoint: str, **args) -> Response:
+    """Back to the page a PDF was asked from, with its filters, saying why there is none:
+    past ``exports.PDF_MAX_ROWS`` rows its layout would hold a worker for minutes."""
+    flash(_(
+        "Hơn {limit} dòng: quá nhiều cho một tệp PDF. Hãy thu hẹp bộ lọc hoặc tải XLSX, CSV.",
+        limit=Count(exports.PDF_MAX_ROWS)), "error")
+    return redirect(url_for(endpoint, **args))
 
 
 def download(data: bytes, fmt: str, stem: str) -> Response:
