@@ -240,7 +240,7 @@ def load_evidence(session: Session, config: Config, employees: list[EmployeeRow]
               .correlate(Excuse).scalar_subquery())
     query = (
         select(Excuse.id, Excuse.employee_id, Excuse.start_date, Excuse.end_date, Excuse.part,
-               Excuse.kind, ExcuseDecision.decided_by, ExcuseDecision.reason)
+               Excuse.kind, Excuse.note, ExcuseDecision.decided_by, ExcuseDecision.reason)
         .outerjoin(ExcuseDecision, and_(ExcuseDecision.id == latest))
         .where(Excuse.status == "approved", Excuse.start_date <= last, Excuse.end_date >= first)
     )
@@ -248,7 +248,7 @@ def load_evidence(session: Session, config: Config, employees: list[EmployeeRow]
         if r.employee_id in wanted:
             excuses[r.employee_id].append(
                 (r.start_date, r.end_date,
-                 ExcuseRef(r.part, r.kind, r.decided_by, r.reason, r.id)))
+                 ExcuseRef(r.part, r.kind, r.decided_by, r.reason, r.id, r.note)))
     return Evidence(scans, marks, excuses)
 
 

@@ -7,20 +7,22 @@ morning report (a snapshot at its cut-off) is written from its issued content in
 - XLSX has a sheet per list, the header in row 1 (bold, frozen, with a filter), dates as
   dd/mm/yyyy, times as hh:mm:ss, rates as percentages.
 - PDF is the official report in the Decree 30 frame of ``attendance.pdf``.
-Text that a user could have typed (names, positions, unit names, notes, codes) goes through
-``neutralize`` before it reaches a CSV or XLSX cell, so that a name such as
-``=cmd|' /C calc'!A0`` is shown as text and never runs as a formula.
+Text that a user could have typed (names, positions, unit names, notes, codes) never runs as a
+formula: in CSV, ``neutralize`` prefixes a name such as ``=cmd|' /C calc'!A0`` with ``'``; in
+XLSX, such text is a cell typed as a string, shown exactly as it is.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from itertools import chain, islice
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -28,6 +30,7 @@ from attendance import pdf
 from attendance.audit import action_label
 from attendance.config import Config
 from attendance.models import AuditEntry
+from attendance.names import name_sort_key
 from attendance.reports import (
     ABSENT, ABSENT_FROM_POST, EARLY_LEAVE, EXCUSE_KIND_LABELS, EXCUSE_PART_LABELS, EXCUSED_LABEL,
     KIND_LABELS, LATE, MISSED_SESSION, MISSING_CHECKOUT, NO_BADGE, SOURCE_LABELS, STATUS_LABELS,
@@ -38,13 +41,30 @@ from attendance.rules import ExcuseRef
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT, TIME_FORMAT, PERCENT_FORMAT = "dd/mm/yyyy", "hh:mm:ss", "0.0%"
+# Table rows one PDF asked from the web holds (about 70 pages): reportlab lays out a long
+# table in time that grows faster than its rows (1,000 rows 1.7 s, 2,000 rows 3.9 s, 4,000
+# rows 9.2 s; bench/exports.py), so a longer violation log, or the daily or monthly report
+# of a large province, is refused there; CSV and XLSX take any number of rows.
+PDF_MAX_ROWS = 2_000
+
+
+class TooManyRows(ValueError):
+    """A report whose PDF would hold more than the ``max_rows`` asked (the web's
+    ``PDF_MAX_ROWS``), refused before its layout; the scheduler's mail asks for no limit."""
+
+
+def _check_rows(rows: int, max_rows: int | None) -> None:
+    if max_rows is not None and rows > max_rows:
+        raise TooManyRows(rows)
+
+
+def _formula_like(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
 
 
 def neutralize(value: object) -> object:
     """Text that a spreadsheet would read as a formula, prefixed with ``'``; else unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
+    return "'" + value if _formula_like(value) else value
 
 
 # --- cells --------------------------------------------------------------------------------
@@ -82,52 +102,91 @@ def _percent(value: float | None) -> str:
     return "" if value is None else f"{percent_text(value)}%".replace(".", ",")
 
 
+# Rows a sheet's column widths are measured on: the rest stream to the file unmeasured.
+WIDTH_SAMPLE = 1_000
+
+
 class _Book:
-    """A workbook of plain tables: header row 1, frozen and filtered; widths that fit."""
+    """A workbook of plain tables: header row 1, frozen and filtered; widths that fit.
+
+    Written in openpyxl's write-only mode, row by row: 71,000 rows of the violation log take
+    seconds and tens of MB, where the ordinary mode took 44 s and 460 MB."""
 
     def __init__(self, title: str):
-        self.workbook = Workbook()
-        self.workbook.remove(self.workbook.active)
+        self.workbook = Workbook(write_only=True)
         self.workbook.properties.title = title
         self.workbook.properties.creator = "Chấm công và kiểm tra đeo thẻ"
+
+    @staticmethod
+    def _cells(sheet, row: Sequence[object], percent_columns: Sequence[int],
+               font: Font | None = None) -> list[object]:
+        cells: list[object] = []
+        for index, value in enumerate(row):
+            fmt = None
+            if isinstance(value, datetime):
+                fmt = "dd/mm/yyyy hh:mm:ss"
+            elif isinstance(value, date):
+                fmt = DATE_FORMAT
+            elif isinstance(value, time):
+                fmt = TIME_FORMAT
+            elif index in percent_columns and value is not None:
+                fmt = PERCENT_FORMAT
+            text = _formula_like(value)
+            if fmt is None and font is None and not text:
+                cells.append(value)
+                continue
+            cell = WriteOnlyCell(sheet, value)
+            if text:
+                cell.data_type = "s"  # openpyxl took it for a formula: text it stays
+            if fmt is not None:
+                cell.number_format = fmt
+            if font is not None:
+                cell.font = font
+            cells.append(cell)
+        return cells
+
+    @staticmethod
+    def _width(value: object, index: int, percent_columns: Sequence[int]) -> int:
+        if isinstance(value, datetime):
+            return 19
+        if isinstance(value, date):
+            return 10
+        if isinstance(value, time):
+            return 8
+        if index in percent_columns:
+            return 7
+        return len(str(value)) if value is not None else 0
 
     def sheet(self, name: str, header: Sequence[str], rows: Iterable[Sequence[object]],
               *, percent_columns: Sequence[int] = (), total_row: bool = False) -> None:
         sheet = self.workbook.create_sheet(name[:31])
-        sheet.append(list(header))
+        rows = iter(rows)
+        sample = list(islice(rows, WIDTH_SAMPLE))
         widths = [len(h) for h in header]
-        count = 0
-        for row in rows:
-            count += 1
-            sheet.append([neutralize(v) for v in row])
+        for row in sample:
             for index, value in enumerate(row):
-                cell = sheet.cell(row=count + 1, column=index + 1)
-                if isinstance(value, datetime):
-                    cell.number_format = "dd/mm/yyyy hh:mm:ss"
-                    shown = 19
-                elif isinstance(value, date):
-                    cell.number_format = DATE_FORMAT
-                    shown = 10
-                elif isinstance(value, time):
-                    cell.number_format = TIME_FORMAT
-                    shown = 8
-                elif index in percent_columns:
-                    cell.number_format = PERCENT_FORMAT
-                    shown = 7
-                else:
-                    shown = len(str(value)) if value is not None else 0
-                widths[index] = max(widths[index], shown)
-        bold = Font(bold=True)
-        for cell in sheet[1]:
-            cell.font = bold
-            cell.fill = PatternFill("solid", fgColor="DDEBF7")
-            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        if total_row and count:
-            for cell in sheet[count + 1]:
-                cell.font = bold
+                widths[index] = max(widths[index], self._width(value, index, percent_columns))
+        # Before the first row: write-only sheets write their columns and panes first.
         for index, width in enumerate(widths, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 50)
         sheet.freeze_panes = "A2"
+        head_cells = []
+        for text in header:
+            cell = WriteOnlyCell(sheet, text)
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+            head_cells.append(cell)
+        sheet.append(head_cells)
+        count = 0
+        previous = None
+        for row in chain(sample, rows):
+            if previous is not None:
+                sheet.append(self._cells(sheet, previous, percent_columns))
+            previous, count = row, count + 1
+        if previous is not None:
+            bold = Font(bold=True) if total_row else None
+            sheet.append(self._cells(sheet, previous, percent_columns, bold))
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{count + 1}"
 
     def bytes(self) -> bytes:
@@ -139,6 +198,13 @@ class _Book:
 # --- daily --------------------------------------------------------------------------------
 
 PERSON_HEADER = ["Mã cán bộ", "Họ và tên", "Chức vụ", "Mã đơn vị", "Đơn vị"]
+
+
+def _by_name(unit_day) -> list[EmployeeDay]:
+    """A unit's employees as Vietnamese lists sort them: by given name, then family and
+    middle names (the report itself keeps them by code)."""
+    return sorted(unit_day.employees,
+                  key=lambda e: (name_sort_key(e.employee.full_name), e.employee.code))
 
 
 def _person(entry_employee, unit) -> list[object]:
@@ -170,7 +236,7 @@ DAILY_DETAIL_HEADER = ["Ngày", *PERSON_HEADER, "Tình trạng", "Giờ đến",
 
 def _daily_detail_rows(report: DailyReport, tz: ZoneInfo):
     for unit_day in report.units:
-        for entry in unit_day.employees:
+        for entry in _by_name(unit_day):
             result = entry.result
             opened = result.open_findings()
 
@@ -208,7 +274,7 @@ def _unit_summary(day: date, code: str, name: str, employees: list[EmployeeDay],
 
 def _finding_rows(report: DailyReport, kind: str, tz: ZoneInfo):
     for unit_day in report.units:
-        for entry in unit_day.employees:
+        for entry in _by_name(unit_day):
             for finding in entry.result.open_findings(kind):
                 person = [report.day, *_person(entry.employee, unit_day.unit)]
                 if kind in (LATE, EARLY_LEAVE):
@@ -251,16 +317,22 @@ def _excuse_kinds(excuses: tuple[ExcuseRef, ...], with_part: bool = False) -> st
                      f"{EXCUSE_PART_LABELS.get(e.part, e.part)}" for e in excuses)
 
 
+# An excuse beside a finding: "Lý do" is the employee's own (the excuse's note), the
+# approver's comment on the decision has its own column.
+EXCUSE_HEADER = ["Loại lý do", "Người duyệt", "Lý do", "Ý kiến người duyệt"]
+
+
 def _excuse_cells(excuses: tuple[ExcuseRef, ...], with_part: bool = False) -> list[str]:
-    """Loại lý do, Người duyệt, Lý do: each excuse's, joined by "; " (empty for none)."""
+    """The cells under EXCUSE_HEADER: each excuse's, joined by "; " (empty for none)."""
     approvers = dict.fromkeys(e.approved_by for e in excuses if e.approved_by)
     return [_excuse_kinds(excuses, with_part), "; ".join(approvers),
+            "; ".join(e.note for e in excuses if e.note),
             "; ".join(e.reason for e in excuses if e.reason)]
 
 
 def _excused_rows(report: DailyReport):
     for unit_day in report.units:
-        for entry in unit_day.employees:
+        for entry in _by_name(unit_day):
             excuses = entry.result.excused
             if entry.result.working and excuses is not None:
                 yield [report.day, *_person(entry.employee, unit_day.unit),
@@ -281,7 +353,7 @@ def daily_xlsx(report: DailyReport) -> bytes:
         book.sheet(_sheet_name(KIND_LABELS[kind]), ["Ngày", *PERSON_HEADER, *extra],
                    _finding_rows(report, kind, tz))
     book.sheet(_sheet_name(EXCUSED_LABEL),
-               ["Ngày", *PERSON_HEADER, "Loại lý do", "Người duyệt", "Lý do"],
+               ["Ngày", *PERSON_HEADER, *EXCUSE_HEADER],
                _excused_rows(report))
     return book.bytes()
 
@@ -323,7 +395,8 @@ def _violations_section(rows: list[list[object]]) -> list:
 
 
 def daily_pdf(report: DailyReport, config: Config, *, unit_name: str | None = None,
-              issued_on: date | None = None, signer_name: str | None = None) -> bytes:
+              issued_on: date | None = None, signer_name: str | None = None,
+              max_rows: int | None = None) -> bytes:
     """The official daily report: figures per unit, the violations, those excused."""
     tz = ZoneInfo(report.tz_name)
     subtitle = ("Tình hình chấp hành thời giờ làm việc và đeo thẻ công chức "
@@ -346,20 +419,21 @@ def daily_pdf(report: DailyReport, config: Config, *, unit_name: str | None = No
 
     violation_rows = []
     for unit_day in report.units:
-        for entry in unit_day.employees:
+        for entry in _by_name(unit_day):
             for finding in entry.result.open_findings():
                 violation_rows.append([
                     len(violation_rows) + 1,
                     f"{entry.employee.full_name} ({entry.employee.code})", unit_day.unit.name,
                     KIND_LABELS[finding.kind], _finding_detail(entry, finding, tz)])
-    body += _violations_section(violation_rows)
-
     excused = list(_excused_rows(report))
+    _check_rows(len(report.units) + len(violation_rows) + len(excused), max_rows)
+    body += _violations_section(violation_rows)
     if excused:
         body.append(pdf.heading("III. Nghỉ có lý do"))
         body.append(pdf.table(
             ["STT", "Họ và tên", "Đơn vị", "Lý do", "Người duyệt"],
-            [[i, f"{r[2]} ({r[1]})", r[5], r[6], r[7]] for i, r in enumerate(excused, 1)],
+            [[i, f"{r[2]} ({r[1]})", r[5], "\n".join(filter(None, (r[6], r[8]))), r[7]]
+             for i, r in enumerate(excused, 1)],
             [10, 45, 40, 35, 35], align=["c", "l", "l", "l", "l"]))
     document = _document(config, unit_name, issued_on or report.day, subtitle, signer_name)
     return pdf.official_pdf(document, body)
@@ -572,12 +646,13 @@ def monthly_xlsx(report: MonthlyReport, offenders: list[Offender] | None = None)
 
 def monthly_pdf(report: MonthlyReport, config: Config, offenders: list[Offender] | None = None,
                 *, unit_name: str | None = None, issued_on: date | None = None,
-                signer_name: str | None = None) -> bytes:
+                signer_name: str | None = None, max_rows: int | None = None) -> bytes:
     """The official monthly report: the ranking, the employees with violations, offenders."""
     subtitle = ("Tình hình chấp hành thời giờ làm việc và đeo thẻ công chức "
                 f"tháng {_month_label(report)}")
     body = [pdf.paragraph(f"Số liệu từ ngày {format_day(report.first)} đến ngày "
-                          f"{format_day(report.last)}."),
+                          f"{format_day(report.last)}." if report.started
+                          else "Chưa có số liệu: chưa hết ngày nào của tháng này."),
             pdf.heading("I. Xếp hạng thi đua các đơn vị")]
     rows = [[u.rank if u.rank is not None else "—", u.unit.name, u.expected, u.present,
              _percent(u.badge_compliance), _percent(u.punctuality), u.absences]
@@ -599,6 +674,7 @@ def monthly_pdf(report: MonthlyReport, config: Config, offenders: list[Offender]
     body.append(pdf.heading("II. Cán bộ, công chức, viên chức, người lao động vi phạm"))
     people = [(u, p) for u in sorted(report.units, key=lambda u: u.unit.code)
               for p in u.employees if p.violations]
+    _check_rows(len(report.units) + len(people) + len(offenders or ()), max_rows)
     if people:
         body.append(pdf.table(
             ["STT", "Họ và tên\nĐơn vị", "Đi muộn (ngày / phút)", "Về sớm",
@@ -664,7 +740,7 @@ def offenders_pdf(month: date | str, offenders: list[Offender], config: Config, 
 # --- violation log ------------------------------------------------------------------------
 
 VIOLATION_HEADER = ["Ngày", *PERSON_HEADER, "Loại vi phạm", "Buổi", "Thời điểm", "Số phút",
-                    "Nguồn ghi nhận", "Trạng thái", "Loại lý do", "Người duyệt", "Lý do"]
+                    "Nguồn ghi nhận", "Trạng thái", *EXCUSE_HEADER]
 
 
 def _violation_rows(rows: Iterable[Violation], tz: ZoneInfo):

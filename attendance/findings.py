@@ -286,11 +286,11 @@ def excuse_refs(session: Session, excuse_ids: Iterable[int]) -> dict[int, Excuse
         return {}
     latest = (select(func.max(ExcuseDecision.id)).where(ExcuseDecision.excuse_id == Excuse.id)
               .correlate(Excuse).scalar_subquery())
-    query = (select(Excuse.id, Excuse.part, Excuse.kind, ExcuseDecision.decided_by,
+    query = (select(Excuse.id, Excuse.part, Excuse.kind, Excuse.note, ExcuseDecision.decided_by,
                     ExcuseDecision.reason)
              .outerjoin(ExcuseDecision, ExcuseDecision.id == latest)
              .where(Excuse.id.in_(wanted)))
-    return {r.id: ExcuseRef(r.part, r.kind, r.decided_by, r.reason, r.id)
+    return {r.id: ExcuseRef(r.part, r.kind, r.decided_by, r.reason, r.id, r.note)
             for r in session.execute(query)}
 
 

@@ -204,9 +204,17 @@ def _header(doc: Document) -> list[Flowable]:
     return out
 
 
+def _recipients(doc: Document) -> list[str]:
+    """The recipients but the issuing unit itself (the Sở Nội vụ's own report is not sent
+    to the Sở Nội vụ "để báo cáo")."""
+    issuer = doc.unit.strip().casefold()
+    return [r for r in doc.recipients
+            if r.casefold().partition(" (")[0].rstrip(";") != issuer]
+
+
 def _signature(doc: Document) -> Flowable:
     left = [Paragraph("<b>Nơi nhận:</b>", _style("rcpt", 12, bold=True))]
-    left += [paragraph(f"- {r}", "note") for r in doc.recipients]
+    left += [paragraph(f"- {r}", "note") for r in _recipients(doc)]
     right: list[Flowable] = [_centered(doc.signer_title, 13.5, bold=True),
                              _Italic("(Ký, ghi rõ họ tên và đóng dấu)", 12, TEXT_WIDTH * 0.5),
                              Spacer(1, 28 * mm)]

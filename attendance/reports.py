@@ -352,6 +352,12 @@ class MonthlyReport:
         return f"{self.first:%Y-%m}"
 
     @property
+    def started(self) -> bool:
+        """Whether a day of the month is counted: not for a month to come, nor on its first
+        day (``last`` is then the day before ``first``)."""
+        return self.last >= self.first
+
+    @property
     def totals(self) -> UnitMonth:
         total = UnitMonth(UnitRow(0, "", "", None, None))
         for unit in self.units:

@@ -93,13 +93,16 @@ class Mark:
 
 @dataclass(frozen=True, slots=True)
 class ExcuseRef:
-    """An approved excuse covering the day: ``part`` is full, morning or afternoon."""
+    """An approved excuse covering the day: ``part`` is full, morning or afternoon;
+    ``reason`` is the approver's comment on the decision, ``note`` the employee's own reason
+    for the leave (the excuse's note)."""
 
     part: str
     kind: str = "leave"
     approved_by: str | None = None
     reason: str | None = None
     id: int | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

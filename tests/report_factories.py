@@ -65,14 +65,18 @@ def spot_check(session, employee: Employee, at: datetime, result: str) -> None:
 
 
 def excuse(session, employee: Employee, start: date, end: date | None = None, *,
-           part: str = "full", kind: str = "leave", reason: str = "Nghỉ phép năm") -> None:
+           part: str = "full", kind: str = "leave", reason: str = "Nghỉ phép năm",
+           comment: str | None = None) -> None:
+    """An approved excuse: ``reason`` is the employee's note, ``comment`` the approver's
+    (the same text unless given)."""
     record = Excuse(employee_id=employee.id, start_date=start, end_date=end or start, part=part,
                     kind=kind, note=reason, requested_by=employee.code,
                     requested_at=local(start, "07:00") - timedelta(days=1), status="approved")
     session.add(record)
     session.flush()
     append(session, ExcuseDecision(excuse_id=record.id, decision="approved", decided_by=HEAD,
-                                   reason=reason, decided_at=local(start, "07:00")),
+                                   reason=reason if comment is None else comment,
+                                   decided_at=local(start, "07:00")),
            "excuse:test")
 
 

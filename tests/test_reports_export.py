@@ -99,9 +99,12 @@ def test_daily_xlsx_sheets_headers_and_values(db_session, config):
     assert late.column_dimensions["C"].width >= len("Nguyễn Văn An")
 
     detail = {r["Mã cán bộ"]: r for r in _rows(book["Chi tiết"])}
-    assert detail["E005"]["Họ và tên"] == "'" + FORMULA_NAME
-    assert detail["E005"]["Chức vụ"] == "'-Chuyên viên"
-    for sheet in book.worksheets:  # nothing a user typed became a formula
+    # By given name within a unit (GLOSSARY): "…calc'!A0" before Phạm Thị "Dung".
+    assert [code for code, r in detail.items() if r["Mã đơn vị"] == "STC"] == ["E005", "E004"]
+    # Exactly as typed (no "'" as in CSV), in cells typed as text: never a formula.
+    assert detail["E005"]["Họ và tên"] == FORMULA_NAME
+    assert detail["E005"]["Chức vụ"] == "-Chuyên viên"
+    for sheet in book.worksheets:
         for row in sheet.iter_rows():
             assert all(cell.data_type != "f" for cell in row)
 
@@ -136,12 +139,14 @@ def test_daily_xlsx_names_both_half_day_excuses_of_a_day(db_session, config):
     people = november(db_session)
     friday = date(2026, 11, 13)
     excuse(db_session, people["E004"], friday, part="morning", kind="other", reason="<i>ok</i>")
-    excuse(db_session, people["E004"], friday, part="afternoon", reason="Việc gia đình")
+    excuse(db_session, people["E004"], friday, part="afternoon", reason="Việc gia đình",
+           comment="Đồng ý")
     book = load_workbook(io.BytesIO(daily_xlsx(compile_daily(db_session, config, friday))))
     [excused] = _rows(book["Nghỉ có lý do"])
     assert (excused["Mã cán bộ"], excused["Loại lý do"], excused["Người duyệt"],
-            excused["Lý do"]) == ("E004", "lý do khác, buổi sáng; nghỉ phép, buổi chiều",
-                                  "Lê Văn Trưởng", "<i>ok</i>; Việc gia đình")
+            excused["Lý do"], excused["Ý kiến người duyệt"]) == (
+        "E004", "lý do khác, buổi sáng; nghỉ phép, buổi chiều", "Lê Văn Trưởng",
+        "<i>ok</i>; Việc gia đình", "<i>ok</i>; Đồng ý")
     detail = {r["Mã cán bộ"]: r for r in _rows(book["Chi tiết"])}
     assert detail["E004"]["Tình trạng"] == (
         "nghỉ có lý do (lý do khác, buổi sáng; nghỉ phép, buổi chiều)")
@@ -207,7 +212,7 @@ def test_daily_cli_csv_and_xlsx(db_session, cli, tmp_path):
                  "-o", str(path))
     assert result.exit_code == 0, result.output
     names = {r["Họ và tên"] for r in _rows(load_workbook(path)["Chi tiết"])}
-    assert names == {"Phạm Thị Dung", "'" + FORMULA_NAME}
+    assert names == {"Phạm Thị Dung", FORMULA_NAME}
     result = cli("report", "daily", "--date", "2026-11-02", "--format", "json")
     assert {u["unit"] for u in json.loads(result.output)["units"]} == {"PTC", "SNV", "STC"}
     result = cli("report", "daily", "--date", "2026-11-02", "--unit", "NOPE", "--format", "csv")

@@ -66,6 +66,17 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{decimal(shown_rate(value, 3) * 100)}%"
 
 
+class Count(int):
+    """A count shown as 10.000 in Vietnamese, 10,000 in English; a number still, so that
+    English says "1 violation" and "2 violations" (``{total:violation|violations}``)."""
+
+    def __format__(self, spec: str) -> str:
+        from web.i18n import current_language
+
+        text = f"{int(self):,}"
+        return text if current_language() == "en" else text.replace(",", ".")
+
+
 def role_label(role: str) -> str:
     from web.i18n import _
 

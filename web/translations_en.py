@@ -426,6 +426,7 @@ EN: dict[str, str] = {
     "Đi muộn (ngày / phút)": "Late (days / minutes)",
     "Không có dữ liệu cho tháng này.": "No data for this month.",
     "Số liệu từ ngày {first} đến ngày {last}.": "Figures from {first} to {last}.",
+    "Chưa có số liệu: chưa hết ngày nào của tháng này.": "No figures yet: no day of this month has ended.",
     "Tháng": "Month",
     "Tháng sau": "Next month",
     "Tháng trước": "Previous month",
@@ -458,6 +459,8 @@ EN: dict[str, str] = {
     "{total} vi phạm từ ngày {first} đến ngày {last}.": "{total:violation|violations} from {first} to {last}.",
     "Hơn {total} vi phạm từ ngày {first} đến ngày {last}.":
         "More than {total:violation|violations} from {first} to {last}.",
+    "Hơn {limit} dòng: quá nhiều cho một tệp PDF. Hãy thu hẹp bộ lọc hoặc tải XLSX, CSV.":
+        "More than {limit} rows: too many for one PDF. Narrow the filters or download XLSX or CSV.",
     "Xem nhật ký": "See the log",
     "Lượt quét thẻ": "Badge scan",
     "Dữ liệu quét thẻ": "Badge scan records",

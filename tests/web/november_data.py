@@ -46,7 +46,8 @@ def build(session_factory) -> dict[str, int]:
                     for hms in SPECIAL.get((code, day), ["07:20", "16:35"]):
                         scan(session, employee, local(day, hms))
             day += timedelta(days=1)
-        excuse(session, people["E-SNV"], date(2026, 11, 9))
+        excuse(session, people["E-SNV"], date(2026, 11, 9), reason="Nghỉ phép về quê",
+               comment="Đồng ý")
         no_badge(session, people["E-STC"], local(date(2026, 11, 5), "07:20"))
         for code, hms in [("E-SNV", "07:20"), ("E-P1", "07:50"), ("E-STC", "07:25")]:
             scan(session, people[code], local(TODAY, hms))

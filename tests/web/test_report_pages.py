@@ -12,9 +12,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from attendance import exports
 from attendance.models import Employee, IssuedReport, Unit
 from november_data import build
-from report_factories import FORMULA_NAME, excuse
+from report_factories import FORMULA_NAME, excuse, pdf_text
 
 DAY = "2026-11-10"
 
@@ -53,9 +54,10 @@ def test_daily_csv_and_xlsx_neutralize_formula_names(login_as, session_factory):
     names = [row[2] for row in rows[1:]]
     assert "'" + FORMULA_NAME in names and FORMULA_NAME not in names
     book = _workbook(client.get(f"/reports/daily/export/xlsx?date={DAY}"))
-    cells = [c.value for sheet in book for row in sheet.iter_rows() for c in row]
-    assert "'" + FORMULA_NAME in cells
-    assert not any(isinstance(v, str) and v.startswith("=") for v in cells)
+    # In XLSX the name is a cell typed as text, exactly as typed: never a formula.
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row]
+    assert {c.data_type for c in cells if c.value == FORMULA_NAME} == {"s"}
+    assert all(c.data_type != "f" for c in cells)
 
 
 def test_export_is_scoped_like_the_page(login_as, session_factory):
@@ -187,6 +189,55 @@ def test_monthly_exports(login_as, session_factory):
     text = client.get("/reports/monthly/export/csv?month=2026-11").data.decode("utf-8-sig")
     assert "'" + FORMULA_NAME in text
     assert client.get("/reports/monthly/export/pdf?month=2026-11&unit=SNV").data[:4] == b"%PDF"
+
+
+def test_a_unit_head_s_daily_pdf_of_all_his_units_is_issued_and_signed_by_his_unit(
+        login_as, session_factory, province, tmp_path):
+    build(session_factory)
+    with session_factory() as session:
+        session.get(Unit, province["SNV"]).head_id = province["e_snv"]
+        session.commit()
+
+    def text(client, args):
+        path = tmp_path / "ngay.pdf"
+        path.write_bytes(client.get(f"/reports/daily/export/pdf?date={DAY}{args}").data)
+        return pdf_text(path)
+
+    head = login_as("head_snv")
+    for args in ("", "&unit=SNV"):  # "Tất cả" is his own tree
+        shown = text(head, args)
+        assert "SỞ NỘI VỤ" in shown and "Trần Thị Bình" in shown
+        assert "Sở Nội vụ (để báo cáo)" not in shown and "Lưu: VT." in shown
+    shown = text(head, "&unit=SNV-P1")  # a phòng reports to the Sở
+    assert "PHÒNG CÔNG CHỨC" in shown and "Sở Nội vụ (để báo cáo)" in shown
+
+
+def test_a_daily_or_monthly_pdf_past_the_row_limit_is_refused(
+        login_as, session_factory, monkeypatch):
+    build(session_factory)
+    client = login_as("admin")
+    monkeypatch.setattr(exports, "PDF_MAX_ROWS", 1)
+    for path, page in ((f"/reports/daily/export/pdf?date={DAY}&unit=SNV",
+                        f"/reports/daily?date={DAY}&unit=SNV"),
+                       ("/reports/monthly/export/pdf?month=2026-11",
+                        "/reports/monthly?month=2026-11")):
+        response = client.get(path)
+        assert response.status_code == 302 and response.headers["Location"] == page
+        assert "Hơn 1 dòng: quá nhiều cho một tệp PDF" in client.get(page).get_data(as_text=True)
+    monkeypatch.setattr(exports, "PDF_MAX_ROWS", 2_000)
+    assert client.get(f"/reports/daily/export/pdf?date={DAY}").data[:4] == b"%PDF"
+
+
+def test_a_month_to_come_has_no_figures_not_a_reversed_range(login_as, tmp_path):
+    client = login_as("admin")
+    html = client.get("/reports/monthly?month=2027-05").get_data(as_text=True)
+    assert "Chưa có số liệu: chưa hết ngày nào của tháng này." in html
+    assert "Số liệu từ ngày" not in html
+    path = tmp_path / "thang.pdf"
+    path.write_bytes(client.get("/reports/monthly/export/pdf?month=2027-05").data)
+    text = pdf_text(path)
+    assert "Chưa có số liệu: chưa hết ngày nào của tháng này." in text
+    assert "Số liệu từ ngày" not in text
 
 
 def test_monthly_rejects_a_bad_month(login_as):

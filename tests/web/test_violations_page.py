@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl
 import pytest
 from openpyxl import load_workbook
 
+from attendance import exports
 from november_data import build
 from report_factories import FORMULA_NAME
 from web_helpers import use_english
@@ -189,11 +190,42 @@ def test_export_xlsx_and_csv_follow_the_filters_and_neutralize(login_as, session
     sheet = load_workbook(io.BytesIO(response.data))["Nhật ký vi phạm"]
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert len(rows) == 4 and {r[6] for r in rows} == {"đi muộn"}
-    assert "'" + FORMULA_NAME in [r[2] for r in rows]
-    assert "'-Chuyên viên" in [r[3] for r in rows]
+    assert FORMULA_NAME in [r[2] for r in rows]  # a text cell, without the CSV's "'"
+    assert "-Chuyên viên" in [r[3] for r in rows]
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
     text = client.get(link.replace("/xlsx", "/csv")).data.decode("utf-8-sig")
     names = [r[2] for r in csv.reader(io.StringIO(text))][1:]
     assert len(names) == 4 and "'" + FORMULA_NAME in names
+
+
+def test_exports_give_the_employee_s_reason_and_the_approver_s_comment_apart(
+        login_as, session_factory):
+    build(session_factory)
+    client = login_as("inspector")
+    text = client.get(f"/violations/export/csv?{RANGE}&status=excused").data.decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(text)))
+    row = dict(zip(header, row))
+    assert (row["Lý do"], row["Ý kiến người duyệt"]) == ("Nghỉ phép về quê", "Đồng ý")
+    sheet = load_workbook(io.BytesIO(client.get(
+        f"/violations/export/xlsx?{RANGE}&status=excused").data))["Nhật ký vi phạm"]
+    header, row = sheet.iter_rows(values_only=True)
+    row = dict(zip(header, row))
+    assert (row["Lý do"], row["Ý kiến người duyệt"]) == ("Nghỉ phép về quê", "Đồng ý")
+
+
+def test_a_pdf_past_its_row_limit_is_refused_with_the_filters_kept(
+        login_as, session_factory, monkeypatch):
+    build(session_factory)
+    client = login_as("inspector")
+    monkeypatch.setattr(exports, "PDF_MAX_ROWS", 3)  # 4 late arrivals in the range
+    response = client.get(f"/violations/export/pdf?{RANGE}&type=late")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/violations?{RANGE}&type=late"
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Hơn 3 dòng: quá nhiều cho một tệp PDF. Hãy thu hẹp bộ lọc hoặc tải XLSX, CSV." in html
+    monkeypatch.setattr(exports, "PDF_MAX_ROWS", 4)
+    response = client.get(f"/violations/export/pdf?{RANGE}&type=late")
+    assert response.status_code == 200 and response.data[:4] == b"%PDF"
 
 
 def test_repeat_offenders_tab(login_as, session_factory):

@@ -19,10 +19,10 @@ from datetime import date, timedelta
 from typing import NoReturn
 from weakref import WeakKeyDictionary
 
-from flask import Response, abort, g, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from attendance import access
+from attendance import access, exports
 from attendance.calendar import YEARS
 from attendance.evaluation import OrgTree, UnitRow
 from attendance.models import Employee, Unit
@@ -31,6 +31,8 @@ from attendance.reports import month_bounds
 from attendance.scans import fold
 from web.db import domain_config, get_db, now
 from web.errors import bad_request
+from web.format import Count
+from web.i18n import _
 from web.security import current_account, is_api_request, visible_units
 
 PICKER_LIMIT = 30  # units in a user's scope listed in full; more: a search box
@@ -193,11 +195,26 @@ def unit_not_found(text: str) -> NoReturn:
 
 
 def issuer(unit: Unit | None) -> tuple[str | None, str | None]:
-    """The issuing unit's name and its head's name, for a PDF's header and signature."""
+    """The issuing unit's name and its head's name, for a PDF's header and signature.
+
+    Without a unit ("Tất cả"), a unit head's scope is the tree of his own unit, which issues
+    it; for the others, the governing agency (no unit, no signer's name)."""
+    account = current_account()
+    if unit is None and account.role == "unit_head" and account.unit_id is not None:
+        unit = get_db().get(Unit, account.unit_id)
     if unit is None:
         return None, None
     head = get_db().get(Employee, unit.head_id) if unit.head_id else None
     return unit.name, head.full_name if head else None
+
+
+def pdf_refused(endpoint: str, **args) -> Response:
+    """Back to the page a PDF was asked from, with its filters, saying why there is none:
+    past ``exports.PDF_MAX_ROWS`` rows its layout would hold a worker for minutes."""
+    flash(_(
+        "Hơn {limit} dòng: quá nhiều cho một tệp PDF. Hãy thu hẹp bộ lọc hoặc tải XLSX, CSV.",
+        limit=Count(exports.PDF_MAX_ROWS)), "error")
+    return redirect(url_for(endpoint, **args))
 
 
 def download(data: bytes, fmt: str, stem: str) -> Response:

@@ -20,8 +20,8 @@ from attendance.reports import (
 from web.db import domain_config, get_db, now
 from web.reports import REPORT_ROLES, bp
 from web.reports.common import (
-    day_arg, download, issuer, month_arg, request_tree, today, unit_arg, unit_picker,
-    yesterday,
+    day_arg, download, issuer, month_arg, pdf_refused, request_tree, today, unit_arg,
+    unit_picker, yesterday,
 )
 from web.security import current_account, roles_required, visible_units
 
@@ -99,8 +99,13 @@ def daily_export(fmt: str):
         data = exports.daily_xlsx(compiled)
     else:
         unit_name, head = issuer(unit)
-        data = exports.daily_pdf(compiled, domain_config(), unit_name=unit_name,
-                                 issued_on=today(), signer_name=head)
+        try:
+            data = exports.daily_pdf(compiled, domain_config(), unit_name=unit_name,
+                                     issued_on=today(), signer_name=head,
+                                     max_rows=exports.PDF_MAX_ROWS)
+        except exports.TooManyRows:
+            return pdf_refused("reports.daily", date=day.isoformat(),
+                               unit=unit.code if unit else None)
     return download(data, fmt, f"bao-cao-ngay-{day.isoformat()}-{unit.code if unit else 'tat-ca'}")
 
 
@@ -155,8 +160,13 @@ def monthly_export(fmt: str):
         data = exports.monthly_xlsx(report, offenders)
     else:
         unit_name, head = issuer(unit)
-        data = exports.monthly_pdf(report, domain_config(), offenders, unit_name=unit_name,
-                                   issued_on=today(), signer_name=head)
+        try:
+            data = exports.monthly_pdf(report, domain_config(), offenders, unit_name=unit_name,
+                                       issued_on=today(), signer_name=head,
+                                       max_rows=exports.PDF_MAX_ROWS)
+        except exports.TooManyRows:
+            return pdf_refused("reports.monthly", month=f"{first:%Y-%m}",
+                               unit=unit.code if unit else None)
     return download(data, fmt, f"bao-cao-thang-{first:%Y-%m}-{unit.code if unit else 'tat-ca'}")
 
 
