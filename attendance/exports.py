@@ -745,7 +745,7 @@ VIOLATION_HEADER = ["Ngày", *PERSON_HEADER, "Loại vi phạm", "Buổi", "Th�
 
 def _violation_rows(rows: Iterable[Violation], tz: ZoneInfo):
     for row in rows:
-        yield [row.day, *_person(row.employee, row.unit), KIND_LABELS[row.kind],
+        yield [row.day, *_person(row.employee, row.unit), row.label,
                session_label(row.session), _local_time(row.at, tz), row.minutes,
                SOURCE_LABELS.get(row.source, row.source), STATUS_LABELS[row.status],
                *_excuse_cells(row.excuses, with_part=True)]
@@ -771,7 +771,7 @@ def violations_pdf(rows: list[Violation], config: Config, *, first: date, last: 
         body.append(pdf.table(
             ["STT", "Ngày", "Họ và tên", "Đơn vị", "Vi phạm", "Chi tiết", "Trạng thái"],
             [[i, format_day(r.day), f"{r.employee.full_name} ({r.employee.code})", r.unit.name,
-              KIND_LABELS[r.kind],
+              r.label,
               ", ".join(p for p in (
                   f"lúc {r.at.astimezone(tz):%H:%M:%S}" if r.at else "",
                   f"{r.minutes} phút" if r.minutes is not None else "",

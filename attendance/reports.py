@@ -200,6 +200,7 @@ KIND_LABELS = {
     MISSED_SESSION: "vắng buổi",
 }
 EXCUSED_LABEL = "nghỉ có lý do"
+EXCUSED_ABSENCE_LABEL = "vắng có lý do"  # an absence finding that an excuse covers
 SOURCE_LABELS = {"scan": "dữ liệu quét thẻ", "guard": "bảo vệ ghi nhận",
                  "spot_check": "kiểm tra đột xuất"}
 EXCUSE_KIND_LABELS = {"leave": "nghỉ phép", "business_trip": "đi công tác",
@@ -561,6 +562,14 @@ class Violation:
     def status(self) -> str:
         return EXCUSED if self.excuses else OPEN
 
+    @property
+    def label(self) -> str:
+        """The finding's kind as a user reads it: an excused absence is not "vắng không lý
+        do" beside "có lý do đã duyệt"."""
+        if self.kind == ABSENT and self.excuses:
+            return EXCUSED_ABSENCE_LABEL
+        return KIND_LABELS[self.kind]
+
 
 @dataclass
 class ViolationPage:
@@ -735,7 +744,7 @@ def violation_json(row: Violation, tz) -> dict:
         "unit": row.unit.code,
         "unit_name": row.unit.name,
         "type": row.kind,
-        "type_label": KIND_LABELS[row.kind],
+        "type_label": row.label,
         "session": row.session,
         "minutes": row.minutes,
         "at": local_iso(row.at, tz) if row.at is not None else None,

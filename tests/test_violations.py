@@ -141,7 +141,7 @@ def test_cli_filters_and_exports(db_session, cli, tmp_path):
     assert len(rows) == 11
     excused = [r for r in rows if r["Trạng thái"] == "có lý do đã duyệt"]
     assert [(r["Họ và tên"], r["Loại vi phạm"], r["Người duyệt"]) for r in excused] == [
-        ("Trần Thị Bích", "vắng không lý do", HEAD), ("Lê Hoàng Cường", "đi muộn", HEAD)]
+        ("Trần Thị Bích", "vắng có lý do", HEAD), ("Lê Hoàng Cường", "đi muộn", HEAD)]
 
     path = tmp_path / "nhat-ky.xlsx"
     result = cli("violations", *span, "--format", "xlsx", "-o", str(path))
@@ -153,7 +153,7 @@ def test_cli_filters_and_exports(db_session, cli, tmp_path):
     labels = {row[header.index("Loại vi phạm")] for row in sheet.iter_rows(min_row=2,
                                                                            values_only=True)}
     assert labels == {"đi muộn", "về sớm", "không quét thẻ khi về", "không đeo thẻ",
-                      "vắng mặt tại vị trí làm việc", "vắng không lý do"}
+                      "vắng mặt tại vị trí làm việc", "vắng không lý do", "vắng có lý do"}
     assert sheet.freeze_panes == "A2"
 
     path = tmp_path / "nhat-ky.pdf"

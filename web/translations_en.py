@@ -194,6 +194,7 @@ EN: dict[str, str] = {
     "Không quét thẻ khi về": "Missing check-out",
     "Vắng buổi": "Missed session",
     "Vắng không lý do": "Absent without reason",
+    "Vắng có lý do": "Absent with an excuse",
     "Nghỉ có lý do (cả ngày)": "Excused (whole day)",
     "Buổi {n}": "Session {n}",
     # entrance: the guard's no-badge record

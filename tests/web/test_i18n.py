@@ -27,6 +27,7 @@ from attendance.audit import DETAIL_LABELS as AUDIT_DETAIL_LABELS  # noqa: E402
 from attendance.audit_details import YES_NO  # noqa: E402
 from attendance.excuses import PART_LABELS, STATUS_LABELS  # noqa: E402
 from attendance.reports import EXCUSE_KIND_LABELS, EXCUSE_PART_LABELS, WEEKDAY_NAMES  # noqa: E402
+from attendance.reports import EXCUSED_ABSENCE_LABEL, KIND_LABELS  # noqa: E402
 from attendance.spotchecks import RESULT_LABELS  # noqa: E402
 from attendance.issuing import DETAIL_LABELS, FIGURE_LABELS  # noqa: E402
 from web.admin.calendar_views import LEGEND  # noqa: E402
@@ -91,7 +92,9 @@ def used_strings() -> set[str]:
                  ACTION_LABELS.values(), AUDIT_DETAIL_LABELS.values(),
                  EXCUSE_KIND_LABELS.values(), EXCUSE_PART_LABELS.values(), RESULT_LABELS.values(),
                  STATUS_LABELS.values(), PART_LABELS.values(), WEEKDAY_NAMES, YES_NO.values(),
-                 {REQUIRED, TOO_LONG}, domain_messages()[0])
+                 {REQUIRED, TOO_LONG}, domain_messages()[0],
+                 # the violation log's kinds, capitalized as its rows show them
+                 {label.capitalize() for label in (*KIND_LABELS.values(), EXCUSED_ABSENCE_LABEL)})
     return {s for s in found if VIETNAMESE.search(s)}
 
 

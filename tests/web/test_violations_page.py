@@ -306,7 +306,7 @@ def test_an_absence_excused_by_two_half_days_names_both(login_as, session_factor
     client = login_as("inspector")
     [row] = [r for r in _rows(client.get(f"/violations?{RANGE}").get_data(as_text=True))
              if "06/11/2026" in r]
-    assert "Vắng không lý do" in row and "Có lý do đã duyệt" in row
+    assert "Vắng có lý do" in row and "Có lý do đã duyệt" in row
     assert "Lý do khác, buổi sáng · Lê Văn Trưởng; Nghỉ phép, buổi chiều · Lê Văn Trưởng" in row
     [item] = [i for i in client.get(f"/api/v1/violations?{RANGE}").get_json()["items"]
               if i["date"] == "2026-11-06"]

@@ -182,7 +182,8 @@ DOCUMENT: dict = {
                     "type": {"type": "string", "enum": [
                         "late", "early_leave", "missing_checkout", "no_badge",
                         "absent_from_post", "absent", "missed_session"]},
-                    "type_label": {"type": "string", "description": "In Vietnamese."},
+                    "type_label": {"type": "string", "description": (
+                        "In Vietnamese; an excused absence is \"vắng có lý do\".")},
                     "session": {"type": ["integer", "null"], "minimum": 0,
                                 "description": "0 = morning, 1 = afternoon (session mode)."},
                     "minutes": {"type": ["integer", "null"], "minimum": 0},

@@ -74,7 +74,7 @@ def log():
         "violations/log.html", query=query, rows=found.rows, page=page,
         total_text=Count(found.total), exact=found.exact, args=query.args(), form=query.args(),
         picker=unit_picker(query.unit),
-        kinds=[(k, KIND_LABELS[k]) for k in FINDING_KINDS], kind_text=_texts(KIND_LABELS),
+        kinds=[(k, KIND_LABELS[k]) for k in FINDING_KINDS],
         source_text=_texts(SOURCE_LABELS), status_text=_texts(STATUS_LABELS),
         status_labels=STATUS_LABELS, excuse_kinds=EXCUSE_KIND_LABELS,
         excuse_parts=EXCUSE_PART_LABELS, formats=LOG_FORMATS, partial=includes_today(query),
