@@ -200,9 +200,9 @@ class _Book:
 PERSON_HEADER = ["Mã cán bộ", "Họ và tên", "Chức vụ", "Mã đơn vị", "Đơn vị"]
 
 
-def _by_name(unit_day) -> list[EmployeeDay]:
+def by_name(unit_day) -> list[EmployeeDay]:
     """A unit's employees as Vietnamese lists sort them: by given name, then family and
-    middle names (the report itself keeps them by code)."""
+    middle names (the report's JSON keeps them by code; its page and exports by name)."""
     return sorted(unit_day.employees,
                   key=lambda e: (name_sort_key(e.employee.full_name), e.employee.code))
 
@@ -236,7 +236,7 @@ DAILY_DETAIL_HEADER = ["Ngày", *PERSON_HEADER, "Tình trạng", "Giờ đến",
 
 def _daily_detail_rows(report: DailyReport, tz: ZoneInfo):
     for unit_day in report.units:
-        for entry in _by_name(unit_day):
+        for entry in by_name(unit_day):
             result = entry.result
             opened = result.open_findings()
 
@@ -274,7 +274,7 @@ def _unit_summary(day: date, code: str, name: str, employees: list[EmployeeDay],
 
 def _finding_rows(report: DailyReport, kind: str, tz: ZoneInfo):
     for unit_day in report.units:
-        for entry in _by_name(unit_day):
+        for entry in by_name(unit_day):
             for finding in entry.result.open_findings(kind):
                 person = [report.day, *_person(entry.employee, unit_day.unit)]
                 if kind in (LATE, EARLY_LEAVE):
@@ -332,7 +332,7 @@ def _excuse_cells(excuses: tuple[ExcuseRef, ...], with_part: bool = False) -> li
 
 def _excused_rows(report: DailyReport):
     for unit_day in report.units:
-        for entry in _by_name(unit_day):
+        for entry in by_name(unit_day):
             excuses = entry.result.excused
             if entry.result.working and excuses is not None:
                 yield [report.day, *_person(entry.employee, unit_day.unit),
@@ -419,7 +419,7 @@ def daily_pdf(report: DailyReport, config: Config, *, unit_name: str | None = No
 
     violation_rows = []
     for unit_day in report.units:
-        for entry in _by_name(unit_day):
+        for entry in by_name(unit_day):
             for finding in entry.result.open_findings():
                 violation_rows.append([
                     len(violation_rows) + 1,

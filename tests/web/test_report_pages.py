@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from attendance import exports
 from attendance.models import Employee, IssuedReport, Unit
+from factories import make_employee
 from november_data import build
 from report_factories import FORMULA_NAME, excuse, pdf_text
 
@@ -284,3 +285,17 @@ def test_daily_page_names_half_day_excuses(login_as, session_factory):
     assert "buổi sáng, nghỉ phép · Khám bệnh &lt;b&gt;" in section
     other_day = client.get("/reports/daily?date=2026-11-11&unit=SNV").get_data(as_text=True)
     assert "Nghỉ nửa ngày có lý do" not in other_day
+
+
+def test_daily_page_lists_people_by_given_name(login_as, session_factory):
+    """GLOSSARY: lists sort by given name (tên, then họ đệm), as the exports do; the code
+    order would put Yến before An here."""
+    with session_factory() as session:
+        stc = session.scalar(select(Unit).where(Unit.code == "STC"))
+        make_employee(session, stc, "A-2", "Trần Thị Yến")
+        make_employee(session, stc, "Z-1", "Nguyễn Văn An")
+        session.commit()
+    page = login_as("admin").get("/reports/daily?date=2026-11-20&unit=STC").get_data(
+        as_text=True)
+    absent = page.split("Vắng không lý do (")[1].split("</ul>")[0]
+    assert absent.index("Nguyễn Văn An") < absent.index("Trần Thị Yến")

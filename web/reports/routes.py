@@ -49,6 +49,8 @@ def daily():
     day = day_arg()
     unit = unit_arg()
     compiled = _daily_report(day, unit)
+    for unit_day in compiled.units:  # the page's lists by name, as its exports (not the JSON)
+        unit_day.employees = exports.by_name(unit_day)
     report = daily_json(compiled)
     half_days = _half_day_excuses(day)
     for unit_json, unit_day in zip(report["units"], compiled.units, strict=True):
