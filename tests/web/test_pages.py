@@ -227,3 +227,12 @@ def test_counts_of_one_are_singular_in_english(login_as, client, province, sessi
     assert "4 people" in client.get("/employees").get_data(as_text=True)
     html = client.get("/employees?unit=SNV-P1").get_data(as_text=True)
     assert re.search(r'<p class="muted">1 person</p>', html)
+
+
+def test_units_page_names_schedules_as_the_calendar_does(login_as, session_factory, config):
+    with session_factory() as session:
+        session.scalar(select(Unit).where(Unit.code == "STC")).schedule = "default"
+        session.commit()
+    page = login_as("admin").get("/units").get_data(as_text=True)
+    named = config.schedules["default"].name
+    assert (named or "Lịch: default") in page and '<span class="tag">default<' not in page

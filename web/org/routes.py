@@ -10,7 +10,7 @@ from attendance import access
 from attendance.models import Employee, Unit
 from attendance.names import name_sort_key
 from attendance.scans import fold
-from web.db import get_db
+from web.db import domain_config, get_db
 from web.format import paginate
 from web.org import bp
 from web.reports.common import scope_units, search_units, unit_arg, unit_picker
@@ -40,7 +40,8 @@ def units():
         select(Employee.unit_id, func.count()).where(access.employee_filter(db, current_account()))
         .group_by(Employee.unit_id)
     ).all())
-    return render_template("org/units.html", tree=unit_tree(scope_units()), counts=counts)
+    return render_template("org/units.html", tree=unit_tree(scope_units()), counts=counts,
+                           schedules=domain_config().schedules)
 
 
 @bp.route("/units/search")
