@@ -155,9 +155,10 @@ def test_inspector_records_a_spot_check_and_exports_the_violation_log(sign_in):
     assert len(rows) == total > 0
     names = {r[2] for r in rows}
     assert first in names and second in names
-    # A name that a spreadsheet would run as a formula is text in the file.
-    assert "'" + FORMULA_NAME in names and FORMULA_NAME not in names
-    assert [r for r in rows if r[1] == FORMULA_CODE][0][3] == "'-Chuyên viên"
+    # A name that a spreadsheet would run as a formula is text in the file, as it is.
+    cells = next(r for r in sheet.iter_rows(min_row=2) if r[1].value == FORMULA_CODE)
+    assert (cells[2].value, cells[3].value) == (FORMULA_NAME, "-Chuyên viên")
+    assert cells[2].data_type == cells[3].data_type == "s"
 
     inspector.click("nav.tabs >> text=Vi phạm nhiều lần")
     expect(inspector.locator("h1")).to_contain_text("Vi phạm nhiều lần")
