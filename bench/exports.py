@@ -35,7 +35,7 @@ def violations(n: int) -> list[Violation]:
     excuse = ExcuseRef("full", "leave", "Trần Ngọc Hà", "Đồng ý", 5, "Nghỉ phép về quê")
     at = datetime(2026, 1, 1, 0, 42, tzinfo=UTC)
     return [Violation(date(2026, 1, 1) + timedelta(days=i % 300), people[i % 300], unit, LATE,
-                      0, 12, at, "scan", excuse if i % 5 == 0 else None) for i in range(n)]
+                      0, 12, at, "scan", (excuse,) if i % 5 == 0 else ()) for i in range(n)]
 
 
 def run_one(fmt: str, n: int) -> None:
