@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 
 from attendance import exports
 from november_data import build
-from report_factories import FORMULA_NAME
-from web_helpers import use_english
+from report_factories import FORMULA_NAME, pdf_text
+from web_helpers import csrf_token, use_english
 
 RANGE = "from=2026-11-01&to=2026-11-20"
 
@@ -243,8 +243,6 @@ def test_repeat_offenders_tab(login_as, session_factory):
 def test_the_thresholds_in_english_count_days_in_the_singular_and_plural(login_as):
     """The default thresholds: late on 3 days, absent on 1 day (Vietnamese: "3 ngày",
     "1 ngày"; English must not say "1 days")."""
-    from web_helpers import csrf_token
-
     client = login_as("inspector")
     html = client.get("/violations/offenders?month=2026-11").get_data(as_text=True)
     assert "đi muộn từ 3 ngày trở lên; vắng không lý do từ 1 ngày trở lên" in html
@@ -313,3 +311,24 @@ def test_an_absence_excused_by_two_half_days_names_both(login_as, session_factor
     assert [(e["part"], e["kind"]) for e in item["excuses"]] == [
         ("morning", "other"), ("afternoon", "leave")]
     assert item["excuse"] == item["excuses"][0]
+
+
+def test_the_log_pdf_is_issued_by_who_exports_it_not_by_the_unit_filtered(
+        login_as, session_factory, province, tmp_path):
+    """QA: an inspector's log filtered to the Sở Nội vụ was headed "SỞ NỘI VỤ", as if the
+    Sở had issued the inspectors' log; a unit head's is his unit's, whatever the filter."""
+    build(session_factory)
+
+    def header(client, path):
+        target = tmp_path / "log.pdf"
+        target.write_bytes(client.get(path).data)
+        return pdf_text(target)
+
+    paths = (f"/violations/export/pdf?{RANGE}&unit=SNV",
+             "/violations/offenders/export/pdf?month=2026-11&unit=SNV")
+    inspector = login_as("inspector")
+    assert ["SỞ NỘI VỤ" in header(inspector, path) for path in paths] == [False, False]
+    inspector.post("/auth/logout", data={"csrf_token": csrf_token(inspector, "/")})
+    head = login_as("head_snv")
+    assert ["SỞ NỘI VỤ" in header(head, path.replace("SNV", "SNV-P1"))
+            for path in paths] == [True, True]

@@ -99,7 +99,9 @@ def export(fmt: str):
     elif fmt == "xlsx":
         data = exports.violations_xlsx(rows, config)
     else:
-        unit_name, head = issuer(query.unit)
+        # The log is the inspectors' document (or a unit head's, of his own tree): it is never
+        # headed by the unit it is filtered to, as if that unit had issued it.
+        unit_name, head = issuer(None)
         data = exports.violations_pdf(rows, config, first=query.first, last=query.last,
                                       unit_name=unit_name, issued_on=today(), signer_name=head)
     scope = query.unit.code if query.unit else "tat-ca"
@@ -138,7 +140,7 @@ def offenders_export(fmt: str):
     elif fmt == "xlsx":
         data = exports.offenders_xlsx(first, found)
     else:
-        unit_name, head = issuer(unit)
+        unit_name, head = issuer(None)  # as the log's
         data = exports.offenders_pdf(first, found, domain_config(), unit_name=unit_name,
                                      issued_on=today(), signer_name=head)
     scope = unit.code if unit else "tat-ca"
