@@ -36,6 +36,7 @@ from attendance.audit import record
 from attendance.calendar import WorkCalendar
 from attendance.config import Config, load_config
 from attendance.messages import Message
+from attendance.models.audit import AuditEntry
 from attendance.models.chain import BulkChains
 from attendance.models.excuses import KINDS as EXCUSE_KINDS
 from attendance.models.excuses import PARTS as EXCUSE_PARTS
@@ -453,9 +454,14 @@ def _now(now: datetime | None) -> datetime:
     return now if now is not None else datetime.now(timezone.utc)
 
 
+AUDIT_TARGET_LENGTH = AuditEntry.__table__.c.target.type.length
+
+
 def _audit(session: Session, kind: str, source: Source, result: ImportResult, actor: str,
            now: datetime) -> None:
     target = str(source) if isinstance(source, (str, os.PathLike)) else None
+    if target and len(target) > AUDIT_TARGET_LENGTH:  # the end of a long path: its name
+        target = "…" + target[1 - AUDIT_TARGET_LENGTH:]
     record(session, actor=actor, action=f"import.{kind}", at=now, target=target,
            details={"kind": kind, **result.counts()})
 

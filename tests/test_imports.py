@@ -623,3 +623,18 @@ def test_cli_summary_says_processed_when_rows_were_skipped(cli):
     result = cli("import", "employees", str(DATA / "import_employees_bad.csv"), "--skip-bad-rows")
     assert "Đã xử lý 4 dòng: nhập 2 dòng" in result.output
     assert "Đã nhập 4 dòng" not in result.output
+
+
+def test_a_file_deep_in_folders_is_audited_by_the_end_of_its_path(db_session, config,
+                                                                   tmp_path):
+    """The audit entry's target holds 255 characters: a longer path keeps its end, the
+    file's name, rather than failing the import on PostgreSQL."""
+    folder = tmp_path / ("thư mục " * 12) / ("báo cáo " * 12)
+    folder.mkdir(parents=True)
+    path = folder / "don-vi.csv"
+    path.write_bytes((DATA / "import_units.csv").read_bytes())
+    assert len(str(path)) > 255
+    assert import_units(db_session, path, config=config, now=NOW).applied
+    db_session.flush()
+    target = db_session.scalar(select(AuditEntry.target).order_by(AuditEntry.id.desc()))
+    assert len(target) == 255 and target.startswith("…") and target.endswith("/don-vi.csv")
