@@ -6,16 +6,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional, Regexp
 
-from attendance.access import MIN_PASSWORD_LENGTH
+from attendance.access import MIN_PASSWORD_LENGTH, ROLE_LABELS
 from attendance.imports import KIND_LABELS
 from web.auth.forms import REQUIRED, TOO_LONG
 
-ROLE_CHOICES = [
-    ("staff", "Cán bộ, công chức, viên chức"),
-    ("unit_head", "Thủ trưởng đơn vị"),
-    ("inspector", "Cán bộ kiểm tra"),
-    ("admin", "Quản trị hệ thống"),
-]
+# The role picker's order: the most common first.
+ROLE_CHOICES = [(role, ROLE_LABELS[role]) for role in ("staff", "unit_head", "inspector", "admin")]
 
 
 class UserForm(FlaskForm):
