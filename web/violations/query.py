@@ -134,16 +134,14 @@ def parse(args: MultiDict) -> LogQuery:
 
 def page_args(args: MultiDict, default_per_page: int = DEFAULT_PER_PAGE) -> tuple[int, int]:
     """``page`` (1 to ``MAX_PAGE``) and ``per_page`` (1 to ``MAX_PER_PAGE``)."""
+    shown = _("Số trang hoặc số dòng mỗi trang không hợp lệ")
     try:
         page = int(args.get("page") or 1)
         per_page = int(args.get("per_page") or default_per_page)
     except ValueError:
-        message = "page and per_page must be integers"
-    else:
-        if 1 <= page <= MAX_PAGE and 1 <= per_page <= MAX_PER_PAGE:
-            return page, per_page
-        message = f"page must be 1 to {MAX_PAGE}, per_page 1 to {MAX_PER_PAGE}"
-    raise BadFilter(message, _("Số trang hoặc số dòng mỗi trang không hợp lệ"))
+        raise BadFilter("page and per_page must be integers", shown) from None
+    if not (1 <= page <= MAX_PAGE and 1 <= per_page <= MAX_PER_PAGE):
+        raise BadFilter(f"page must be 1 to {MAX_PAGE}, per_page 1 to {MAX_PER_PAGE}", shown)
     return page, per_page
 
 
