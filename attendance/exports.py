@@ -118,19 +118,25 @@ class _Book:
         self.workbook.properties.creator = "Chấm công và kiểm tra đeo thẻ"
 
     @staticmethod
-    def _cells(sheet, row: Sequence[object], percent_columns: Sequence[int],
+    def _format(value: object, index: int,
+                percent_columns: Sequence[int]) -> tuple[str | None, int]:
+        """A cell's number format (None: as it is) and the width its text takes."""
+        if isinstance(value, datetime):
+            return "dd/mm/yyyy hh:mm:ss", 19
+        if isinstance(value, date):
+            return DATE_FORMAT, 10
+        if isinstance(value, time):
+            return TIME_FORMAT, 8
+        if index in percent_columns and value is not None:
+            return PERCENT_FORMAT, 7
+        return None, len(str(value)) if value is not None else 0
+
+    @classmethod
+    def _cells(cls, sheet, row: Sequence[object], percent_columns: Sequence[int],
                font: Font | None = None) -> list[object]:
         cells: list[object] = []
         for index, value in enumerate(row):
-            fmt = None
-            if isinstance(value, datetime):
-                fmt = "dd/mm/yyyy hh:mm:ss"
-            elif isinstance(value, date):
-                fmt = DATE_FORMAT
-            elif isinstance(value, time):
-                fmt = TIME_FORMAT
-            elif index in percent_columns and value is not None:
-                fmt = PERCENT_FORMAT
+            fmt = cls._format(value, index, percent_columns)[0]
             text = _formula_like(value)
             if fmt is None and font is None and not text:
                 cells.append(value)
@@ -145,18 +151,6 @@ class _Book:
             cells.append(cell)
         return cells
 
-    @staticmethod
-    def _width(value: object, index: int, percent_columns: Sequence[int]) -> int:
-        if isinstance(value, datetime):
-            return 19
-        if isinstance(value, date):
-            return 10
-        if isinstance(value, time):
-            return 8
-        if index in percent_columns:
-            return 7
-        return len(str(value)) if value is not None else 0
-
     def sheet(self, name: str, header: Sequence[str], rows: Iterable[Sequence[object]],
               *, percent_columns: Sequence[int] = (), total_row: bool = False) -> None:
         sheet = self.workbook.create_sheet(name[:31])
@@ -165,7 +159,7 @@ class _Book:
         widths = [len(h) for h in header]
         for row in sample:
             for index, value in enumerate(row):
-                widths[index] = max(widths[index], self._width(value, index, percent_columns))
+                widths[index] = max(widths[index], self._format(value, index, percent_columns)[1])
         # Before the first row: write-only sheets write their columns and panes first.
         for index, width in enumerate(widths, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 50)

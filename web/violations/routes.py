@@ -47,11 +47,14 @@ def _bad_filter(exc: BadFilter):
         unit = parse_unit(request.args)
     except UnknownUnit:
         unit = None
-    return render_template(
-        "violations/log.html", error=exc.shown, form=request.args.to_dict(),
-        picker=unit_picker(unit), kinds=[(k, KIND_LABELS[k]) for k in FINDING_KINDS],
-        status_labels=STATUS_LABELS,
-    ), 400
+    return _log_page(unit, error=exc.shown, form=request.args.to_dict()), 400
+
+
+def _log_page(unit, **args) -> str:
+    """The log page; its filter form (units, kinds, statuses) is the same with or without rows."""
+    return render_template("violations/log.html", picker=unit_picker(unit),
+                           kinds=[(k, KIND_LABELS[k]) for k in FINDING_KINDS],
+                           status_labels=STATUS_LABELS, **args)
 
 
 @bp.route("")
@@ -70,15 +73,12 @@ def log():
     if not found.rows and found.exact and number > page.pages:  # past the end: the last page
         return redirect(url_for("violations.log", **{**request.args.to_dict(flat=False),
                                                      "page": page.pages}))
-    return render_template(
-        "violations/log.html", query=query, rows=found.rows, page=page,
-        total_text=Count(found.total), exact=found.exact, args=query.args(), form=query.args(),
-        picker=unit_picker(query.unit),
-        kinds=[(k, KIND_LABELS[k]) for k in FINDING_KINDS],
+    return _log_page(
+        query.unit, query=query, rows=found.rows, page=page, total_text=Count(found.total),
+        exact=found.exact, args=query.args(), form=query.args(),
         source_text=_texts(SOURCE_LABELS), status_text=_texts(STATUS_LABELS),
-        status_labels=STATUS_LABELS, excuse_kinds=EXCUSE_KIND_LABELS,
-        excuse_parts=EXCUSE_PART_LABELS, formats=LOG_FORMATS, partial=includes_today(query),
-        tz=domain_config().tz,
+        excuse_kinds=EXCUSE_KIND_LABELS, excuse_parts=EXCUSE_PART_LABELS, formats=LOG_FORMATS,
+        partial=includes_today(query), tz=domain_config().tz,
     )
 
 
