@@ -145,6 +145,25 @@ def _reason(value: str | None) -> str | None:
     return value or None
 
 
+def parts_overlap(part: str, other: str) -> bool:
+    """Whether two excuses of one day cover a common part of it (a morning and an afternoon
+    do not)."""
+    return part == "full" or other in ("full", part)
+
+
+def span(excuse: Excuse) -> str:
+    """The excuse's dates as shown: one day, or first – last."""
+    if excuse.start_date == excuse.end_date:
+        return format_day(excuse.start_date)
+    return f"{format_day(excuse.start_date)} – {format_day(excuse.end_date)}"
+
+
+def overlap(excuse: Excuse, other: Excuse) -> bool:
+    """Whether two excuses cover a common day, or half-day."""
+    return (excuse.start_date <= other.end_date and other.start_date <= excuse.end_date
+            and parts_overlap(excuse.part, other.part))
+
+
 def _check_overlap(session: Session, employee: Employee, start_date: date, end_date: date,
                    part: str) -> None:
     """A request may not cover a day, or half-day, that a pending or approved request of
@@ -155,16 +174,14 @@ def _check_overlap(session: Session, employee: Employee, start_date: date, end_d
                              Excuse.status.in_((PENDING, APPROVED)),
                              Excuse.start_date <= end_date, Excuse.end_date >= start_date)
         .order_by(Excuse.start_date, Excuse.id)).all()
-    clashes = [e for e in other if part == "full" or e.part in ("full", part)]
+    clashes = [e for e in other if parts_overlap(part, e.part)]
     if not clashes:
         return
 
     def described(excuse: Excuse) -> Message:
         state = Message("đang chờ duyệt") if excuse.status == PENDING else Message("đã duyệt")
-        span = (format_day(excuse.start_date) if excuse.start_date == excuse.end_date
-                else f"{format_day(excuse.start_date)} – {format_day(excuse.end_date)}")
         return Message("đơn số {number} ({state}) cho {part} {span}", number=excuse.id,
-                       state=state, part=Message(PART_LABELS[excuse.part]), span=span)
+                       state=state, part=Message(PART_LABELS[excuse.part]), span=span(excuse))
 
     raise ExcuseError(Message("đã có {requests}",
                               requests=join("; ", (described(e) for e in clashes))),

@@ -952,12 +952,15 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
         return result
     ids = sorted({item["employee"].id for item in parsed})
     existing: dict[tuple, Excuse] = {}
+    standing: dict[int, list[Excuse]] = {}  # pending or approved, by employee id
     for chunk in _chunks(ids):
         for excuse in session.scalars(select(Excuse).where(Excuse.employee_id.in_(chunk))
                                       .order_by(Excuse.id)):
             key = (excuse.employee_id, excuse.start_date, excuse.end_date, excuse.part, excuse.kind)
             if excuse.status != excuses.REVOKED:
                 existing.setdefault(key, excuse)
+            if excuse.status in (excuses.PENDING, excuses.APPROVED):
+                standing.setdefault(excuse.employee_id, []).append(excuse)
     to_approve: list[Excuse] = []
     for item in parsed:
         employee = item["employee"]
@@ -969,6 +972,7 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
                             requested_by=actor, requested_at=now, status="approved")
             session.add(excuse)
             existing[key] = excuse
+            standing.setdefault(employee.id, []).append(excuse)
             to_approve.append(excuse)
             result.created += 1
             continue
@@ -994,6 +998,29 @@ def import_excuses(session: Session, source: Source, *, skip_bad_rows: bool = Fa
                           f"excuse:{unit_code}")
     findings.mark_stale(session, [(excuse.employee_id, day) for excuse in to_approve
                                   for day in findings.days(excuse.start_date, excuse.end_date)])
+    notice = _overlapping(to_approve, standing, {e.id: e.code for e in employees.values()})
+    if notice:
+        result.notices.append(notice)
     result.applied = True
     _audit(session, "excuses", filename or source, result, actor, now)
     return result
+
+
+def _overlapping(approved: list[Excuse], standing: dict[int, list[Excuse]],
+                 codes: dict[int, str]) -> Message | None:
+    """A notice for excuses the file approved that cover a day (or half-day) which another
+    pending or approved excuse of the same employee covers. The form refuses such a request;
+    a file is HR's record and is kept whole, but a head should take back what is now extra
+    (the same leave filed twice, an old version of a trip)."""
+    clashing = [excuse for excuse in approved
+                if any(other is not excuse and excuses.overlap(excuse, other)
+                       for other in standing.get(excuse.employee_id, ()))]
+    if not clashing:
+        return None
+    shown = [f"{codes[e.employee_id]} ({excuses.span(e)})" for e in clashing[:10]]
+    return Message(
+        "{count} đơn trong tệp trùng thời gian với đơn khác (đang chờ duyệt hoặc đã duyệt) "
+        "của cùng người; cả hai đều được giữ. Nếu đơn nào là thừa, trưởng đơn vị hãy từ chối "
+        "hoặc hủy duyệt nó. Đơn: {excuses}", count=len(clashing),
+        excuses=", ".join(shown) + (" …" if len(clashing) > 10 else ""))
+

@@ -638,3 +638,35 @@ def test_a_file_deep_in_folders_is_audited_by_the_end_of_its_path(db_session, co
     db_session.flush()
     target = db_session.scalar(select(AuditEntry.target).order_by(AuditEntry.id.desc()))
     assert len(target) == 255 and target.startswith("…") and target.endswith("/don-vi.csv")
+
+
+def test_excuses_overlapping_others_are_kept_with_a_notice(db_session, config, tmp_path):
+    """The form refuses a request over a day another one covers; a file is kept whole, but
+    the import names each excuse that now overlaps another, so that a head takes back the
+    extra one. A morning and an afternoon of one day do not overlap."""
+    load_org(db_session, config)
+    employee = db_session.scalar(select(Employee).where(Employee.code == "E005"))
+    pending = Excuse(employee_id=employee.id, start_date=date(2026, 11, 24),
+                     end_date=date(2026, 11, 24), part="morning", kind="other", note="Khám bệnh",
+                     requested_by="nhanvien", requested_at=NOW, status="pending")
+    db_session.add(pending)
+    db_session.flush()
+    path = write_csv(tmp_path / "x.csv", [
+        EXCUSE_HEADER, LEAVE,
+        ["E004", "2026-11-25", "2026-11-25", "morning", "business_trip", "Họp tại Bộ"],
+        ["E004", "2026-11-25", "2026-11-25", "afternoon", "other", "Việc riêng"],
+    ])
+    result = import_excuses(db_session, path, config=config, now=NOW)
+    assert result.errors == [] and result.created == 3
+    assert [str(n) for n in result.notices] == [
+        "1 đơn trong tệp trùng thời gian với đơn khác (đang chờ duyệt hoặc đã duyệt) của cùng "
+        "người; cả hai đều được giữ. Nếu đơn nào là thừa, trưởng đơn vị hãy từ chối hoặc hủy "
+        "duyệt nó. Đơn: E005 (23/11/2026 – 25/11/2026)"]
+    assert pending.status == "pending"  # the head decides
+    assert import_excuses(db_session, path, config=config, now=NOW).notices == []  # nothing new
+
+    both = write_csv(tmp_path / "y.csv", [
+        EXCUSE_HEADER, ["E003", "2026-11-26", "2026-11-26", "full", "leave", "Nghỉ phép"],
+        ["E003", "2026-11-26", "2026-11-26", "afternoon", "business_trip", "Đi Sở"]])
+    assert "Đơn: E003 (26/11/2026), E003 (26/11/2026)" in str(
+        import_excuses(db_session, both, config=config, now=NOW).notices[0])

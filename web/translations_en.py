@@ -815,6 +815,12 @@ EN: dict[str, str] = {
         "or a past one): the past working days, from {since}, will count as absences without "
         "reason and the reports of those days will change. If they have just joined, fill in "
         "the start_date column. Codes: {codes}",
+    "{count} đơn trong tệp trùng thời gian với đơn khác (đang chờ duyệt hoặc đã duyệt) "
+    "của cùng người; cả hai đều được giữ. Nếu đơn nào là thừa, trưởng đơn vị hãy từ chối "
+    "hoặc hủy duyệt nó. Đơn: {excuses}":
+        "{count:excuse in the file overlaps|excuses in the file overlap} another pending or "
+        "approved excuse of the same person; both are kept. If one is extra, the unit head "
+        "should reject it or revoke its approval. Excuses: {excuses}",
     "Lưu ý": "Note",
     "Nghỉ nửa ngày có lý do": "Excused for half the day",
     "{field} không hợp lệ: {value}; cần một ngày, năm từ {first} đến {last}":
