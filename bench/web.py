@@ -1,7 +1,7 @@
 """Benchmark: p50/p95 latency of the report pages and the violation log under 50 users.
 
-``attendance serve --no-scheduler --workers 2 --threads 4`` on 127.0.0.1 (``--workers``,
-``--threads``; the product's default is two workers per core × 2); fifty inspectors, each with
+``attendance serve --no-scheduler`` on 127.0.0.1 with the product's default workers (two
+per core × 2 threads; ``--workers``, ``--threads`` to change); fifty inspectors, each with
 their own signed-in session, request a page, a bounded number of times or for a bounded
 time. Pages:
 
@@ -17,7 +17,7 @@ and, as the baseline measured in the same run under the same users, ``health``:
 ``GET /api/v1/health`` (gunicorn, Flask, one query — the floor of the stack).
 
 Two ways to load, each printed as its own table (both by default): ``--think 0`` is a
-closed loop with no pause, fifty requests always in flight on 2 workers: it measures
+closed loop with no pause, fifty requests always in flight: it measures
 queueing (p50 ≈ users ÷ workers × the service time). ``--think 1-3`` pauses each user a
 uniformly random 1–3 s before each request (people reading a page), for ``--seconds`` per
 page: the latency a user sees at that load.
@@ -64,6 +64,7 @@ import requests
 import sqlalchemy as sa
 
 from attendance import access, badges, findings, migrate
+from attendance.cli import serve
 from attendance.config import load_config
 from attendance.db import make_engine, make_session_factory
 from attendance.models import DailyFinding, Employee, Excuse, FindingDay, User
@@ -350,8 +351,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--think", nargs="+", default=["0", "1-3"],
                         help="seconds each user pauses before each request: 0, or LOW-HIGH; "
                              "several: one table each")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4, help="per worker (gthread)")
+    parser.add_argument("--workers", type=int, default=serve.DEFAULT_WORKERS)
+    parser.add_argument("--threads", type=int, default=serve.DEFAULT_THREADS,
+                        help="per worker (gthread)")
     parser.add_argument("--pages", nargs="+", default=list(pages()), choices=list(pages()))
     parser.add_argument("--pg", default=os.environ.get("ATTENDANCE_BENCH_PG", PG_DEFAULT))
     parser.add_argument("--db-name", default="attendance_bench_web")
