@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from attendance.audit import record, verify_chains
 from attendance.models import Employee, NoBadgeRecord, Scan, Unit
+from attendance.models.audit import AuditEntry
 from attendance.models.chain import AppendOnlyError, append
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
@@ -130,3 +131,21 @@ def test_concurrent_writers_never_fork_a_stream(session_factory, engine):
     with session_factory() as session:
         checked, broken = verify_chains(session)
     assert broken is None and checked == 40
+
+
+def test_the_hash_of_a_record_is_what_earlier_versions_stored():
+    """Records chained by every earlier version must still verify, and verification uses the
+    same code as writing: so the hashes of two fixed records (Vietnamese text, a local
+    time, a JSON detail) are pinned here."""
+    at = datetime(2026, 11, 23, 7, 31, 5, 250000, tzinfo=timezone(timedelta(hours=7)))
+    scan = Scan(source="station:CỔNG-1", event_id="e-1", employee_id=7, badge_serial="B1",
+                status="accepted", reason=None, payload="ATT1.x", scanned_at=at,
+                station_time=at, received_at=at, flags="late_upload", supersedes_id=None,
+                stream="scan:CỔNG-1", seq=3, prev_hash="a" * 64)
+    assert scan.compute_hash() == (
+        "094dfb92a81a0fba333501007b3bac3602fb8f2e558ded84af35a323107f4c16")
+    entry = AuditEntry(at=at, actor="web:thutruong", action="excuse.approved",
+                       target="employee:E001", details={"tên": "Trần Thị Bình", "số": 2},
+                       stream="audit", seq=1, prev_hash="0" * 64)
+    assert entry.compute_hash() == (
+        "21491deffed1e2bb565e2b2b4e33694c3cfd1409ade43fa9377f4d25cf9fc101")
