@@ -16,6 +16,7 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
+from attendance import exports
 from attendance.evaluation import OrgTree
 from attendance.reports import (
     ABSENT, EARLY_LEAVE, LATE, NO_BADGE, kind_from_text, violations, violations_json,
@@ -164,3 +165,22 @@ def test_cli_filters_and_exports(db_session, cli, tmp_path):
 
     result = cli("violations", *span, "--type", "sleeping")
     assert result.exit_code == 1
+
+
+def test_cli_pdf_of_a_long_log_is_refused_unless_limited(db_session, cli, monkeypatch, tmp_path):
+    """As on the web, a PDF holds at most exports.PDF_MAX_ROWS rows; --limit takes a part."""
+    november(db_session)
+    db_session.commit()
+    monkeypatch.setattr(exports, "PDF_MAX_ROWS", 10)  # the month has 11
+    span = ("--from", "2026-11-01", "--to", "2026-11-30")
+    path = tmp_path / "nhat-ky.pdf"
+    refused = cli("violations", *span, "--format", "pdf", "-o", str(path))
+    assert refused.exit_code != 0 and not path.exists()
+    assert refused.stderr.strip() == (
+        "Lỗi: nhật ký có 11 dòng, quá nhiều cho một tệp PDF (tối đa 10): hãy thu hẹp bộ lọc, "
+        "chọn --limit và --offset, hoặc dùng --format xlsx hay csv")
+    assert cli("violations", *span, "--type", "late", "--format", "pdf",
+               "-o", str(path)).exit_code == 0
+    assert path.read_bytes().startswith(b"%PDF")
+    part = cli("violations", *span, "--format", "pdf", "--limit", "11", "-o", str(path))
+    assert part.exit_code == 0, part.output
