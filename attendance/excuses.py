@@ -145,7 +145,7 @@ def _reason(value: str | None) -> str | None:
     return value or None
 
 
-def parts_overlap(part: str, other: str) -> bool:
+def _parts_overlap(part: str, other: str) -> bool:
     """Whether two excuses of one day cover a common part of it (a morning and an afternoon
     do not)."""
     return part == "full" or other in ("full", part)
@@ -161,7 +161,7 @@ def span(excuse: Excuse) -> str:
 def overlap(excuse: Excuse, other: Excuse) -> bool:
     """Whether two excuses cover a common day, or half-day."""
     return (excuse.start_date <= other.end_date and other.start_date <= excuse.end_date
-            and parts_overlap(excuse.part, other.part))
+            and _parts_overlap(excuse.part, other.part))
 
 
 def _check_overlap(session: Session, employee: Employee, start_date: date, end_date: date,
@@ -174,7 +174,7 @@ def _check_overlap(session: Session, employee: Employee, start_date: date, end_d
                              Excuse.status.in_((PENDING, APPROVED)),
                              Excuse.start_date <= end_date, Excuse.end_date >= start_date)
         .order_by(Excuse.start_date, Excuse.id)).all()
-    clashes = [e for e in other if parts_overlap(part, e.part)]
+    clashes = [e for e in other if _parts_overlap(part, e.part)]
     if not clashes:
         return
 

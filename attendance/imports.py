@@ -1023,4 +1023,3 @@ def _overlapping(approved: list[Excuse], standing: dict[int, list[Excuse]],
         "của cùng người; cả hai đều được giữ. Nếu đơn nào là thừa, trưởng đơn vị hãy từ chối "
         "hoặc hủy duyệt nó. Đơn: {excuses}", count=len(clashing),
         excuses=", ".join(shown) + (" …" if len(clashing) > 10 else ""))
-
