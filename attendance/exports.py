@@ -37,7 +37,7 @@ from attendance.reports import (
     WEEKDAY_NAMES, DailyReport, EmployeeDay, MonthlyReport, Offender, Violation,
     finding_source, format_day, month_bounds, percent_text, session_label,
 )
-from attendance.rules import ExcuseRef
+from attendance.rules import ExcuseRef, Finding
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT, TIME_FORMAT, PERCENT_FORMAT = "dd/mm/yyyy", "hh:mm:ss", "0.0%"
@@ -276,7 +276,7 @@ def _finding_rows(report: DailyReport, kind: str, tz: ZoneInfo):
                            _local_time(finding.at, tz), finding.minutes]
                 elif kind == MISSING_CHECKOUT:
                     yield [*person, session_label(finding.session),
-                           _local_time(entry.result.check_in, tz)]
+                           _local_time(_arrival(entry, finding), tz)]
                 elif kind in (NO_BADGE, ABSENT_FROM_POST):
                     yield [*person, session_label(finding.session), _local_time(finding.at, tz),
                            SOURCE_LABELS.get(finding_source(finding, entry.result), "")]
@@ -284,6 +284,23 @@ def _finding_rows(report: DailyReport, kind: str, tz: ZoneInfo):
                     yield [*person, session_label(finding.session)]
                 else:
                     yield person
+
+
+def _arrival(entry: EmployeeDay, missing: Finding) -> datetime | None:
+    """The arrival that a missing check-out follows, where the result tells it.
+
+    In ``day`` mode it is the day's check-in. In ``session`` mode the result keeps only the
+    day's first arrival: it is the session's own when no earlier session was attended (each
+    has a missed-session finding); else a late arrival in the session gives it; else it is
+    not known here, and the cell stays empty rather than show the morning's time."""
+    result = entry.result
+    if not entry.session_mode:
+        return result.check_in
+    missed = {f.session for f in result.findings if f.kind == MISSED_SESSION}
+    if all(session in missed for session in range(missing.session or 0)):
+        return result.check_in
+    return next((f.at for f in result.findings
+                 if f.kind == LATE and f.session == missing.session), None)
 
 
 FINDING_SHEETS = {

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import tomllib
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import load_workbook
 
 from attendance.config import parse_config
+from attendance.exports import daily_xlsx
 from attendance.models import Employee, Excuse, ExcuseDecision, NoBadgeRecord, Scan, Unit
 from attendance.models.chain import append
-from attendance.reports import daily_report
+from attendance.reports import compile_daily, daily_report
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
@@ -219,3 +222,30 @@ def test_cli_dates_at_the_ends_of_the_calendar_are_one_line(cli, args):
     assert result.exit_code == 1
     assert result.output.startswith("Lỗi: ") and "không hợp lệ" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_session_mode_xlsx_gives_each_missing_check_out_its_own_arrival(db_session,
+                                                                        two_mode_config):
+    """The "Không quét thẻ khi về" sheet's "Giờ đến" is the session's arrival: the morning's
+    check-in is not shown as the afternoon's (QA). Where the result cannot tell the
+    afternoon's arrival, the cell stays empty."""
+    w = World(db_session)
+    phuong = w.unit("P1", "UBND phường 1", schedule="phuong")
+    both, late, afternoon = (w.employee(code, phuong) for code in ("E001", "E002", "E003"))
+    day = date(2026, 11, 23)
+    for employee, times in ((both, ("07:01:49", "13:08:08")), (late, ("06:59", "13:50")),
+                            (afternoon, ("13:20",))):
+        for hms in times:
+            w.scan(employee, local(day, hms))
+    db_session.commit()
+    book = load_workbook(io.BytesIO(daily_xlsx(compile_daily(db_session, two_mode_config,
+                                                             day))))
+    sheet = book["Không quét thẻ khi về"]
+    header = [c.value for c in sheet[1]]
+    rows = {(r[header.index("Mã cán bộ")], r[header.index("Buổi")]): r[header.index("Giờ đến")]
+            for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows == {
+        ("E001", "sáng"): time(7, 1, 49), ("E001", "chiều"): None,
+        ("E002", "sáng"): time(6, 59), ("E002", "chiều"): time(13, 50),  # late: its arrival
+        ("E003", "chiều"): time(13, 20),  # the morning missed: the day's check-in is its own
+    }
