@@ -17,9 +17,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from attendance.config import ConfigError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -73,8 +76,10 @@ def database_url() -> str:
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:
     url = url or database_url()
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    for scheme in ("postgresql://", "postgres://"):  # the latter as Heroku and libpq write it
+        if url.startswith(scheme):
+            url = "postgresql+psycopg://" + url.removeprefix(scheme)
+    _check_url(url)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30, "factory": SQLiteConnection})
     engine = create_engine(url, **kwargs)
@@ -83,6 +88,19 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
     elif not kwargs.get("pool_pre_ping"):
         _ping_when_idle(engine)
     return engine
+
+
+def _check_url(url: str) -> None:
+    """Refuse, in one sentence, an address that is not a SQLite or PostgreSQL database
+    (SQLAlchemy would answer with its own error, or a missing driver's)."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        raise ConfigError("ATTENDANCE_DATABASE_URL: không đọc được địa chỉ cơ sở dữ liệu "
+                          "(cần sqlite:///tệp hoặc postgresql://…)") from None
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(f"ATTENDANCE_DATABASE_URL: chỉ dùng được SQLite hoặc PostgreSQL "
+                          f"(sqlite:///tệp hoặc postgresql://…), không phải {backend!r}")
 
 
 PING_AFTER_IDLE_SECONDS = 1.0

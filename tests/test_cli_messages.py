@@ -13,9 +13,9 @@ ENGLISH = ("Error", "Usage", "Try ", "Did you mean", "is not one of", "Missing",
            "requires", "unexpected", "does not exist", "Options", "Show this message")
 
 
-def attendance(*args: str, tmp_path) -> subprocess.CompletedProcess:
+def attendance(*args: str, tmp_path, **variables: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "LANG": "en_US.UTF-8", "LANGUAGE": "en",
-           "ATTENDANCE_INSTANCE": str(tmp_path)}
+           "ATTENDANCE_INSTANCE": str(tmp_path), **variables}
     return subprocess.run([sys.executable, "-m", "attendance.cli", *args], env=env,
                           capture_output=True, text=True, timeout=60)
 
@@ -60,3 +60,26 @@ def test_a_file_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path):
     assert run.returncode == 1
     assert run.stderr == (f"Lỗi: tệp {tmp_path / 'no-such-folder' / 'x.csv'}: "
                           "không có tệp hoặc thư mục này\n")
+
+
+@pytest.mark.parametrize("url, error", [
+    ("mysql://root@127.0.0.1/attendance",
+     "Lỗi: ATTENDANCE_DATABASE_URL: chỉ dùng được SQLite hoặc PostgreSQL (sqlite:///tệp hoặc "
+     "postgresql://…), không phải 'mysql'"),
+    ("not a url", "Lỗi: ATTENDANCE_DATABASE_URL: không đọc được địa chỉ cơ sở dữ liệu (cần "
+                  "sqlite:///tệp hoặc postgresql://…)"),
+])
+def test_a_database_address_it_cannot_use_is_one_line_not_a_traceback(url, error, tmp_path):
+    """Before, SQLAlchemy's parse error or a missing driver (MySQLdb) ended in a traceback."""
+    run = attendance("init-db", tmp_path=tmp_path, ATTENDANCE_DATABASE_URL=url)
+    assert (run.returncode, run.stderr) == (1, error + "\n")
+
+
+def test_postgres_scheme_is_taken_as_postgresql():
+    """``postgres://`` as libpq and hosting services write it (SQLAlchemy knows only
+    ``postgresql``); no connection is made here."""
+    from attendance.db import make_engine
+
+    engine = make_engine("postgres://postgres@127.0.0.1:5432/attendance")
+    assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
+    engine.dispose()

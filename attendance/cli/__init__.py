@@ -65,7 +65,10 @@ class LazyGroup(click.Group):
             raise CommandError(f"tệp{name}: {reason}") from None
         except (OperationalError, ProgrammingError) as exc:
             detail = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-            if "no such table" in detail or "does not exist" in detail:
+            if 'database "' in detail and "does not exist" in detail:
+                detail += (" — hãy tạo cơ sở dữ liệu này trên máy chủ PostgreSQL (createdb) rồi "
+                           "chạy `attendance init-db` (create the database first)")
+            elif "no such table" in detail or "does not exist" in detail:
                 detail += " — hãy chạy `attendance init-db` trước (run init-db first)"
             raise CommandError(f"cơ sở dữ liệu: {detail}") from None
 
