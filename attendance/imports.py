@@ -23,7 +23,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -786,7 +786,8 @@ def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = Fals
     """Historic or offline scans: ``employee_code,scanned_at,station,kind``; idempotent.
 
     ``badge`` rows become accepted scans (source ``import:<station>``), ``no_badge`` rows
-    become guards' no-badge records; both are chained like live records. A date-time cell
+    become guards' no-badge records; both are chained like live records, so an instant
+    still to come (past the stations' allowed clock skew) is a bad row. A date-time cell
     of an XLSX file (which has no offset) is taken in the deployment's timezone.
     """
     config = config or load_config()
@@ -803,10 +804,15 @@ def import_scans(session: Session, source: Source, *, skip_bad_rows: bool = Fals
 
     parsed: list[dict[str, Any]] = []
     seen: set[str] = set()
+    latest = now + timedelta(seconds=config.clock_skew_seconds)  # a clock a little ahead
 
     def check(line: int, row: Mapping[str, Any], problems: _Problems) -> None:
         employee = problems.get(_employee, row, employees)
         instant = problems.get(_parse_instant, row.get("scanned_at"), config.tz)
+        if instant is not None and instant > latest:  # chained: it could never be taken back
+            problems.add("scanned_at", Message(
+                "thời điểm {when} chưa tới; không nhập lượt quét chưa xảy ra",
+                when=f"{instant.astimezone(config.tz):%d/%m/%Y %H:%M:%S}"))
         station = problems.get(_bounded, _text(row.get("station")), "station", 100)
         kind = (problems.get(_required, row, "kind") or "").lower()
         if kind and kind not in SCAN_KINDS:

@@ -387,6 +387,25 @@ def test_header_errors_name_line_one(db_session, config, tmp_path):
         import_employees(db_session, path)
 
 
+def test_a_scan_not_yet_taken_is_a_bad_row(db_session, config, tmp_path):
+    """Scans are chained, so a typo in the year (2062 for 2026) could never be taken back:
+    an instant past now (beyond the stations' allowed clock skew, 2 minutes) is refused."""
+    load_org(db_session, config)
+    path = write_csv(tmp_path / "s.csv", [
+        ["employee_code", "scanned_at", "station", "kind"],
+        ["E001", "2026-11-27T10:01:00+07:00", "CONG", "badge"],  # NOW + 1 min: a clock ahead
+        ["E001", "2062-11-26T07:30:00+07:00", "CONG", "badge"],
+        ["E002", "2026-11-27T10:05:00+07:00", "CONG", "no_badge"],
+    ])
+    result = import_scans(db_session, path, config=config, now=NOW)
+    assert [str(e) for e in result.errors] == [
+        "dòng 3: scanned_at: thời điểm 26/11/2062 07:30:00 chưa tới; không nhập lượt quét "
+        "chưa xảy ra",
+        "dòng 4: scanned_at: thời điểm 27/11/2026 10:05:00 chưa tới; không nhập lượt quét "
+        "chưa xảy ra"]
+    assert not result.applied and count(db_session, Scan) == 0
+
+
 def test_scans_are_idempotent_and_chained(db_session, config):
     load_org(db_session, config)
     unit = db_session.scalar(select(Unit).where(Unit.code == "SNV"))

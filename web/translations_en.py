@@ -821,6 +821,8 @@ EN: dict[str, str] = {
         "{count:excuse in the file overlaps|excuses in the file overlap} another pending or "
         "approved excuse of the same person; both are kept. If one is extra, the unit head "
         "should reject it or revoke its approval. Excuses: {excuses}",
+    "thời điểm {when} chưa tới; không nhập lượt quét chưa xảy ra":
+        "{when} has not come yet; a scan that has not happened is not imported",
     "Lưu ý": "Note",
     "Nghỉ nửa ngày có lý do": "Excused for half the day",
     "{field} không hợp lệ: {value}; cần một ngày, năm từ {first} đến {last}":
