@@ -127,8 +127,17 @@ class BrokenLink:
     problem: str
 
     def __str__(self) -> str:
-        return (f"{self.table} stream {self.stream!r} #{self.seq} (id {self.record_id}): "
-                f"{self.problem}")
+        record = f" (id {self.record_id})" if self.record_id is not None else ""
+        return (f"{TABLE_LABELS.get(self.table, self.table)} ({self.table}), chuỗi "
+                f"{self.stream!r}, bản ghi số {self.seq}{record}: {self.problem}")
+
+
+# What each chained table holds, as a broken link names it (the table's name beside it).
+TABLE_LABELS = {
+    "scans": "lượt quét thẻ", "no_badge_records": "ghi nhận không đeo thẻ",
+    "spot_check_findings": "kết quả kiểm tra đột xuất", "excuse_decisions": "quyết định duyệt đơn",
+    "audit_log": "nhật ký hệ thống", "chain_heads": "đầu chuỗi",
+}
 
 
 def verify_chains(session: Session, batch: int = 5000) -> tuple[int, BrokenLink | None]:
@@ -150,7 +159,7 @@ def verify_chains(session: Session, batch: int = 5000) -> tuple[int, BrokenLink 
     for name, head in heads.items():
         if name not in seen_streams and head.seq:
             return checked, BrokenLink("chain_heads", name, head.seq, None,
-                                       "records deleted from the end of the stream")
+                                       "bản ghi cuối chuỗi đã bị xóa")
     return checked, None
 
 
@@ -167,13 +176,13 @@ def _verify_table(session, table, records, heads, seen_streams) -> tuple[int, Br
         checked += 1
         if rec.seq != expected_seq:
             return checked, BrokenLink(table, stream, expected_seq, None,
-                                       f"record missing (found #{rec.seq} next)")
+                                       f"thiếu bản ghi (tiếp theo là bản ghi số {rec.seq})")
         if rec.prev_hash != prev_hash:
             return checked, BrokenLink(table, stream, rec.seq, rec.id,
-                                       "does not follow the previous record")
+                                       "không nối tiếp bản ghi trước")
         if rec.compute_hash() != rec.hash:
             return checked, BrokenLink(table, stream, rec.seq, rec.id,
-                                       "content changed after it was recorded")
+                                       "nội dung đã bị sửa sau khi ghi")
         prev_hash = rec.hash
         session.expunge(rec)
     if stream is not None:
@@ -185,5 +194,5 @@ def _check_head(table, stream, last_seq, last_hash, heads) -> BrokenLink | None:
     head = heads.get(stream)
     if head is None or head.seq != last_seq or head.hash != last_hash:
         return BrokenLink(table, stream, last_seq, None,
-                          "records deleted from the end of the stream")
+                          "bản ghi cuối chuỗi đã bị xóa")
     return None
