@@ -136,3 +136,17 @@ def test_with_a_database_server_serve_leaves_the_scheduler_to_its_own_process(
     monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: pytest.fail("nothing to start"))
     serve._spawn_scheduler(AppContext())
     assert "hãy chạy `attendance scheduler`" in capsys.readouterr().err
+
+
+def test_a_port_in_use_is_one_line_before_anything_starts(tmp_path):
+    """gunicorn printed the address as if serving, then seconds of English errors."""
+    env = {**os.environ, "ATTENDANCE_INSTANCE": str(tmp_path)}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([ATTENDANCE, "serve", "--no-scheduler", "--port", str(port)],
+                              env=env, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (
+        1, f"Lỗi: cổng {port} đang được dùng (một dịch vụ khác, hoặc attendance serve đã "
+           "chạy); hãy chọn --port khác\n")

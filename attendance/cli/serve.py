@@ -9,16 +9,18 @@ gunicorn's processes: on SQLite, unless ``--no-scheduler`` is given, ``serve`` s
 from __future__ import annotations
 
 import ctypes
+import errno
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 
 import click
 
 from attendance.children import stop_at_exit
-from attendance.cli.context import AppContext, pass_app
+from attendance.cli.context import AppContext, UserError, pass_app
 
 
 # Two processes per core, two threads each: the threads overlap one request's database
@@ -57,6 +59,27 @@ def _spawn_scheduler(app: AppContext) -> None:
                                    preexec_fn=end_with_parent)])
 
 
+def _check_address(host: str, port: int) -> None:
+    """Refuse in one line, before anything starts, an address gunicorn could not listen on
+    (it would print its own English errors for seconds, after the address was announced)."""
+    try:
+        family, _type, _proto, _name, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror:
+        raise UserError(f"--host: không tìm thấy địa chỉ {host!r}") from None
+    try:
+        socket.create_server(address, family=family).close()  # SO_REUSEADDR, as gunicorn
+    except OSError as exc:
+        reasons = {
+            errno.EADDRINUSE: f"cổng {port} đang được dùng (một dịch vụ khác, hoặc attendance "
+                              "serve đã chạy); hãy chọn --port khác",
+            errno.EACCES: f"không có quyền mở cổng {port} (cổng dưới 1024 cần quyền quản trị)",
+            errno.EADDRNOTAVAIL: f"địa chỉ {host} không thuộc máy này",
+        }
+        raise UserError(reasons.get(exc.errno, f"không mở được {host}:{port}: "
+                                               f"{exc.strerror}")) from None
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Địa chỉ lắng nghe (address to listen on).")
@@ -78,6 +101,7 @@ def serve(app: AppContext, host: str, port: int, workers: int, threads: int, no_
 
     from web import create_app
 
+    _check_address(host, port)
     config = app.config  # validate the config before anything starts
     flask_app = create_app({"DOMAIN_CONFIG": config})
     engine = flask_app.extensions["attendance"]["engine"]
