@@ -3,6 +3,7 @@ the usual mistakes, run as a user runs them (``attendance`` in a process of its 
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
@@ -83,3 +84,24 @@ def test_postgres_scheme_is_taken_as_postgresql():
     engine = make_engine("postgres://postgres@127.0.0.1:5432/attendance")
     assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
     engine.dispose()
+
+
+def test_a_reader_that_stops_early_is_not_an_error(cli, monkeypatch, capsys):
+    """``attendance station list | head -1``: the pipe closes under the output. That is the
+    reader's choice, not a file error to report ("Lỗi: tệp: Broken pipe" before)."""
+    from attendance.cli import main
+
+    class ClosedPipe:
+        def write(self, _data):
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+        def flush(self):
+            pass
+
+        buffer = property(lambda self: self)
+
+    assert cli("station", "list").output  # a line to write, even with no station
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    with pytest.raises(SystemExit) as ended:
+        main(["station", "list"])
+    assert ended.value.code == 1 and "Lỗi" not in capsys.readouterr().err

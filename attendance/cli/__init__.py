@@ -60,6 +60,8 @@ class LazyGroup(click.Group):
         except (ConfigError, UserError) as exc:
             raise CommandError(str(exc)) from None
         except OSError as exc:  # a file to read or write: -o into a folder that is not there
+            if exc.errno == errno.EPIPE:  # `| head` stopped reading: click ends quietly
+                raise
             reason = OS_ERRORS.get(exc.errno, exc.strerror or str(exc))
             name = f" {exc.filename}" if exc.filename else ""
             raise CommandError(f"tệp{name}: {reason}") from None
