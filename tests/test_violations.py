@@ -184,3 +184,22 @@ def test_cli_pdf_of_a_long_log_is_refused_unless_limited(db_session, cli, monkey
     assert path.read_bytes().startswith(b"%PDF")
     part = cli("violations", *span, "--format", "pdf", "--limit", "11", "-o", str(path))
     assert part.exit_code == 0, part.output
+
+
+def test_cli_names_what_it_cannot_read(db_session, cli):
+    """An unknown employee is a typo, not a clean record; a bad type lists the good ones; a
+    month is also taken as mm/yyyy, as dates are as dd/mm/yyyy (QA)."""
+    november(db_session)
+    db_session.commit()
+    nobody = cli("violations", "--from", "2026-11-01", "--to", "2026-11-30",
+                 "--employee", "E999")
+    assert (nobody.exit_code, nobody.stderr) == (1, "Lỗi: không có cán bộ mã 'E999'\n")
+    clean = cli("violations", "--from", "2026-11-07", "--to", "2026-11-08", "--employee", "E001")
+    assert clean.exit_code == 0 and json.loads(clean.output)["total"] == 0
+    typo = cli("violations", "--type", "muộn")
+    assert typo.exit_code == 1
+    assert typo.stderr.startswith("Lỗi: loại vi phạm không hợp lệ: muộn (chọn một trong: "
+                                  "late (đi muộn), early_leave (về sớm),")
+    by_slash = cli("offenders", "--month", "11/2026", "--format", "json")
+    assert by_slash.exit_code == 0, by_slash.output
+    assert by_slash.output == cli("offenders", "--month", "2026-11", "--format", "json").output

@@ -22,7 +22,7 @@ from attendance.config import Config
 from attendance.models import Employee, Unit
 from attendance.reports import violations as violation_log
 from attendance.reports import (
-    EXCUSED, OPEN, MonthlyReport, Offender, compile_daily, compile_monthly, daily_json,
+    EXCUSED, KIND_LABELS, OPEN, MonthlyReport, Offender, compile_daily, compile_monthly, daily_json,
     in_progress_as_of, kind_from_text, month_bounds, monthly_json, offenders_json, offenders_of,
     violations_json,
 )
@@ -54,12 +54,16 @@ def _parse_as_of(text: str | None, config, day: date) -> datetime | None:
 
 
 def _parse_month(text: str) -> date:
+    """``YYYY-MM``, or ``mm/yyyy`` as the date options take ``dd/mm/yyyy``."""
+    month, slash, year = text.strip().partition("/")
+    if slash and month.isdigit() and year.isdigit():
+        text = f"{year}-{int(month):02d}"
     try:
         first = month_bounds(text)[0]
     except (ValueError, OverflowError):  # month_bounds overflows on 9999-12
         first = None
     if first is None or first.year not in YEARS:
-        raise UserError(f"tháng không hợp lệ: {text!r} (cần dạng YYYY-MM, năm từ "
+        raise UserError(f"tháng không hợp lệ: {text!r} (cần dạng YYYY-MM hoặc mm/yyyy, năm từ "
                         f"{YEARS[0]} đến {YEARS[-1]})")
     return first
 
@@ -221,7 +225,8 @@ def violations(app: AppContext, first: str | None, last: str | None,
     try:
         kinds = [kind_from_text(t) for t in types] or None
     except ValueError as exc:
-        raise UserError(f"loại vi phạm không hợp lệ: {exc}") from None
+        raise UserError(f"loại vi phạm không hợp lệ: {exc} (chọn một trong: "
+                        f"{', '.join(f'{k} ({v})' for k, v in KIND_LABELS.items())})") from None
     # A PDF holds at most exports.PDF_MAX_ROWS rows unless --limit says how many, as on the
     # web: 71,000 rows took 13 minutes and 1.7 GB, beside the service on its machine.
     capped = fmt == "pdf" and limit is None
@@ -233,6 +238,9 @@ def violations(app: AppContext, first: str | None, last: str | None,
                                         limit=exports.PDF_MAX_ROWS + 1 if capped else limit)
         except LookupError:
             raise _unknown_unit(unit_code) from None
+        if employee and not rows and session.scalar(
+                select(Employee.id).where(Employee.code == employee)) is None:
+            raise UserError(f"không có cán bộ mã {employee!r}")  # a typo, not a clean record
         if capped and len(rows) > exports.PDF_MAX_ROWS:
             raise UserError(
                 f"nhật ký có {_count(total)} dòng, quá nhiều cho một tệp PDF (tối đa "
