@@ -28,6 +28,7 @@ from openpyxl.utils import get_column_letter
 
 from attendance import pdf
 from attendance.audit import action_label
+from attendance.calendar import WorkCalendar
 from attendance.config import Config
 from attendance.models import AuditEntry
 from attendance.names import name_sort_key
@@ -413,12 +414,17 @@ def daily_pdf(report: DailyReport, config: Config, *, unit_name: str | None = No
     subtitle = ("Tình hình chấp hành thời giờ làm việc và đeo thẻ công chức "
                 f"{_weekday(report.day)}, ngày {format_day(report.day)}")
     body = [pdf.heading("I. Tổng hợp theo đơn vị")]
+    everyone = [e for u in report.units for e in u.employees]
+    if everyone and not any(e.result.working for e in everyone):
+        # A report of zeros says why (the CSV and the page say it per person).
+        reason = WorkCalendar(config).holiday_name(report.day) or "ngày nghỉ hằng tuần"
+        body.append(pdf.paragraph(f"Ngày {format_day(report.day)} không phải ngày làm việc "
+                                  f"({reason}): không có ai phải có mặt."))
     rows = [[index, u.unit.name, u.figures.expected, u.figures.present, u.figures.late,
              u.figures.no_badge, _unit_summary(report.day, "", "", u.employees, u.figures)[7],
              _percent(u.figures.badge_compliance), _percent(u.figures.punctuality)]
             for index, u in enumerate(report.units, start=1)]
     totals = report.totals
-    everyone = [e for u in report.units for e in u.employees]
     rows.append(["", "Tổng cộng", totals.expected, totals.present, totals.late,
                  totals.no_badge, _unit_summary(report.day, "", "", everyone, totals)[7],
                  _percent(totals.badge_compliance), _percent(totals.punctuality)])

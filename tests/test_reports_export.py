@@ -179,6 +179,22 @@ def test_daily_pdf_in_the_decree_30_frame(db_session, cli, tmp_path, config_file
     assert "THỦ TRƯỞNG ĐƠN VỊ" in text
 
 
+def test_daily_pdf_of_a_day_off_says_why_it_holds_zeros(db_session, config, tmp_path):
+    """A holiday's or a Sunday's report lists nobody expected; it says so, and why (QA)."""
+    from attendance.exports import daily_pdf
+
+    november(db_session)
+    for day, reason in ((date(2026, 9, 2), "Quốc khánh"),
+                        (date(2026, 11, 8), "ngày nghỉ hằng tuần")):
+        path = tmp_path / f"{day}.pdf"
+        path.write_bytes(daily_pdf(compile_daily(db_session, config, day), config))
+        text = " ".join(pdf_text(path).split())
+        assert (f"Ngày {day:%d/%m/%Y} không phải ngày làm việc ({reason}): không có ai phải "
+                "có mặt.") in text
+    path.write_bytes(daily_pdf(compile_daily(db_session, config, MONDAY), config))
+    assert "không phải ngày làm việc" not in pdf_text(path)
+
+
 def test_daily_pdf_page_is_a4_with_the_decree_margins(db_session, config):
     from pypdf import PdfReader
 
