@@ -406,6 +406,19 @@ def _violations_section(rows: list[list[object]]) -> list:
     return [pdf.heading("II. Danh sách vi phạm"), listing]
 
 
+def _day_off(config: Config, day: date) -> str | None:
+    """Why nobody works on ``day``, when it is so for everyone: before the records begin, a
+    holiday, or a weekend that is not a day made up for one."""
+    calendar = WorkCalendar(config)
+    if config.records_from and day < config.records_from:
+        return f"trước ngày bắt đầu chấm công {format_day(config.records_from)}"
+    if name := calendar.holiday_name(day):
+        return name
+    if day.weekday() >= 5 and not calendar.is_swapped_workday(day):
+        return "ngày nghỉ hằng tuần"
+    return None
+
+
 def daily_pdf(report: DailyReport, config: Config, *, unit_name: str | None = None,
               issued_on: date | None = None, signer_name: str | None = None,
               max_rows: int | None = None) -> bytes:
@@ -415,9 +428,9 @@ def daily_pdf(report: DailyReport, config: Config, *, unit_name: str | None = No
                 f"{_weekday(report.day)}, ngày {format_day(report.day)}")
     body = [pdf.heading("I. Tổng hợp theo đơn vị")]
     everyone = [e for u in report.units for e in u.employees]
-    if everyone and not any(e.result.working for e in everyone):
+    reason = _day_off(config, report.day)
+    if everyone and reason and not any(e.result.working for e in everyone):
         # A report of zeros says why (the CSV and the page say it per person).
-        reason = WorkCalendar(config).holiday_name(report.day) or "ngày nghỉ hằng tuần"
         body.append(pdf.paragraph(f"Ngày {format_day(report.day)} không phải ngày làm việc "
                                   f"({reason}): không có ai phải có mặt."))
     rows = [[index, u.unit.name, u.figures.expected, u.figures.present, u.figures.late,
