@@ -482,7 +482,11 @@ def test_cli_keys(cli, org, tmp_path):
     assert f"{first}\t" in listing and "3 thẻ" in listing and "đang dùng" in listing
     assert cli("badges", "--keys-dir", keys_dir, "verify", old_payload).exit_code == 0
 
-    retire = cli("keys", "--keys-dir", keys_dir, "retire", first)
+    # 3 badges still signed by it: asked first (QA: they were refused at once, unasked).
+    kept = cli("keys", "--keys-dir", keys_dir, "retire", first, input="n\n")
+    assert kept.exit_code == 1 and "3 thẻ đang hiệu lực ký bằng khóa" in kept.stderr
+    assert cli("badges", "--keys-dir", keys_dir, "verify", old_payload).exit_code == 0
+    retire = cli("keys", "--keys-dir", keys_dir, "retire", first, input="y\n")
     assert retire.exit_code == 0 and "3 thẻ" in retire.stdout
     refused = cli("badges", "--keys-dir", keys_dir, "verify", old_payload)
     assert refused.exit_code == 1 and "[retired_key]" in refused.stdout

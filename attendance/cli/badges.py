@@ -276,14 +276,25 @@ def keys_rotate() -> None:
 
 @keys.command("retire")
 @click.argument("key_id")
+@click.option("--yes", is_flag=True,
+              help="Không hỏi lại khi còn thẻ đang dùng khóa này (for scripts).")
 @pass_app
-def keys_retire(app: AppContext, key_id: str) -> None:
+def keys_retire(app: AppContext, key_id: str, yes: bool) -> None:
     """Ngừng dùng một khóa cũ: mọi thẻ ký bằng khóa đó bị từ chối."""
     with _errors():
-        info = _keyring().retire(key_id, _now())
+        keyring = _keyring()
+        retirable = any(k.key_id == key_id and not (k.retired or k.current)
+                        for k in keyring.keys())
     with app.session() as session:
         affected = session.scalar(select(func.count(Badge.id)).where(
-            Badge.key_id == info.key_id, Badge.revoked_at.is_(None)))
+            Badge.key_id == key_id, Badge.revoked_at.is_(None)))
+    if retirable and affected and not yes:
+        # Every badge it signed is refused at once, at every gate: asked before, not after.
+        click.confirm(f"{affected} thẻ đang hiệu lực ký bằng khóa {key_id} sẽ bị từ chối ngay "
+                      "ở mọi điểm quét cho đến khi được cấp lại. Tiếp tục?", abort=True,
+                      err=True)
+    with _errors():
+        info = keyring.retire(key_id, _now())
     click.echo(f"Đã ngừng dùng khóa {info.key_id}.")
     if affected:
         click.echo(f"{affected} thẻ đang hiệu lực ký bằng khóa này không còn hợp lệ; chạy "
