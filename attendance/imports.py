@@ -720,6 +720,7 @@ def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = 
     fields = ("full_name", "unit", "position", "category", "card_number", "email",
               "start_date", "end_date")
     created: list[Employee] = []
+    moved: list[str] = []
     for item in parsed:
         employee = employees.get(item["code"])
         if employee is None:
@@ -731,6 +732,8 @@ def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = 
             result.created += 1
         else:
             before = tuple(getattr(employee, f) for f in fields)
+            if item["unit"] is not employee.unit:
+                moved.append(employee.code)
         for name in fields:
             if name in item:
                 setattr(employee, name, item[name])
@@ -750,6 +753,11 @@ def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = 
     notice = _backdated(session, created, config, now.astimezone(config.tz).date())
     if notice:
         result.notices.append(notice)
+    if moved and session.scalar(select(Scan.id).limit(1)) is not None:  # a past to change
+        result.notices.append(Message(
+            "{count} cán bộ chuyển đơn vị: báo cáo xem lại những ngày đã qua sẽ tính họ vào "
+            "đơn vị mới, kể cả trước ngày chuyển (báo cáo đã phát hành giữ nguyên). Mã: {codes}",
+            count=len(moved), codes=", ".join(moved[:10]) + (" …" if len(moved) > 10 else "")))
     _audit(session, "employees", filename or source, result, actor, now)
     return result
 

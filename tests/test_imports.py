@@ -113,6 +113,34 @@ def test_reimport_updates_changed_rows(db_session, config, tmp_path):
     assert (e002.unit.code, e002.position, e002.card_number) == ("STC", "Phó Trưởng phòng", "QN000002")
 
 
+def test_a_move_to_another_unit_once_stations_record_gets_a_notice(db_session, config,
+                                                                   tmp_path):
+    """Reports of past days, compiled again, count staff in their unit of today (QA): once
+    there is a past, an import that moves someone says so."""
+    load_org(db_session, config)
+    moved = write_csv(tmp_path / "e.csv", [
+        ["code", "full_name", "unit_code", "position", "category"],
+        ["E002", "Trần Thị Bích Ngọc", "STC", "Chuyên viên", "CC"],
+    ])
+    stay = write_csv(tmp_path / "s.csv", [
+        ["code", "full_name", "unit_code", "position", "category"],
+        ["E003", "Lê Hoàng", "SNV-VP", "Nhân viên lái xe", "HĐ"],
+    ])
+    assert import_employees(db_session, moved, now=NOW).notices == []  # setting up: no past
+    e002 = db_session.scalar(select(Employee).where(Employee.code == "E002"))
+    db_session.add(Scan(source="import:x", event_id="e1", employee_id=e002.id,
+                        status="accepted", scanned_at=NOW, received_at=NOW, flags="",
+                        stream="s", seq=1, prev_hash="0" * 64, hash="1" * 64))
+    db_session.flush()
+    back = import_employees(db_session, write_csv(tmp_path / "b.csv", [
+        ["code", "full_name", "unit_code", "position", "category"],
+        ["E002", "Trần Thị Bích Ngọc", "SNV-VP", "Chuyên viên", "CC"]]), now=NOW)
+    assert [str(n) for n in back.notices] == [
+        "1 cán bộ chuyển đơn vị: báo cáo xem lại những ngày đã qua sẽ tính họ vào đơn vị mới, "
+        "kể cả trước ngày chuyển (báo cáo đã phát hành giữ nguyên). Mã: E002"]
+    assert import_employees(db_session, stay, now=NOW).notices == []
+
+
 def test_formula_and_html_names_are_stored_verbatim(db_session, config):
     load_org(db_session, config)
     names = set(db_session.scalars(select(Employee.full_name)))

@@ -823,6 +823,11 @@ EN: dict[str, str] = {
         "should reject it or revoke its approval. Excuses: {excuses}",
     "thời điểm {when} chưa tới; không nhập lượt quét chưa xảy ra":
         "{when} has not come yet; a scan that has not happened is not imported",
+    "{count} cán bộ chuyển đơn vị: báo cáo xem lại những ngày đã qua sẽ tính họ vào "
+    "đơn vị mới, kể cả trước ngày chuyển (báo cáo đã phát hành giữ nguyên). Mã: {codes}":
+        "{count:employee moves|employees move} to another unit: past days' reports, viewed "
+        "again, count them in the new unit, also before the move (issued reports stay as "
+        "issued). Codes: {codes}",
     "Lưu ý": "Note",
     "Nghỉ nửa ngày có lý do": "Excused for half the day",
     "{field} không hợp lệ: {value}; cần một ngày, năm từ {first} đến {last}":
