@@ -750,25 +750,32 @@ def import_employees(session: Session, source: Source, *, skip_bad_rows: bool = 
     result.applied = True
     session.flush()
     now = _now(now)
-    notice = _backdated(session, created, config, now.astimezone(config.tz).date())
-    if notice:
-        result.notices.append(notice)
-    if moved and session.scalar(select(Scan.id).limit(1)) is not None:  # a past to change
-        result.notices.append(Message(
-            "{count} cán bộ chuyển đơn vị: báo cáo xem lại những ngày đã qua sẽ tính họ vào "
-            "đơn vị mới, kể cả trước ngày chuyển (báo cáo đã phát hành giữ nguyên). Mã: {codes}",
-            count=len(moved), codes=", ".join(moved[:10]) + (" …" if len(moved) > 10 else "")))
+    # Before any scan (setting up) there is no past for the changes to rewrite.
+    first_scan = session.scalar(select(func.min(Scan.scanned_at)))
+    if first_scan is not None:
+        notice = _backdated(created, config, first_scan, now.astimezone(config.tz).date())
+        if notice:
+            result.notices.append(notice)
+        if moved:
+            result.notices.append(Message(
+                "{count} cán bộ chuyển đơn vị: báo cáo xem lại những ngày đã qua sẽ tính họ vào "
+                "đơn vị mới, kể cả trước ngày chuyển (báo cáo đã phát hành giữ nguyên). Mã: "
+                "{codes}", count=len(moved), codes=_first_ten(moved)))
     _audit(session, "employees", filename or source, result, actor, now)
     return result
 
 
-def _backdated(session: Session, created: list[Employee], config: Config,
+def _first_ten(items: list[str]) -> str:
+    """The first ten of a notice's list, "…" for the rest."""
+    return ", ".join(items[:10]) + (" …" if len(items) > 10 else "")
+
+
+def _backdated(created: list[Employee], config: Config, first_scan: datetime,
                today: date) -> Message | None:
     """A notice for new staff who count from before today: with no ``start_date`` (or a past
-    one) they are expected, and absent, on every working day the stations have recorded,
-    and the reports of those days change. Before any scan (setting up) nothing is said."""
-    first_scan = session.scalar(select(func.min(Scan.scanned_at)))
-    if first_scan is None or not created:
+    one) they are expected, and absent, on every working day the stations have recorded
+    (since ``first_scan``), and the reports of those days change."""
+    if not created:
         return None
     recorded_from = max(first_scan.astimezone(config.tz).date(), config.records_from or date.min)
     since = {e.code: max(e.start_date or date.min, recorded_from) for e in created}
@@ -780,7 +787,7 @@ def _backdated(session: Session, created: list[Employee], config: Config,
         "đầu đã qua): các ngày làm việc đã qua, từ ngày {since}, sẽ tính là vắng không lý do "
         "và báo cáo của những ngày đó sẽ thay đổi. Nếu họ mới đến, hãy ghi cột start_date. "
         "Mã: {codes}", count=len(codes), since=min(since[c] for c in codes).strftime("%d/%m/%Y"),
-        codes=", ".join(codes[:10]) + (" …" if len(codes) > 10 else ""))
+        codes=_first_ten(codes))
 
 
 # ---------------------------------------------------------------------------------------
@@ -1031,9 +1038,9 @@ def _overlapping(approved: list[Excuse], standing: dict[int, list[Excuse]],
                        for other in standing.get(excuse.employee_id, ()))]
     if not clashing:
         return None
-    shown = [f"{codes[e.employee_id]} ({excuses.span(e)})" for e in clashing[:10]]
+    shown = [f"{codes[e.employee_id]} ({excuses.span(e)})" for e in clashing]
     return Message(
         "{count} đơn trong tệp trùng thời gian với đơn khác (đang chờ duyệt hoặc đã duyệt) "
         "của cùng người; cả hai đều được giữ. Nếu đơn nào là thừa, trưởng đơn vị hãy từ chối "
         "hoặc hủy duyệt nó. Đơn: {excuses}", count=len(clashing),
-        excuses=", ".join(shown) + (" …" if len(clashing) > 10 else ""))
+        excuses=_first_ten(shown))
