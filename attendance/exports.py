@@ -793,7 +793,8 @@ def violations_xlsx(rows: Iterable[Violation], config: Config) -> bytes:
 
 def violations_pdf(rows: list[Violation], config: Config, *, first: date, last: date,
                    unit_name: str | None = None, issued_on: date | None = None,
-                   signer_name: str | None = None) -> bytes:
+                   signer_name: str | None = None, max_rows: int | None = None) -> bytes:
+    _check_rows(len(rows), max_rows)
     tz = config.tz
     subtitle = f"Nhật ký vi phạm từ ngày {format_day(first)} đến ngày {format_day(last)}"
     body = []

@@ -241,11 +241,6 @@ def violations(app: AppContext, first: str | None, last: str | None,
         if employee and not rows and session.scalar(
                 select(Employee.id).where(Employee.code == employee)) is None:
             raise UserError(f"không có cán bộ mã {employee!r}")  # a typo, not a clean record
-        if capped and len(rows) > exports.PDF_MAX_ROWS:
-            raise UserError(
-                f"nhật ký có {_count(total)} dòng, quá nhiều cho một tệp PDF (tối đa "
-                f"{_count(exports.PDF_MAX_ROWS)}): hãy thu hẹp bộ lọc, chọn --limit và "
-                "--offset, hoặc dùng --format xlsx hay csv")
         if fmt == "json":
             data: bytes | str = _json(violations_json(rows, total, config, first=first_day,
                                                       last=last_day, offset=offset))
@@ -254,8 +249,15 @@ def violations(app: AppContext, first: str | None, last: str | None,
         elif fmt == "xlsx":
             data = exports.violations_xlsx(rows, config)
         else:
-            data = exports.violations_pdf(rows, config, first=first_day, last=last_day,
-                                          **_letterhead(session, config, unit_code))
+            try:
+                data = exports.violations_pdf(rows, config, first=first_day, last=last_day,
+                                              max_rows=exports.PDF_MAX_ROWS if capped else None,
+                                              **_letterhead(session, config, unit_code))
+            except exports.TooManyRows:
+                raise UserError(
+                    f"nhật ký có {_count(total)} dòng, quá nhiều cho một tệp PDF (tối đa "
+                    f"{_count(exports.PDF_MAX_ROWS)}): hãy thu hẹp bộ lọc, chọn --limit và "
+                    "--offset, hoặc dùng --format xlsx hay csv") from None
     _write(data, output, fmt)
 
 
