@@ -43,16 +43,29 @@ def clock():
 
 
 @pytest.fixture
-def app(database_url, config, clock):
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "DATABASE_URL": database_url,
-        "DOMAIN_CONFIG": config,
-        "CLOCK": clock,
-    })
-    yield app
-    app.extensions["attendance"]["engine"].dispose()
+def app_with(database_url, clock):
+    """``app_with(config)``: the test app on a domain config of the test's own (a local
+    holiday, named schedules); its engine is let go after the test."""
+    made = []
+
+    def make(config):
+        made.append(create_app({
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": database_url,
+            "DOMAIN_CONFIG": config,
+            "CLOCK": clock,
+        }))
+        return made[-1]
+
+    yield make
+    for app in made:
+        app.extensions["attendance"]["engine"].dispose()
+
+
+@pytest.fixture
+def app(app_with, config):
+    return app_with(config)
 
 
 @pytest.fixture

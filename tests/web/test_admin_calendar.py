@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from web import create_app
 from web_helpers import use_english
 
 
@@ -86,28 +85,24 @@ def test_holiday_names_in_english(login_as):
     assert "National Day" in grid_cell(html, "holiday", 2) and "Quốc khánh" not in html
 
 
-def test_the_deployment_own_days(database_url, config, clock, province, client):
+def test_the_deployment_own_days(app_with, config, province):
     from datetime import date
 
     from web_helpers import login
 
     local = config.model_copy(update={"extra_holidays": [date(2026, 11, 20)],
                                       "extra_workdays": [date(2026, 11, 28)]})
-    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": database_url,
-                      "DOMAIN_CONFIG": local, "CLOCK": clock})
-    try:
-        client = app.test_client()
-        assert login(client, "admin").status_code == 302
-        html = client.get("/admin/calendar?year=2026").get_data(as_text=True)
-        days = special_days(html)
-        assert days["20/11/2026"] == ("extra_holiday", "Ngày nghỉ của địa phương")
-        assert days["28/11/2026"] == ("extra_workday", "Ngày làm bù")
-        assert "20<sup>Đ</sup>" in grid_cell(html, "extra_holiday", 20)
-    finally:
-        app.extensions["attendance"]["engine"].dispose()
+    app = app_with(local)
+    client = app.test_client()
+    assert login(client, "admin").status_code == 302
+    html = client.get("/admin/calendar?year=2026").get_data(as_text=True)
+    days = special_days(html)
+    assert days["20/11/2026"] == ("extra_holiday", "Ngày nghỉ của địa phương")
+    assert days["28/11/2026"] == ("extra_workday", "Ngày làm bù")
+    assert "20<sup>Đ</sup>" in grid_cell(html, "extra_holiday", 20)
 
 
-def test_schedules_by_their_names_else_their_ids_labelled(database_url, config, clock, province,
+def test_schedules_by_their_names_else_their_ids_labelled(app_with, config, province,
                                                          login_as):
     from web_helpers import login
 
@@ -118,18 +113,14 @@ def test_schedules_by_their_names_else_their_ids_labelled(database_url, config, 
     named = config.model_copy(update={"schedules": {
         "default": default.model_copy(update={"name": "Lịch chung (sở, ban, ngành)"}),
         "phuong": default.model_copy(update={"name": "Lịch UBND phường, xã"})}})
-    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": database_url,
-                      "DOMAIN_CONFIG": named, "CLOCK": clock})
-    try:
-        client = app.test_client()
-        assert login(client, "admin").status_code == 302
-        html = client.get("/admin/calendar?year=2026&schedule=phuong").get_data(as_text=True)
-        assert "<h2>Lịch UBND phường, xã</h2>" in html
-        assert '<option value="default">Lịch chung (sở, ban, ngành)</option>' in html
-        assert '<option value="phuong" selected>Lịch UBND phường, xã</option>' in html
-        assert "Lịch: " not in html
-    finally:
-        app.extensions["attendance"]["engine"].dispose()
+    app = app_with(named)
+    client = app.test_client()
+    assert login(client, "admin").status_code == 302
+    html = client.get("/admin/calendar?year=2026&schedule=phuong").get_data(as_text=True)
+    assert "<h2>Lịch UBND phường, xã</h2>" in html
+    assert '<option value="default">Lịch chung (sở, ban, ngành)</option>' in html
+    assert '<option value="phuong" selected>Lịch UBND phường, xã</option>' in html
+    assert "Lịch: " not in html
 
 
 @pytest.mark.parametrize("query, status", [("year=2026&schedule=nope", 404),

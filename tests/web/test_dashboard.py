@@ -202,34 +202,24 @@ def test_a_weekend_says_which_day(login_as, clock):
         "Today is not a working day: Sunday, a weekly rest day. No one is expected at work.")
 
 
-def _app_with(config, database_url, clock):
-    from web import create_app
-
-    return create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": database_url,
-                       "DOMAIN_CONFIG": config, "CLOCK": clock})
-
-
-def test_the_deployment_own_holiday(database_url, config, clock, province):
+def test_the_deployment_own_holiday(app_with, config, province):
     from datetime import date
 
     from web_helpers import login
 
     local = config.model_copy(update={"extra_holidays": [date(2026, 11, 23)]})
-    app = _app_with(local, database_url, clock)
-    try:
-        client = app.test_client()
-        assert login(client, "admin").status_code == 302
-        assert day_off_notice(client.get("/").get_data(as_text=True)) == (
-            "Hôm nay không phải ngày làm việc: Ngày nghỉ của địa phương. "
-            "Không ai phải có mặt.")
-        use_english(client)
-        assert day_off_notice(client.get("/").get_data(as_text=True)) == (
-            "Today is not a working day: Local holiday. No one is expected at work.")
-    finally:
-        app.extensions["attendance"]["engine"].dispose()
+    app = app_with(local)
+    client = app.test_client()
+    assert login(client, "admin").status_code == 302
+    assert day_off_notice(client.get("/").get_data(as_text=True)) == (
+        "Hôm nay không phải ngày làm việc: Ngày nghỉ của địa phương. "
+        "Không ai phải có mặt.")
+    use_english(client)
+    assert day_off_notice(client.get("/").get_data(as_text=True)) == (
+        "Today is not a working day: Local holiday. No one is expected at work.")
 
 
-def test_no_notice_while_one_of_the_users_units_works(database_url, config, clock, province,
+def test_no_notice_while_one_of_the_users_units_works(app_with, config, clock, province,
                                                       session_factory):
     """A unit on a six-day schedule works on Saturday: the admin, who sees it, gets no
     notice; the head of Sở Nội vụ (five days) does."""
@@ -242,14 +232,11 @@ def test_no_notice_while_one_of_the_users_units_works(database_url, config, cloc
         session.get(Unit, province["STC"]).schedule = "six"
         session.commit()
     clock.now = datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc)  # Saturday
-    app = _app_with(local, database_url, clock)
-    try:
-        admin, head = app.test_client(), app.test_client()
-        assert login(admin, "admin").status_code == 302
-        assert login(head, "head_snv").status_code == 302
-        assert day_off_notice(admin.get("/").get_data(as_text=True)) is None
-        assert day_off_notice(head.get("/").get_data(as_text=True)) == (
-            "Hôm nay không phải ngày làm việc: Thứ Bảy, ngày nghỉ hằng tuần. "
-            "Không ai phải có mặt.")
-    finally:
-        app.extensions["attendance"]["engine"].dispose()
+    app = app_with(local)
+    admin, head = app.test_client(), app.test_client()
+    assert login(admin, "admin").status_code == 302
+    assert login(head, "head_snv").status_code == 302
+    assert day_off_notice(admin.get("/").get_data(as_text=True)) is None
+    assert day_off_notice(head.get("/").get_data(as_text=True)) == (
+        "Hôm nay không phải ngày làm việc: Thứ Bảy, ngày nghỉ hằng tuần. "
+        "Không ai phải có mặt.")
