@@ -233,6 +233,11 @@ def format_day(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+def count_text(number: int) -> str:
+    """A count as Vietnamese writes it: 71.439."""
+    return f"{number:,}".replace(",", ".")
+
+
 def month_bounds(month: date | str) -> tuple[date, date]:
     """The first and last dates of ``month`` (a date in it, or ``YYYY-MM``)."""
     if isinstance(month, str):

@@ -9,11 +9,10 @@ from datetime import date, datetime
 from typing import Generic, Sequence, TypeVar
 
 from attendance.access import ROLE_LABELS
-from attendance.reports import WEEKDAY_NAMES, shown_rate
+from attendance.reports import WEEKDAY_NAMES, count_text, shown_rate
 from web.db import domain_config
 
 T = TypeVar("T")
-
 
 
 def _local(value: datetime) -> datetime:
@@ -73,8 +72,7 @@ class Count(int):
     def __format__(self, spec: str) -> str:
         from web.i18n import current_language
 
-        text = f"{int(self):,}"
-        return text if current_language() == "en" else text.replace(",", ".")
+        return f"{int(self):,}" if current_language() == "en" else count_text(int(self))
 
 
 def role_label(role: str) -> str:

@@ -22,9 +22,9 @@ from attendance.config import Config
 from attendance.models import Employee, Unit
 from attendance.reports import violations as violation_log
 from attendance.reports import (
-    EXCUSED, KIND_LABELS, OPEN, MonthlyReport, Offender, compile_daily, compile_monthly, daily_json,
-    in_progress_as_of, kind_from_text, month_bounds, monthly_json, offenders_json, offenders_of,
-    violations_json,
+    EXCUSED, KIND_LABELS, OPEN, MonthlyReport, Offender, compile_daily, compile_monthly,
+    count_text, daily_json, in_progress_as_of, kind_from_text, month_bounds, monthly_json,
+    offenders_json, offenders_of, violations_json,
 )
 
 FORMATS = ["json", "csv", "xlsx", "pdf"]
@@ -116,11 +116,6 @@ def _write(data: bytes | str, output: str | None, fmt: str) -> None:
     sys.stdout.flush()
     sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()
-
-
-def _count(number: int) -> str:
-    """A count as Vietnamese writes it: 71.439."""
-    return f"{number:,}".replace(",", ".")
 
 
 def _json(data: dict) -> str:
@@ -255,8 +250,8 @@ def violations(app: AppContext, first: str | None, last: str | None,
                                               **_letterhead(session, config, unit_code))
             except exports.TooManyRows:
                 raise UserError(
-                    f"nhật ký có {_count(total)} dòng, quá nhiều cho một tệp PDF (tối đa "
-                    f"{_count(exports.PDF_MAX_ROWS)}): hãy thu hẹp bộ lọc, chọn --limit và "
+                    f"nhật ký có {count_text(total)} dòng, quá nhiều cho một tệp PDF (tối đa "
+                    f"{count_text(exports.PDF_MAX_ROWS)}): hãy thu hẹp bộ lọc, chọn --limit và "
                     "--offset, hoặc dùng --format xlsx hay csv") from None
     _write(data, output, fmt)
 
